@@ -1,0 +1,133 @@
+"""Finding the artifacts: walk files and folders, and pick the parser that claims each one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path, PurePath
+
+from hardening.parsers._io import strip_bom
+from hardening.parsers.interface import HEAD_BYTES, Detection, Parser
+
+ENTRY_POINT_GROUP = "hardening.parsers"
+
+#: Files hardening writes itself; ``findings.json`` is read back on purpose.
+OWN_OUTPUTS = {
+    "summary.md": "hardening's own Markdown summary",
+    "report.html": "hardening's own HTML report",
+    "hardening.sarif": "hardening's own SARIF output",
+    "gl-code-quality-report.json": "hardening's own GitLab Code Quality output",
+}
+
+
+@dataclass(frozen=True)
+class RegistryProblem:
+    name: str
+    reason: str
+
+
+@cache
+def registry() -> tuple[tuple[type[Parser], ...], tuple[RegistryProblem, ...]]:
+    """Every parser registered under the entry-point group, and those that failed to load."""
+    parsers: list[type[Parser]] = []
+    problems: list[RegistryProblem] = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a third-party plugin must not break the run
+            problems.append(RegistryProblem(ep.name, f"{type(exc).__name__}: {exc}"))
+            continue
+        if isinstance(cls, type) and issubclass(cls, Parser):
+            parsers.append(cls)
+        else:
+            problems.append(RegistryProblem(ep.name, "entry point is not a Parser subclass"))
+    return tuple(parsers), tuple(problems)
+
+
+def parsers() -> tuple[type[Parser], ...]:
+    return registry()[0]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The outcome of identifying one file: a parser to run, or a reason to skip it."""
+
+    parser: type[Parser] | None
+    skip_reason: str | None = None
+
+
+def read_head(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(HEAD_BYTES)
+
+
+def identify(path: Path, head: bytes | None = None) -> Choice:
+    """Pick the parser with the strongest claim on ``path``, or say why none applies."""
+    if path.name in OWN_OUTPUTS:
+        return Choice(None, f"{OWN_OUTPUTS[path.name]}, not a scanner report")
+    if head is None:
+        head = read_head(path)
+    best: tuple[Detection, type[Parser]] | None = None
+    pure = PurePath(path.as_posix())
+    for cls in parsers():
+        try:
+            detection = cls.detect(head, pure)
+        except Exception:  # a detector must never stop discovery
+            detection = None
+        if detection is not None and (best is None or detection.score > best[0].score):
+            best = (detection, cls)
+    if best is not None:
+        detection, cls = best
+        if detection.skip_reason:
+            return Choice(None, detection.skip_reason)
+        return Choice(cls)
+    body = strip_bom(head).strip()
+    if not body:
+        return Choice(None, "empty file of unknown tool")
+    if body in (b"null", b"[]", b"{}"):
+        return Choice(None, f"empty report ({body.decode()}) of unknown tool")
+    return Choice(None, "no parser recognises this file")
+
+
+def forced(tool: str, path: Path) -> Choice:
+    """The parser for ``--input TOOL=PATH``: by parser name, else the tool's best claim."""
+    candidates = [cls for cls in parsers() if tool in (cls.name, cls.tool) or cls.name == "sarif"]
+    exact = [cls for cls in candidates if cls.name == tool]
+    if exact:
+        return Choice(exact[0])
+    if not any(cls.tool == tool for cls in candidates) and tool != "sarif":
+        known = sorted({cls.tool for cls in parsers() if cls.tool} | {"sarif"})
+        return Choice(None, f"unknown tool {tool!r} (known: {', '.join(known)})")
+    head = read_head(path)
+    pure = PurePath(path.as_posix())
+    scored: list[tuple[int, int, type[Parser]]] = []
+    for order, cls in enumerate(candidates):
+        try:
+            detection = cls.detect(head, pure)
+        except Exception:
+            detection = None
+        score = detection.score if detection and not detection.skip_reason else 0
+        scored.append((score, -order, cls))
+    scored.sort(reverse=True, key=lambda item: (item[0], item[1]))
+    own = [item for item in scored if item[2].tool == tool]
+    if scored and scored[0][0] > 0:
+        return Choice(scored[0][2])
+    # Nothing recognised the content: use the tool's first parser, which will say why it fails.
+    return Choice((own or scored)[0][2])
+
+
+def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
+    """Every regular file under ``paths`` in a stable order, with the name to show for it."""
+    for root in paths:
+        if root.is_dir():
+            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".git"))
+                for filename in sorted(filenames):
+                    file = Path(dirpath) / filename
+                    if file.is_file():
+                        yield file, file.as_posix()
+        else:
+            yield root, root.as_posix()

@@ -1,0 +1,148 @@
+"""Fingerprints v1: stable identity of a finding, combined from inputs the parsers computed.
+
+Identity never holds a line, column, commit, date, tool version or vendor prose.  Parsers put
+their kind-specific identity inputs into ``Finding.identity`` (digests computed before any
+redaction); this module adds the normalized path and the occurrence index where the kind
+needs them, and hashes the lot.
+
+Conventions for ``Finding.identity`` by kind:
+
+- code: ``[text_digest(flagged text)]``; the path and an occurrence index are added here.
+- secret: ``["hash", secret_digest(rule, secret)]``, or ``["redacted", text_digest(match)]``
+  for a report redacted at source (which also gets an occurrence index).
+- dependency: ``[vulnerability id, package, where]``.
+- config, license: ``[rule or license, target, resource]``.
+- dast: ``endpoint_identity(rule, method, url, param)``.
+- api: ``[canonical check id, method, path template]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from hardening.model import FINGERPRINT_VERSION, Finding, Kind
+
+_WS = re.compile(r"\s+")
+_VERSION = re.compile(r"\bv?\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.\-]+)?\b")
+_SEP = "\x1f"
+
+
+def normalize_text(text: str) -> str:
+    """Collapse runs of whitespace so re-indentation does not change identity."""
+    return _WS.sub(" ", text).strip()
+
+
+def text_digest(text: str) -> str:
+    """Fast digest of whitespace-normalized text (SAST snippets, messages)."""
+    return hashlib.sha256(normalize_text(text).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def strip_versions(text: str) -> str:
+    """Drop version numbers from prose, so a message naming a version stays one identity."""
+    return _VERSION.sub("", text)
+
+
+@lru_cache(maxsize=65536)
+def secret_digest(rule: str, secret: str) -> str:
+    """Deliberately slow salted hash of a secret (scrypt, n=2**12, r=8, p=1, ~5 ms).
+
+    A committed baseline holding these cannot be reversed cheaply with a dictionary of short
+    passwords.  Cached, so each distinct secret is hashed once per run.
+    """
+    salt = ("hardening-fingerprint-v1:" + rule).encode()
+    digest = hashlib.scrypt(
+        secret.encode("utf-8", "surrogatepass"), salt=salt, n=2**12, r=8, p=1, dklen=16
+    )
+    return digest.hex()
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_NUMERIC = re.compile(r"^\d+$")
+_HEXID = re.compile(r"^(?=.*\d)[0-9a-fA-F]{12,}$")
+
+
+def path_template(path: str) -> str:
+    """Collapse ids, UUIDs and long hex ids in a URL path: ``/items/12`` -> ``/items/{id}``."""
+    segments = []
+    for segment in path.split("/"):
+        if _NUMERIC.match(segment) or _UUID.match(segment) or _HEXID.match(segment):
+            segments.append("{id}")
+        else:
+            segments.append(segment)
+    return "/".join(segments) or "/"
+
+
+def endpoint_identity(rule: str, method: str | None, url: str, param: str | None) -> list[str]:
+    """Identity inputs of a DAST finding: rule, method, scheme, host, port, path template, param."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = {"http": 80, "https": 443}.get(scheme)
+    return [
+        rule,
+        (method or "").upper(),
+        scheme,
+        host,
+        "" if port is None else str(port),
+        path_template(parts.path),
+        param or "",
+    ]
+
+
+def _hash(parts: Iterable[str]) -> str:
+    return hashlib.sha256(_SEP.join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _needs_occurrence(finding: Finding) -> bool:
+    if finding.kind is Kind.code:
+        return True
+    return finding.kind is Kind.secret and finding.identity[:1] == ["redacted"]
+
+
+def _base_parts(finding: Finding) -> list[str]:
+    kind = finding.kind
+    if kind in (Kind.code, Kind.secret):
+        return [kind.value, finding.tool, finding.rule_id, finding.path or "", *finding.identity]
+    if kind in (Kind.config, Kind.license):
+        return [kind.value, finding.tool, *finding.identity]
+    return [kind.value, *finding.identity]
+
+
+def assign(findings: list[Finding]) -> None:
+    """Set ``fingerprint`` on the findings read from one artifact (paths already normalized).
+
+    Code findings with identical keys in one file are told apart by an occurrence index in
+    line then column order, counted separately for findings suppressed in the source and, for
+    secrets, per commit (so one leak seen in several commits keeps one identity).
+    """
+    groups: dict[tuple[str, ...], list[Finding]] = defaultdict(list)
+    for finding in findings:
+        base = _base_parts(finding)
+        if _needs_occurrence(finding):
+            commit = finding.commits[0] if finding.kind is Kind.secret and finding.commits else ""
+            groups[(*base, "s" if finding.suppressed else "", commit)].append(finding)
+        else:
+            finding.fingerprint = _hash([FINGERPRINT_VERSION, *base])
+    for key, members in groups.items():
+        members.sort(key=_position)
+        base = list(key[:-2])
+        suppressed_marker = key[-2]
+        for index, finding in enumerate(members):
+            finding.fingerprint = _hash([FINGERPRINT_VERSION, *base, suppressed_marker, str(index)])
+
+
+def _position(finding: Finding) -> tuple[int, int]:
+    loc = finding.location
+    if loc is None:
+        return (0, 0)
+    return (loc.start_line or 0, loc.start_column or 0)

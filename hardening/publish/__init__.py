@@ -1,0 +1,1 @@
+"""Publishing the summary where the team reviews the change (the comment bot)."""

@@ -1,0 +1,116 @@
+"""Reading one artifact: identify, parse, normalize paths, fingerprint.
+
+This is what ``hardening inspect`` shows and what ``aggregate`` does to every file before
+filtering and merging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hardening import discover, fingerprint
+from hardening.errors import ParseError
+from hardening.model import Finding, RunStatus, SkippedArtifact, ToolRun
+from hardening.parsers.interface import Artifact, Parser
+from hardening.paths import PathNormalizer, is_absolute
+from hardening.redact import redact
+
+
+@dataclass
+class ArtifactOutcome:
+    """What became of one file: parsed into runs and findings, skipped, or failed."""
+
+    name: str
+    parser: type[Parser] | None = None
+    runs: list[ToolRun] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    skipped: SkippedArtifact | None = None
+    prefixes_used: set[str] = field(default_factory=set)
+    absolute_paths: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return any(run.status is RunStatus.failed for run in self.runs)
+
+
+def read_artifact(
+    path: Path,
+    name: str,
+    normalizer: PathNormalizer,
+    forced_tool: str | None = None,
+    max_bytes: int = 2 * 1024**3,
+) -> ArtifactOutcome:
+    outcome = ArtifactOutcome(name=name)
+    try:
+        choice = discover.forced(forced_tool, path) if forced_tool else discover.identify(path)
+    except OSError as exc:
+        outcome.skipped = SkippedArtifact(path=name, reason=f"cannot read: {exc.strerror}")
+        return outcome
+    if choice.parser is None:
+        outcome.skipped = SkippedArtifact(path=name, reason=choice.skip_reason or "not claimed")
+        return outcome
+    parser_cls = choice.parser
+    outcome.parser = parser_cls
+    try:
+        result = parser_cls().parse(Artifact(path=path, name=name, max_bytes=max_bytes))
+    except ParseError as exc:
+        outcome.runs = [_failed_run(parser_cls, name, str(exc))]
+        return outcome
+    except OSError as exc:
+        outcome.runs = [_failed_run(parser_cls, name, f"cannot read: {exc.strerror}")]
+        return outcome
+    except (RecursionError, MemoryError) as exc:
+        outcome.runs = [
+            _failed_run(parser_cls, name, f"report too deep or large ({type(exc).__name__})")
+        ]
+        return outcome
+    except Exception as exc:  # a parser bug must not lose the other artifacts
+        reason = f"unexpected {type(exc).__name__} in {parser_cls.name} parser: {exc}"
+        outcome.runs = [_failed_run(parser_cls, name, redact(reason)[:300])]
+        return outcome
+
+    for run in result.runs:
+        run.artifact = run.artifact or name
+        if run.format is None:
+            run.format = parser_cls.format
+    if not result.fingerprinted:
+        for finding in result.findings:
+            finding.artifact = name
+            finding.artifacts = [name]
+            _normalize_locations(finding, normalizer, outcome)
+        fingerprint.assign(result.findings)
+        for run in result.runs:
+            run.findings = (
+                sum(1 for f in result.findings if f.tool == run.tool)
+                if len(result.runs) > 1
+                else len(result.findings)
+            )
+    outcome.runs = result.runs
+    outcome.findings = result.findings
+    return outcome
+
+
+def _normalize_locations(
+    finding: Finding, normalizer: PathNormalizer, outcome: ArtifactOutcome
+) -> None:
+    locations = [finding.location] if finding.location else []
+    locations.extend(finding.related_locations)
+    for loc in locations:
+        if loc is None:
+            continue
+        loc.path, prefix = normalizer.normalize(loc.path)
+        if prefix:
+            outcome.prefixes_used.add(prefix)
+        elif is_absolute(loc.path) and loc is finding.location:
+            outcome.absolute_paths += 1
+
+
+def _failed_run(parser_cls: type[Parser], name: str, reason: str) -> ToolRun:
+    return ToolRun(
+        tool=parser_cls.tool or parser_cls.name,
+        format=parser_cls.format,
+        artifact=name,
+        status=RunStatus.failed,
+        error=reason,
+    )

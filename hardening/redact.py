@@ -1,0 +1,132 @@
+"""The one redactor every snippet, message, evidence string, header and curl line passes through.
+
+It knows the common token shapes and high-entropy values assigned to secret-like names.  It is
+deliberately eager: a security summary that hides a little too much costs nothing, one that
+shows a credential cannot be taken back.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+MASK = "[REDACTED]"
+
+# (label, pattern).  Each pattern matches the whole value to hide; where a prefix must stay
+# readable (a header name, a URL user) the value is the named group "v".
+_TOKEN_PATTERNS: list[tuple[str, str]] = [
+    (
+        "private-key",
+        r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END[ A-Z0-9]*PRIVATE KEY"
+        r"(?: BLOCK)?-----|.*\Z)",
+    ),
+    ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})"),
+    (
+        "gitlab-token",
+        r"\b(?:glpat|gldt|glrt|glptt|glft|glsoat|glcbt|glimt|glagent|gloas)-[A-Za-z0-9_\-.]{20,}"
+        r"|\bGR1348941[A-Za-z0-9_\-]{20,}",
+    ),
+    ("aws-key-id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}\b"),
+    ("slack-token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}"),
+    ("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_+-]+"),
+    ("google-api-key", r"\bAIza[0-9A-Za-z_\-]{35}"),
+    ("google-oauth", r"\bya29\.[0-9A-Za-z_\-]{20,}"),
+    ("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"),
+    ("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+    ("pypi-token", r"\bpypi-AgE[A-Za-z0-9_\-]{50,}"),
+    ("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
+    (
+        "auth-header",
+        r"(?i)\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?(?P<v>(?:(?:bearer|basic|token|digest"
+        r"|negotiate|apikey|aws4-hmac-sha256)\s+)?[^\s\"',;]+(?:[^\S\r\n]*,[^\s\"']+)*)",
+    ),
+    ("auth-scheme", r"(?i)\b(?:bearer|basic)\s+(?P<v>[A-Za-z0-9_\-.~+/=]{8,})"),
+    (
+        "cookie",
+        r"(?i)\b(?:set-)?cookie\b[\"']?\s*:\s*[\"']?(?P<v>[^\r\n\"']+)",
+    ),
+    (
+        "api-key-header",
+        r"(?i)\b(?:x-)?(?:api[-_]?key|auth[-_]?token|access[-_]?token|private[-_]?token"
+        r"|gitlab[-_]token|x-amz-security-token|session[-_]?token|csrf[-_]?token)\b[\"']?"
+        r"\s*[:=]\s*[\"']?(?P<v>[^\s\"',;&]{4,})",
+    ),
+    ("url-credentials", r"(?i)\b[a-z][a-z0-9+.\-]*://[^/\s:@'\"]*:(?P<v>[^@\s/'\"]+)@"),
+]
+
+# Values assigned to secret-like names: quoted literals always, bare words when high-entropy.
+_SECRET_NAME = (
+    r"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
+    r"|private[_-]?key|client[_-]?secret|credentials?|auth[_-]?key|signing[_-]?key)"
+)
+_ASSIGNED_QUOTED = re.compile(
+    r"(?i)\b[\w.\-]*" + _SECRET_NAME + r"[\w\-]*[\"']?\s*(?::=|=>|==|=|:)\s*"
+    r"(?P<q>[\"'`])(?P<v>[^\"'`\r\n]{4,})(?P=q)"
+)
+_ASSIGNED_BARE = re.compile(
+    r"(?i)\b[\w.\-]*" + _SECRET_NAME + r"[\w\-]*\s*(?::=|=|:)\s*(?P<v>[^\s\"'`,;&)(\]\[{}<>]{8,})"
+)
+
+_COMPILED = [(label, re.compile(pattern, re.DOTALL)) for label, pattern in _TOKEN_PATTERNS]
+
+# Cheap screen: text without any of these fragments needs no regex work at all.
+_SCREEN = re.compile(
+    r"(?i)PRIVATE KEY|gh[pousr]_|github_pat_|gl[a-z]{1,6}-|GR1348941"
+    r"|A[KSGINRBC][A-Z]{2}[A-Z0-9]{16}"
+    r"|xox|hooks\.slack|AIza|ya29\.|_live_|_test_|npm_|pypi-|eyJ|authoriz|bearer|basic|cookie"
+    r"|key|token|://[^/\s]*@|pass|pwd|secret|credential"
+)
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    total = len(value)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    text = match.group(0)
+    try:
+        start, end = match.span("v")
+    except IndexError:
+        return MASK
+    if start < 0:
+        return MASK
+    base = match.start(0)
+    return text[: start - base] + MASK + text[end - base :]
+
+
+def _mask_bare(match: re.Match[str]) -> str:
+    value = match.group("v")
+    if value == MASK or MASK in value:
+        return match.group(0)
+    # Code such as ``token = getToken`` is not a secret; high-entropy literals are.
+    if entropy(value) < 3.0 or (
+        re.fullmatch(r"[A-Za-z_][\w.]*", value) and not re.search(r"\d", value)
+    ):
+        return match.group(0)
+    return _mask_value(match)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every credential-shaped value replaced by ``[REDACTED]``."""
+    if not text or not _SCREEN.search(text):
+        return text
+    for _label, pattern in _COMPILED:
+        text = pattern.sub(_mask_value, text)
+    text = _ASSIGNED_QUOTED.sub(_mask_value, text)
+    text = _ASSIGNED_BARE.sub(_mask_bare, text)
+    return text
+
+
+def redact_optional(text: str | None) -> str | None:
+    return None if text is None else redact(text)
+
+
+def mask_secret(secret: str) -> str:
+    """What a secret-class finding may show of its secret: nothing but its length class."""
+    return MASK if secret else ""

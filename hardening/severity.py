@@ -1,0 +1,85 @@
+"""Default severity mapping, one documented table per tool (the README repeats it).
+
+Every parser normalizes its tool's own severity through this module so the tables live in one
+place; ``.hardening.toml`` overrides are applied later by the pipeline.
+"""
+
+from __future__ import annotations
+
+from hardening.model import Severity
+
+C, H, M, L, I = (Severity.critical, Severity.high, Severity.medium, Severity.low, Severity.info)
+
+#: tool -> the tool's own severity word (upper-cased) -> normalized severity
+TABLES: dict[str, dict[str, Severity]] = {
+    "gosec": {"HIGH": H, "MEDIUM": M, "LOW": L},
+    # Semgrep's legacy vocabulary (ERROR/WARNING/INFO) and its newer one; semgrep itself
+    # equates INFO with LOW, and EXPERIMENTAL/INVENTORY rules are informational.
+    "semgrep": {
+        "CRITICAL": C,
+        "HIGH": H,
+        "ERROR": H,
+        "MEDIUM": M,
+        "WARNING": M,
+        "LOW": L,
+        "INFO": L,
+        "EXPERIMENT": I,
+        "EXPERIMENTAL": I,
+        "INVENTORY": I,
+    },
+    "trivy": {"CRITICAL": C, "HIGH": H, "MEDIUM": M, "LOW": L, "UNKNOWN": I},
+    # ZAP riskcode: 3 high, 2 medium, 1 low, 0 informational.
+    "zap": {"3": H, "2": M, "1": L, "0": I, "HIGH": H, "MEDIUM": M, "LOW": L, "INFORMATIONAL": I},
+    # govulncheck reachability: a called symbol is high; an imported package low; a module
+    # that is only required is informational.
+    "govulncheck": {"SYMBOL": H, "PACKAGE": L, "MODULE": I},
+    # SARIF result level.
+    "sarif": {"ERROR": H, "WARNING": M, "NOTE": L, "NONE": I},
+}
+
+#: gitleaks has no severity: every leaked credential is high.
+SECRET_DEFAULT = H
+
+#: Schemathesis check (canonical id) -> severity, the same whichever format named the check.
+SCHEMATHESIS_CHECKS: dict[str, Severity] = {
+    "not_a_server_error": H,
+    "ignored_auth": H,
+    "use_after_free": H,
+    "response_schema_conformance": M,
+    "negative_data_rejection": M,
+    "positive_data_acceptance": M,
+    "ensure_resource_availability": M,
+    "missing_required_header": M,
+    "status_code_conformance": L,
+    "content_type_conformance": L,
+    "response_headers_conformance": L,
+    "unsupported_method": L,
+    "max_response_time": L,
+}
+SCHEMATHESIS_DEFAULT = M
+
+
+def lookup(tool: str, value: str | None, default: Severity = M) -> Severity:
+    """Normalized severity of ``tool``'s own ``value`` (case-insensitive), else ``default``."""
+    if value is None:
+        return default
+    return TABLES[tool].get(str(value).strip().upper(), default)
+
+
+def from_cvss(score: float | str | None) -> Severity | None:
+    """CVSS v3 qualitative rating of a base score (also SARIF ``security-severity``)."""
+    if score is None or score == "":
+        return None
+    try:
+        value = float(score)
+    except (TypeError, ValueError):
+        return None
+    if value >= 9.0:
+        return C
+    if value >= 7.0:
+        return H
+    if value >= 4.0:
+        return M
+    if value > 0.0:
+        return L
+    return I

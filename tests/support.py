@@ -1,0 +1,56 @@
+"""Shared test helpers: the real corpus, read through HARDENING_CORPUS, and the samples."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+
+
+def corpus_dir() -> Path | None:
+    """The corpus folder, or None when absent.  Under .ci/run (HARDENING_CORPUS set) it must
+    exist: a missing corpus there is a failure, not a skip."""
+    configured = os.environ.get("HARDENING_CORPUS")
+    path = Path(configured) if configured else REPO.parent / "shared" / "corpus"
+    if path.is_dir():
+        return path
+    if configured:
+        raise RuntimeError(f"HARDENING_CORPUS={configured} does not exist")
+    return None
+
+
+@dataclass(frozen=True)
+class CorpusEntry:
+    file: str
+    tool: str
+    format: str
+    status: str
+    findings: int | None
+
+    @property
+    def id(self) -> str:
+        return self.file
+
+
+def manifest() -> list[CorpusEntry]:
+    root = corpus_dir()
+    if root is None:
+        return []
+    entries = []
+    with (root / "MANIFEST.tsv").open(newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            count = row["findings"].strip()
+            entries.append(
+                CorpusEntry(
+                    file=row["file"],
+                    tool=row["tool"],
+                    format=row["format"],
+                    status=row["status"],
+                    findings=int(count) if count else None,
+                )
+            )
+    return entries

@@ -1,0 +1,45 @@
+"""Every report in the real corpus reads as MANIFEST.tsv says: its status and finding count."""
+
+from __future__ import annotations
+
+import pytest
+
+from hardening.model import RunStatus
+from hardening.paths import PathNormalizer
+from hardening.reading import read_artifact
+from support import CorpusEntry, corpus_dir, manifest
+
+ENTRIES = manifest()
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
+def test_corpus_file_reads_as_manifest_says(entry: CorpusEntry) -> None:
+    root = corpus_dir()
+    assert root is not None
+    path = root / entry.file
+    outcome = read_artifact(path, entry.file, PathNormalizer())
+    if entry.status == "skipped":
+        assert outcome.skipped is not None, f"expected skipped, got runs {outcome.runs}"
+        assert outcome.skipped.reason
+        return
+    assert outcome.skipped is None, f"skipped: {outcome.skipped}"
+    statuses = {run.status for run in outcome.runs}
+    if entry.status == "failed":
+        assert RunStatus.failed in statuses
+        assert all(run.error for run in outcome.runs if run.status is RunStatus.failed)
+    else:
+        assert statuses == {RunStatus.ok}, [(r.status, r.error) for r in outcome.runs]
+    assert len(outcome.findings) == entry.findings
+    tools = {run.tool for run in outcome.runs}
+    expected_tool = entry.tool if entry.tool != "sarif-other" else None
+    if expected_tool:
+        assert tools == {expected_tool}
+    for finding in outcome.findings:
+        assert finding.fingerprint
+        assert finding.tool in tools
+
+
+def test_corpus_is_found_or_skipped_cleanly() -> None:
+    if corpus_dir() is None:
+        pytest.skip("corpus not found (set HARDENING_CORPUS)")
+    assert ENTRIES, "MANIFEST.tsv lists no files"
