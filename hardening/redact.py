@@ -130,3 +130,14 @@ def redact_optional(text: str | None) -> str | None:
 def mask_secret(secret: str) -> str:
     """What a secret-class finding may show of its secret: nothing but its length class."""
     return MASK if secret else ""
+
+
+#: SAST rules about hard-coded credentials are secret-class: their snippet, match and
+#: metavariables are never shown (CWE-798 hard-coded credentials, 259 hard-coded password,
+#: 321 hard-coded cryptographic key).
+CREDENTIAL_CWES = frozenset({"CWE-798", "CWE-259", "CWE-321"})
+
+
+def is_credential_rule(identifiers: list[str]) -> bool:
+    """Whether a SAST finding with these identifiers is about a hard-coded credential."""
+    return any(identifier in CREDENTIAL_CWES for identifier in identifiers)
