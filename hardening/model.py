@@ -180,7 +180,10 @@ class ToolRun(_Model):
         description="Paths the tool says it scanned; None when the report does not say, "
         "an empty list means the whole scan root",
     )
-    findings: int = 0
+    findings: int = Field(default=0, description="Findings read, before filters and merging")
+    severity_counts: dict[str, int] = Field(
+        default_factory=dict, description="Findings read, by normalized severity"
+    )
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -217,4 +220,10 @@ class Report(_Model):
     filtered: FilterCounts = Field(default_factory=FilterCounts)
     path_settings: PathSettings = Field(default_factory=PathSettings)
     warnings: list[str] = Field(default_factory=list)
+    link_base: str | None = Field(
+        default=None, description="URL prefix of the project's files at the scanned commit"
+    )
+    changed_files: list[str] | None = Field(
+        default=None, description="Files the merge request changed, when known"
+    )
     properties: dict[str, Any] = Field(default_factory=dict)

@@ -6,12 +6,13 @@ filtering and merging.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hardening import discover, fingerprint
 from hardening.errors import ParseError
-from hardening.model import Finding, RunStatus, SkippedArtifact, ToolRun
+from hardening.model import Finding, RunStatus, Severity, SkippedArtifact, ToolRun
 from hardening.parsers.interface import Artifact, Parser
 from hardening.paths import PathNormalizer, is_absolute
 from hardening.redact import redact
@@ -80,12 +81,7 @@ def read_artifact(
             finding.artifacts = [name]
             _normalize_locations(finding, normalizer, outcome)
         fingerprint.assign(result.findings)
-        for run in result.runs:
-            run.findings = (
-                sum(1 for f in result.findings if f.tool == run.tool)
-                if len(result.runs) > 1
-                else len(result.findings)
-            )
+        _count(result.runs, result.findings)
     outcome.runs = result.runs
     outcome.findings = result.findings
     return outcome
@@ -104,6 +100,16 @@ def _normalize_locations(
             outcome.prefixes_used.add(prefix)
         elif is_absolute(loc.path) and loc is finding.location:
             outcome.absolute_paths += 1
+
+
+def _count(runs: list[ToolRun], findings: list[Finding]) -> None:
+    by_tool: dict[str, Counter[str]] = defaultdict(Counter)
+    for finding in findings:
+        by_tool[finding.tool][finding.severity.value] += 1
+    for run in runs:
+        counts = by_tool.get(run.tool, Counter())
+        run.findings = sum(counts.values())
+        run.severity_counts = {s.value: counts[s.value] for s in Severity if counts[s.value]}
 
 
 def _failed_run(parser_cls: type[Parser], name: str, reason: str) -> ToolRun:

@@ -1,0 +1,49 @@
+"""The output formats ``aggregate --out DIR`` writes, one module each under ``render/``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from hardening.model import Report
+from hardening.report_io import write_atomic, write_report
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    markdown = "markdown"
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    max_chars: int = 60_000
+
+
+def _write_json(report: Report, out: Path, settings: RenderSettings) -> Path:
+    path = out / "findings.json"
+    write_report(report, path)
+    return path
+
+
+def _write_markdown(report: Report, out: Path, settings: RenderSettings) -> Path:
+    from hardening.render import markdown
+
+    path = out / "summary.md"
+    write_atomic(path, markdown.render(report, max_chars=settings.max_chars))
+    return path
+
+
+WRITERS: dict[OutputFormat, Callable[[Report, Path, RenderSettings], Path]] = {
+    OutputFormat.json: _write_json,
+    OutputFormat.markdown: _write_markdown,
+}
+assert set(WRITERS) == set(OutputFormat), "every output format needs a writer"
+
+
+def write_outputs(
+    report: Report, out: Path, formats: Sequence[OutputFormat], settings: RenderSettings
+) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    return [WRITERS[fmt](report, out, settings) for fmt in formats]

@@ -1,0 +1,180 @@
+"""aggregate: discover -> parse -> normalize paths -> fingerprint -> filter -> merge -> report.
+
+Usable without the CLI: build ``AggregateOptions`` and call ``aggregate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hardening import __version__, discover
+from hardening.filters import SnapshotFilter
+from hardening.model import (
+    FilterCounts,
+    Finding,
+    PathSettings,
+    Report,
+    RunStatus,
+    SkippedArtifact,
+    ToolRun,
+)
+from hardening.paths import PathNormalizer
+from hardening.profiles import PROFILES, Profile
+from hardening.reading import ArtifactOutcome, read_artifact
+
+#: How many places a merged finding lists beyond its first.
+MAX_RELATED = 20
+
+
+@dataclass
+class AggregateOptions:
+    paths: Sequence[Path] = ()
+    forced: Sequence[tuple[str, Path]] = ()
+    profile: str | None = None
+    strip_prefixes: Sequence[str] = ()
+    snapshot: SnapshotFilter = field(default_factory=SnapshotFilter)
+    max_bytes: int = 2 * 1024**3
+    #: Called with (name, index, total) before each artifact is read (progress display).
+    progress: Callable[[str, int, int], None] | None = None
+
+
+def aggregate(options: AggregateOptions) -> Report:
+    profile = PROFILES[options.profile] if options.profile else None
+    normalizer = PathNormalizer.from_settings(options.strip_prefixes)
+    report = Report(generator_version=__version__, profile=options.profile)
+
+    inputs = _inputs(options)
+    outcomes: list[ArtifactOutcome] = []
+    for index, (path, name, tool) in enumerate(inputs):
+        if options.progress:
+            options.progress(name, index, len(inputs))
+        outcomes.append(
+            read_artifact(path, name, normalizer, forced_tool=tool, max_bytes=options.max_bytes)
+        )
+
+    findings: list[Finding] = []
+    prefixes: set[str] = set(normalizer.prefixes)
+    absolute = 0
+    for outcome in outcomes:
+        if outcome.skipped is not None:
+            report.skipped.append(outcome.skipped)
+            continue
+        runs, kept = _within_profile(outcome, profile, report)
+        report.runs.extend(runs)
+        findings.extend(kept)
+        prefixes |= outcome.prefixes_used
+        absolute += outcome.absolute_paths
+
+    report.runs = _drop_relayed_runs(report.runs)
+    if profile is not None:
+        report.runs.extend(_missing_runs(profile, report.runs))
+
+    kept, dropped = options.snapshot.split(findings)
+    report.filtered = FilterCounts(by_reason=dict(sorted(dropped.items())))
+    report.findings = sort_findings(merge(kept))
+    report.path_settings = PathSettings(strip_prefixes=sorted(prefixes))
+    if absolute:
+        report.warnings.append(
+            f"{absolute} finding path(s) stayed absolute: pass --strip-prefix with the scan "
+            "root so fingerprints stay stable across machines"
+        )
+    return report
+
+
+def _inputs(options: AggregateOptions) -> list[tuple[Path, str, str | None]]:
+    forced_paths = {path.resolve(): tool for tool, path in options.forced}
+    seen: set[Path] = set()
+    items: list[tuple[Path, str, str | None]] = []
+    for tool, path in options.forced:
+        resolved = path.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            items.append((path, path.as_posix(), tool))
+    for path, name in discover.walk(options.paths):
+        resolved = path.resolve()
+        if resolved in seen:
+            continue
+        seen.add(resolved)
+        items.append((path, name, forced_paths.get(resolved)))
+    return items
+
+
+def _within_profile(
+    outcome: ArtifactOutcome, profile: Profile | None, report: Report
+) -> tuple[list[ToolRun], list[Finding]]:
+    """Runs and findings of tools the profile expects; the rest is skipped, with a reason."""
+    if profile is None:
+        return outcome.runs, outcome.findings
+    runs = [run for run in outcome.runs if _accepted(profile, run)]
+    outside = sorted({run.tool for run in outcome.runs} - {run.tool for run in runs})
+    if outside:
+        report.skipped.append(
+            SkippedArtifact(
+                path=outcome.name,
+                reason=f"outside profile {profile.name} ({', '.join(outside)})",
+            )
+        )
+    tools = {run.tool for run in runs}
+    return runs, [f for f in outcome.findings if f.tool in tools]
+
+
+def _accepted(profile: Profile, run: ToolRun) -> bool:
+    if run.tool in profile.expected:
+        return True
+    # Another tool's SARIF (CodeQL, Grype...) is read by profiles that take any SARIF.
+    return profile.other_sarif and run.format == "sarif"
+
+
+def _drop_relayed_runs(runs: list[ToolRun]) -> list[ToolRun]:
+    """A run relayed through an upstream findings.json is dropped when the raw report of the
+    same tool was read too, so a tool is not listed (or counted) twice."""
+    raw_tools = {run.tool for run in runs if not run.properties.get("relayed_from")}
+    return [
+        run for run in runs if not (run.properties.get("relayed_from") and run.tool in raw_tools)
+    ]
+
+
+def _missing_runs(profile: Profile, runs: list[ToolRun]) -> list[ToolRun]:
+    present = {run.tool for run in runs}
+    return [
+        ToolRun(tool=tool, status=RunStatus.missing, error="expected, but no artifact was found")
+        for tool in profile.expected
+        if tool not in present
+    ]
+
+
+def merge(findings: list[Finding]) -> list[Finding]:
+    """One finding per fingerprint, keeping every place and artifact it was seen in."""
+    merged: dict[str, Finding] = {}
+    for finding in findings:
+        kept = merged.get(finding.fingerprint)
+        if kept is None:
+            merged[finding.fingerprint] = finding
+            continue
+        kept.occurrences += finding.occurrences
+        for artifact in finding.artifacts:
+            if artifact not in kept.artifacts:
+                kept.artifacts.append(artifact)
+        for commit in finding.commits:
+            if commit not in kept.commits:
+                kept.commits.append(commit)
+        if finding.severity.rank > kept.severity.rank:
+            kept.severity = finding.severity
+        if (
+            finding.location is not None
+            and finding.location != kept.location
+            and finding.location not in kept.related_locations
+            and len(kept.related_locations) < MAX_RELATED
+        ):
+            kept.related_locations.append(finding.location)
+    return list(merged.values())
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    def key(f: Finding) -> tuple[int, str, str, int, str]:
+        line = f.location.start_line or 0 if f.location else 0
+        return (-f.severity.rank, f.tool, f.path or "", line, f.fingerprint)
+
+    return sorted(findings, key=key)

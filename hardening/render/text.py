@@ -1,0 +1,58 @@
+"""Making untrusted report text inert in each output medium."""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls (ESC starts terminal escape sequences), except tab and newline.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# Platform references that notify or cross-link: @user, #123, !12, ~label, %milestone, $1, &1
+_REFERENCE = re.compile(r"([@#!~%$&])(?=[\w\[(\"'])")
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|file|javascript|data|vbscript|mailto)(:)")
+_WWW = re.compile(r"(?i)\bwww\.")
+ZWSP = "\u200b"
+
+
+def one_line(text: str | None, limit: int = 0) -> str:
+    """Collapse whitespace and strip control characters; cut to ``limit`` chars if set."""
+    if not text:
+        return ""
+    text = _CONTROL.sub("", text)
+    text = " ".join(text.split())
+    if limit and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def terminal(text: str | None, limit: int = 0) -> str:
+    """Untrusted text for a terminal: one line, no escape sequences."""
+    return one_line(text, limit)
+
+
+def markdown(text: str | None, limit: int = 0) -> str:
+    """Untrusted text for Markdown (GitLab and GitHub flavours): inert.
+
+    No HTML (``<`` and ``&`` become entities), no emphasis, links, images or tables broken by
+    punctuation (backslash escapes), no mentions or cross-references (a zero-width space after
+    ``@``, ``#``...), and no autolinks (a zero-width space breaks ``scheme:`` and ``www.``).
+    """
+    text = one_line(text, limit)
+    text = _REFERENCE.sub(lambda m: m.group(1) + ZWSP, text)
+    text = _AUTOLINK.sub(lambda m: m.group(1) + ZWSP + m.group(2), text)
+    text = _WWW.sub(lambda m: m.group(0)[:3] + ZWSP + ".", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # The entities just made must survive, so '&' and ';' are not escaped below.
+    return _MD_PUNCT.sub(r"\\\1", text)
+
+
+def markdown_code(text: str | None, limit: int = 0) -> str:
+    """Untrusted text shown as an inline code span (rule ids, paths)."""
+    text = one_line(text, limit).replace("|", "¦")
+    if not text:
+        return ""
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

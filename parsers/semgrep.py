@@ -1,0 +1,340 @@
+"""semgrep ``--json`` reports.
+
+One finding per entry of ``results``.  Identity is the rule's message, not the flagged lines:
+semgrep drops the source text ("requires login") from its JSON when not logged in, while its
+SARIF output always carries the same message text, so both formats of one scan agree.
+
+``errors[]`` are tool-reported problems (parse failures, invalid ``nosemgrep`` ids, rule
+schema errors); the run failed when error-level errors come with nothing scanned and no
+results.  semgrep's GitLab SAST output (``--gitlab-sast``) is claimed only to be skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+from typing import Any
+
+from hardening import fingerprint, severity
+from hardening.errors import ParseError
+from hardening.model import CodeLocation, Finding, Kind, RunStatus, Suppression, ToolRun
+from hardening.parsers._io import (
+    as_int,
+    as_str,
+    expect_dict,
+    expect_list,
+    loads,
+    path_mentions,
+    strip_bom,
+)
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.redact import MASK, is_credential_rule, redact
+
+#: What semgrep writes in place of ``extra.lines`` and ``extra.fingerprint`` when not logged in.
+REQUIRES_LOGIN = "requires login"
+
+GITLAB_SAST_SKIP = (
+    "GitLab SAST report (semgrep --gitlab-sast): not an input format; use --json or --sarif"
+)
+
+# Keys semgrep writes at the top of its JSON object (any output version, sorted or not).
+_TOP_KEYS = (
+    "results|errors|version|paths|time|engine_requested|interfile_languages_used"
+    "|skipped_rules|profiling_results|explanations|rules|rules_parse_time"
+)
+_FIRST_KEY = re.compile(rb'^\s*\{\s*"(?:' + _TOP_KEYS.encode() + rb')"\s*:')
+_RESULTS_KEY = re.compile(rb'"results"\s*:\s*\[')
+_ERRORS_KEY = re.compile(rb'"errors"\s*:\s*\[')
+_CHECK_ID = re.compile(rb'"check_id"\s*:\s*"')
+_EXTRA = re.compile(rb'"extra"\s*:\s*\{')
+_SARIF_RUNS = re.compile(rb'"runs"\s*:\s*\[')
+_TOP_MARKERS = re.compile(
+    rb'"(?:skipped_rules|interfile_languages_used|engine_requested|profiling_results)"\s*:'
+    rb'|"paths"\s*:\s*\{\s*"(?:scanned|skipped|_comment)"'
+)
+# Bandit writes results and errors too, with these beside them; never claim it.
+_OTHER_TOOL_MARKERS = re.compile(rb'"(?:generated_at|metrics|test_id|issue_severity)"\s*:')
+_GITLAB_VULNERABILITIES = re.compile(rb'"vulnerabilities"\s*:\s*\[')
+_GITLAB_SEMGREP = re.compile(
+    rb'"(?:scanner|analyzer)"\s*:\s*\{(?:[^{}]|\{[^{}]*\})*?"id"\s*:\s*"semgrep"'
+)
+
+_CWE = re.compile(r"\bCWE[-_ ]?(\d+)\b", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+# A metavariable value shaped like a plain identifier without digits is code, not a secret.
+_PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_.]*")
+
+MAX_ERROR_LINE = 300
+MAX_LISTED_RULES = 5
+
+
+class SemgrepJsonParser(Parser):
+    name = "semgrep-json"
+    tool = "semgrep"
+    format = "json"
+
+    @classmethod
+    def detect(cls, head: bytes, path: PurePath) -> Detection | None:
+        head = strip_bom(head)
+        if not head.lstrip().startswith(b"{"):
+            return None
+        if _GITLAB_VULNERABILITIES.search(head) and _GITLAB_SEMGREP.search(head):
+            return Detection(90, skip_reason=GITLAB_SAST_SKIP)
+        if not _FIRST_KEY.match(head) or not _RESULTS_KEY.search(head):
+            return None
+        if _OTHER_TOOL_MARKERS.search(head) or _SARIF_RUNS.search(head):
+            return None
+        if _CHECK_ID.search(head) and _EXTRA.search(head):
+            return Detection(90)
+        if not _ERRORS_KEY.search(head):
+            return None
+        if _TOP_MARKERS.search(head):
+            return Detection(90)
+        # Old minimal reports hold nothing but {"results": [], "errors": []}.
+        return Detection(70 if path_mentions(path, "semgrep") else 60)
+
+    def parse(self, artifact: Artifact) -> ParseResult:
+        report = expect_dict(loads(artifact.read_bytes()), "semgrep report")
+        if "results" not in report:
+            if "vulnerabilities" in report:
+                raise ParseError(GITLAB_SAST_SKIP)
+            raise ParseError("semgrep report has no 'results' list")
+        results = expect_list(report.get("results"), "'results'")
+        errors = expect_list(report.get("errors"), "'errors'")
+        findings = [_finding(expect_dict(r, f"results[{i}]"), i) for i, r in enumerate(results)]
+        return ParseResult(runs=[_run(report, errors, findings)], findings=findings)
+
+
+# --- run ------------------------------------------------------------------------------------
+
+
+def _run(report: dict[str, Any], errors: list[Any], findings: list[Finding]) -> ToolRun:
+    error_entries = [expect_dict(e, f"errors[{i}]") for i, e in enumerate(errors)]
+    scanned = _scanned_paths(report.get("paths"))
+    run = ToolRun(
+        tool=SemgrepJsonParser.tool,
+        format=SemgrepJsonParser.format,
+        version=as_str(report.get("version")),
+        scanned_paths=scanned,
+        run_errors=[_error_line(e) for e in error_entries],
+        warnings=_skipped_rules_warnings(report.get("skipped_rules")),
+    )
+    fatal = [e for e in error_entries if _is_error_level(e)]
+    # Error-level errors alone do not fail a run (a rule may error on one file); they do
+    # when semgrep produced nothing: no results and no file scanned, as on a config error.
+    if fatal and not findings and not scanned:
+        run.status = RunStatus.failed
+        run.error = _error_line(fatal[0])
+    return run
+
+
+def _scanned_paths(paths: Any) -> list[str] | None:
+    if not isinstance(paths, dict) or "scanned" not in paths:
+        return None
+    scanned = expect_list(paths.get("scanned"), "'paths.scanned'")
+    return [p for p in (as_str(item) for item in scanned) if p is not None]
+
+
+def _is_error_level(error: dict[str, Any]) -> bool:
+    # semgrep writes "error", "warn" or "warning"; an entry without a level is taken as error.
+    level = as_str(error.get("level"))
+    return level is None or level.strip().lower() == "error"
+
+
+def _error_line(error: dict[str, Any]) -> str:
+    """One redacted line: the error type, where, and the shortest message semgrep gave."""
+    parts = [_error_type(error.get("type"))]
+    where = as_str(error.get("path")) or _first_span_file(error.get("spans"))
+    if where is None:
+        where = as_str(error.get("rule_id"))
+    message = next(
+        (
+            text
+            for key in ("message", "short_msg", "long_msg")
+            if (text := as_str(error.get(key))) and text.strip()
+        ),
+        None,
+    )
+    # semgrep's messages often start by naming the file already ("... at line a.go:10").
+    if where and not (message and where in message):
+        parts.append(where)
+    if message:
+        parts.append(_one_line(message))
+    return redact(": ".join(parts))[:MAX_ERROR_LINE]
+
+
+def _error_type(value: Any) -> str:
+    # Newer semgrep writes some types as a list: ["PartialParsing", [<locations>]].
+    if isinstance(value, list) and value:
+        value = value[0]
+    return as_str(value) or "SemgrepError"
+
+
+def _first_span_file(spans: Any) -> str | None:
+    if isinstance(spans, list) and spans and isinstance(spans[0], dict):
+        return as_str(spans[0].get("file"))
+    return None
+
+
+def _one_line(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _skipped_rules_warnings(skipped: Any) -> list[str]:
+    if not isinstance(skipped, list) or not skipped:
+        return []
+    ids = [
+        rule_id
+        for entry in skipped
+        if isinstance(entry, dict) and (rule_id := as_str(entry.get("rule_id")))
+    ]
+    listed = ", ".join(ids[:MAX_LISTED_RULES]) + (" ..." if len(ids) > MAX_LISTED_RULES else "")
+    suffix = f": {listed}" if listed else ""
+    return [redact(f"semgrep skipped {len(skipped)} rule(s){suffix}")]
+
+
+# --- findings -------------------------------------------------------------------------------
+
+
+def _finding(result: dict[str, Any], index: int) -> Finding:
+    where = f"results[{index}]"
+    rule_id = _required_str(result, "check_id", where)
+    path = _required_str(result, "path", where)
+    extra = expect_dict(result.get("extra", {}), f"{where}.extra")
+    metadata = extra.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    raw_message = as_str(extra.get("message")) or ""
+    identifiers = _cwe_ids(metadata.get("cwe"))
+    credential = is_credential_rule(identifiers)
+    word = as_str(extra.get("severity"))
+    return Finding(
+        tool=SemgrepJsonParser.tool,
+        kind=Kind.code,
+        rule_id=rule_id,
+        title=_title(rule_id, metadata),
+        severity=severity.lookup("semgrep", word),
+        tool_severity=word,
+        confidence=as_str(metadata.get("confidence")),
+        message=_display_message(raw_message, extra.get("metavars"), credential),
+        location=_location(result, path, extra, credential),
+        identifiers=identifiers,
+        references=_references(metadata),
+        suppression=(
+            Suppression(kind="inSource", justification="nosemgrep")
+            if extra.get("is_ignored") is True
+            else None
+        ),
+        # The message, not the lines: see the module docstring.  Digest of the raw text.
+        identity=[fingerprint.text_digest(raw_message)],
+        properties=_properties(metadata, extra, credential),
+    )
+
+
+def _required_str(result: dict[str, Any], key: str, where: str) -> str:
+    value = result.get(key)
+    if not isinstance(value, str) or not value:
+        raise ParseError(f"{where}.{key} is missing or not a string")
+    return value
+
+
+def _title(rule_id: str, metadata: dict[str, Any]) -> str:
+    short = metadata.get("shortDescription")
+    if isinstance(short, dict):  # SARIF-style {"text": ...} in some registries' metadata
+        short = short.get("text")
+    if isinstance(short, str) and short.strip():
+        return redact(_one_line(short))
+    last = rule_id.rsplit(".", 1)[-1]
+    words = re.sub(r"[-_]+", " ", last).strip() or rule_id
+    return words[:1].upper() + words[1:]
+
+
+def _cwe_ids(value: Any) -> list[str]:
+    """``"CWE-328: Use of Weak Hash"`` -> ``CWE-328``; semgrep writes a string or a list."""
+    items = value if isinstance(value, list) else [value]
+    ids: list[str] = []
+    for item in items:
+        text = as_str(item)
+        if text is None:
+            continue
+        match = _CWE.search(text) or (re.fullmatch(r"\s*(\d+)\s*", text))
+        if match and (cwe := f"CWE-{int(match.group(1))}") not in ids:
+            ids.append(cwe)
+    return ids
+
+
+def _references(metadata: dict[str, Any]) -> list[str]:
+    urls: list[str] = []
+    candidates: list[Any] = []
+    for key in ("references", "source", "source-rule-url"):
+        value = metadata.get(key)
+        candidates.extend(value if isinstance(value, list) else [value])
+    for candidate in candidates:
+        text = as_str(candidate)
+        if text and text.startswith(("https://", "http://")) and text not in urls:
+            urls.append(text)
+    return urls
+
+
+def _location(
+    result: dict[str, Any], path: str, extra: dict[str, Any], credential: bool
+) -> CodeLocation:
+    start = result.get("start") if isinstance(result.get("start"), dict) else {}
+    end = result.get("end") if isinstance(result.get("end"), dict) else {}
+    lines = as_str(extra.get("lines"))
+    # Credential rules never show their snippet; "requires login" is no source text.
+    snippet = None if credential or lines is None or lines == REQUIRES_LOGIN else redact(lines)
+    return CodeLocation(
+        path=path,
+        start_line=as_int(start.get("line")),
+        end_line=as_int(end.get("line")),
+        start_column=as_int(start.get("col")),
+        end_column=as_int(end.get("col")),
+        snippet=snippet,
+    )
+
+
+def _display_message(message: str, metavars: Any, credential: bool) -> str:
+    """The redacted message; for credential rules also without interpolated metavariables.
+
+    semgrep interpolates metavariables into messages, so a credential rule's message may hold
+    the very value it flags; values shaped like plain identifiers (variable names) stay.
+    """
+    if credential and isinstance(metavars, dict):
+        for value in _metavar_values(metavars):
+            if not _PLAIN_IDENTIFIER.fullmatch(value):
+                message = message.replace(value, MASK)
+    return redact(message)
+
+
+def _metavar_values(metavars: dict[str, Any]) -> list[str]:
+    values: list[str] = []
+    for binding in metavars.values():
+        if not isinstance(binding, dict):
+            continue
+        candidates = [binding.get("abstract_content")]
+        propagated = binding.get("propagated_value")
+        if isinstance(propagated, dict):
+            candidates.append(propagated.get("svalue_abstract_content"))
+        values.extend(text for c in candidates if (text := as_str(c)) and len(text) >= 3)
+    # Longest first, so a value containing another is masked whole.
+    return sorted(set(values), key=len, reverse=True)
+
+
+def _properties(
+    metadata: dict[str, Any], extra: dict[str, Any], credential: bool
+) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    owasp = metadata.get("owasp")
+    owasp_items = owasp if isinstance(owasp, list) else [owasp]
+    owasp_texts = [redact(text) for item in owasp_items if (text := as_str(item))]
+    if owasp_texts:
+        properties["owasp"] = owasp_texts
+    for key in ("likelihood", "impact", "category"):
+        text = as_str(metadata.get(key))
+        if text:
+            properties[key] = redact(text)
+    fix = as_str(extra.get("fix"))
+    # A credential rule's autofix may spell out the value it replaces.
+    if fix and not credential:
+        properties["fix"] = redact(fix)
+    return properties
