@@ -9,7 +9,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path, PurePath
 
-from hardening.parsers._io import strip_bom
+from hardening.parsers._io import looks_like_json, strip_bom
 from hardening.parsers.interface import HEAD_BYTES, Detection, Parser
 
 ENTRY_POINT_GROUP = "hardening.parsers"
@@ -102,7 +102,9 @@ def forced(tool: str, path: Path) -> Choice:
         known = sorted({cls.tool for cls in parsers() if cls.tool} | {"sarif"})
         return Choice(None, f"unknown tool {tool!r} (known: {', '.join(known)})")
     head = read_head(path)
-    pure = PurePath(path.as_posix())
+    # Detect as if the file sat in a folder named for the tool, so name-based claims (a bare
+    # ``[]`` in a gitleaks/ folder) apply to the forced tool.
+    pure = PurePath(tool) / path.name
     scored: list[tuple[int, int, type[Parser]]] = []
     for order, cls in enumerate(candidates):
         try:
@@ -110,13 +112,19 @@ def forced(tool: str, path: Path) -> Choice:
         except Exception:
             detection = None
         score = detection.score if detection and not detection.skip_reason else 0
+        if cls.tool == tool:
+            score += 1  # the tool's own parser wins a tie with the generic SARIF one
         scored.append((score, -order, cls))
     scored.sort(reverse=True, key=lambda item: (item[0], item[1]))
-    own = [item for item in scored if item[2].tool == tool]
-    if scored and scored[0][0] > 0:
-        return Choice(scored[0][2])
-    # Nothing recognised the content: use the tool's first parser, which will say why it fails.
-    return Choice((own or scored)[0][2])
+    best = scored[0][2]
+    if scored[0][0] <= 1:
+        # Nothing recognised the content: the tool's parser for this kind of text, which
+        # will say why it cannot read it.
+        kind = "json" if looks_like_json(head) else "xml" if head.lstrip().startswith(b"<") else ""
+        own = [cls for cls in candidates if cls.tool == tool]
+        by_kind = [cls for cls in own if kind and kind in cls.format]
+        best = (by_kind or own or [best])[0]
+    return Choice(best)
 
 
 def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:

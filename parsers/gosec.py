@@ -11,6 +11,7 @@ carry the bare expression instead).
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import PurePath
 from typing import Any
 
@@ -140,12 +141,18 @@ def _finding(issue: dict[str, Any], index: int) -> Finding:
             end_line=end,
             start_column=as_int(issue.get("column")),
             # A hard-coded credential's line is the credential: never shown.
-            snippet=None if credential or not flagged.strip() else redact(flagged),
+            snippet=None if credential else _snippet(flagged),
         ),
         identifiers=identifiers,
         suppression=_suppression(issue, index),
         identity=[fingerprint.text_digest(flagged)],
     )
+
+
+def _snippet(flagged: str) -> str | None:
+    # Shown without the common indentation, as gosec's SARIF shows it; identity ignores it.
+    text = textwrap.dedent(flagged).strip("\n")
+    return redact(text) if text.strip() else None
 
 
 def _cwe(value: Any, index: int) -> list[str]:

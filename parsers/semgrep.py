@@ -278,8 +278,8 @@ def _references(metadata: dict[str, Any]) -> list[str]:
 def _location(
     result: dict[str, Any], path: str, extra: dict[str, Any], credential: bool
 ) -> CodeLocation:
-    start = result.get("start") if isinstance(result.get("start"), dict) else {}
-    end = result.get("end") if isinstance(result.get("end"), dict) else {}
+    start = _position(result.get("start"))
+    end = _position(result.get("end"))
     lines = as_str(extra.get("lines"))
     # Credential rules never show their snippet; "requires login" is no source text.
     snippet = None if credential or lines is None or lines == REQUIRES_LOGIN else redact(lines)
@@ -291,6 +291,10 @@ def _location(
         end_column=as_int(end.get("col")),
         snippet=snippet,
     )
+
+
+def _position(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _display_message(message: str, metavars: Any, credential: bool) -> str:

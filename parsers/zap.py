@@ -1,0 +1,649 @@
+"""OWASP ZAP traditional reports: XML (``-x``, also "xml-plus") and JSON (``-J``).
+
+Both formats carry the same tree: report > site > alert > instance.  One finding is one listed
+instance; an alert without instances is one finding (at its own legacy ``uri`` when an old
+report puts it on the alert, else at the site).  ZAP lists only a few instances per alert, so
+the alert's own ``count`` is kept on each of its findings.
+
+Rule id: ``pluginid``.  ``alertRef`` (ZAP 2.10+) refines it for some rules (``10020-1``), but
+reports before 2.10 have none and it is not stable itself (the CSP-header alert is ``10038`` in
+ZAP 2.11 and ``10038-1`` in 2.14), so identity keyed on ``pluginid`` survives a ZAP upgrade.
+Sub-alerts of one plugin differ by param in practice (``90005-1``..``-4`` flag different
+``Sec-Fetch-*`` headers).  ``alertRef`` is kept in ``properties["alert_ref"]``.
+
+Request and response headers and bodies (xml-plus, 2.16 "with requests and responses") are
+never read: they carry credentials and add nothing to identity.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import PurePath
+from typing import Any, ClassVar
+from urllib.parse import urljoin, urlsplit, urlunsplit
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException, DTDForbidden
+
+from hardening import fingerprint, severity
+from hardening.errors import ParseError
+from hardening.model import Endpoint, Finding, Kind, RunStatus, Severity, Suppression, ToolRun
+from hardening.parsers._io import (
+    as_int,
+    as_str,
+    expect_dict,
+    expect_list,
+    loads,
+    looks_like_json,
+    strip_bom,
+)
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.redact import redact
+
+TOOL = "zap"
+NO_SITE_ERROR = "ZAP report lists no site: the target was not scanned"
+FALSE_POSITIVE = Suppression(kind="falsePositive", justification="ZAP confidence 0 (false positive)")
+
+#: ZAP confidence codes (Alert.CONFIDENCE_*).
+CONFIDENCE_WORDS = {
+    "0": "false positive",
+    "1": "low",
+    "2": "medium",
+    "3": "high",
+    "4": "user confirmed",
+}
+_RISK_WORDS = {"3": "High", "2": "Medium", "1": "Low", "0": "Informational"}
+
+#: Alert fields read; anything else (tags, request/response dumps) is ignored.
+_ALERT_FIELDS = frozenset(
+    {
+        "pluginid",
+        "alertRef",
+        "alert",
+        "name",
+        "riskcode",
+        "confidence",
+        "riskdesc",
+        "confidencedesc",
+        "desc",
+        "count",
+        "solution",
+        "otherinfo",
+        "reference",
+        "cweid",
+        "wascid",
+        # Reports before ZAP 2.5 put one instance's facts on the alert itself.
+        "uri",
+        "method",
+        "param",
+        "attack",
+        "evidence",
+    }
+)
+_INSTANCE_FIELDS = frozenset({"uri", "method", "param", "attack", "evidence", "otherinfo"})
+
+#: Longest evidence, attack, otherinfo or solution kept in properties (after redaction, so a
+#: cut never leaves half a token unmasked).
+MAX_PROPERTY_CHARS = 500
+
+# ---------------------------------------------------------------------------------------------
+# Detection
+
+_XML_ROOT = re.compile(rb"<OWASPZAPReport[\s>/]")
+_HTML_REPORT = re.compile(rb"(?i)<title>[^<]{0,80}\bZAP\b[^<]{0,80}Scanning Report")
+_MD_REPORT = re.compile(rb"^\s*#\s*ZAP\b[^\n]{0,80}Scanning Report")
+_JSON_PROGRAM = re.compile(rb'"@programName"\s*:\s*"(?:OWASP )?ZAP"')
+_JSON_VERSION = re.compile(rb'"@version"\s*:')
+_JSON_GENERATED = re.compile(rb'"@generated"\s*:')
+_JSON_SITE = re.compile(rb'"site"\s*:')
+_JSON_API_ALERTS = re.compile(rb'"alerts"\s*:\s*\[\s*\{')
+
+
+def _detect_xml(head: bytes) -> Detection | None:
+    body = strip_bom(head).lstrip()
+    if not body.startswith(b"<"):
+        return None
+    if _XML_ROOT.search(body):
+        return Detection(90)
+    if _HTML_REPORT.search(body):
+        return Detection(60, skip_reason=_OTHER_FORMAT.format(what="ZAP HTML report"))
+    return None
+
+
+def _detect_json(head: bytes) -> Detection | None:
+    if not looks_like_json(head):
+        body = strip_bom(head)
+        if _MD_REPORT.match(body):
+            return Detection(60, skip_reason=_OTHER_FORMAT.format(what="ZAP Markdown report"))
+        return None
+    if _JSON_PROGRAM.search(head):
+        return Detection(90)
+    if _JSON_VERSION.search(head) and _JSON_GENERATED.search(head):
+        return Detection(90 if _JSON_SITE.search(head) else 60)
+    # The ZAP API's own alert list (JSON/core/view/alerts) names messageId and pluginId.
+    if _JSON_API_ALERTS.search(head) and b'"messageId"' in head and b'"pluginId"' in head:
+        return Detection(60, skip_reason=_OTHER_FORMAT.format(what="ZAP API alert list"))
+    return None
+
+
+_OTHER_FORMAT = "{what}: not read (write ZAP's traditional XML or JSON report, or SARIF)"
+
+# ---------------------------------------------------------------------------------------------
+# Text helpers
+
+
+class _HtmlText(HTMLParser):
+    """Collects the text of an HTML fragment, one entry per block (paragraph, list item...)."""
+
+    _BLOCKS: ClassVar[frozenset[str]] = frozenset(
+        {"p", "br", "div", "li", "ul", "ol", "tr", "td", "th", "pre", "table", "hr"}
+        | {f"h{level}" for level in range(1, 7)}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []
+        self.links: list[str] = []
+        self._current: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._BLOCKS:
+            self._break()
+        if tag == "a":
+            self.links.extend(value for name, value in attrs if name == "href" and value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._BLOCKS:
+            self._break()
+
+    def handle_data(self, data: str) -> None:
+        self._current.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._break()
+
+    def _break(self) -> None:
+        text = " ".join("".join(self._current).split())
+        if text:
+            self.blocks.append(text)
+        self._current = []
+
+
+def _html(fragment: str) -> _HtmlText:
+    parser = _HtmlText()
+    parser.feed(fragment)
+    parser.close()
+    return parser
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of a ZAP HTML field: tags dropped, entities decoded, whitespace collapsed.
+
+    Blocks (paragraphs, list items) are kept apart by one newline.  Plain text (ZAP 2.16
+    writes some fields without markup) passes through with its whitespace collapsed.
+    """
+    if not fragment:
+        return ""
+    return "\n".join(_html(fragment).blocks)
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def reference_urls(fragment: str) -> list[str]:
+    """The URLs a ZAP ``reference`` field lists (``<p>URL</p>`` blocks, links or bare text)."""
+    if not fragment:
+        return []
+    parsed = _html(fragment)
+    found = [*parsed.links, *(m.group(0) for b in parsed.blocks for m in _URL.finditer(b))]
+    urls: list[str] = []
+    for url in found:
+        cleaned = _trim_url(url)
+        if cleaned.startswith(("http://", "https://")) and cleaned not in urls:
+            urls.append(cleaned)
+    return [redact(url) for url in urls]
+
+
+def _trim_url(url: str) -> str:
+    url = url.strip().rstrip(".,;:!?")
+    # "(see https://x/y)" leaves an unbalanced ")"; "Testing_(OWASP-SM-002)" keeps its own.
+    while url.endswith(")") and url.count(")") > url.count("("):
+        url = url[:-1]
+    return url
+
+
+def _short(text: str) -> str:
+    text = redact(text)
+    if len(text) > MAX_PROPERTY_CHARS:
+        return text[: MAX_PROPERTY_CHARS - 1] + "…"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# URLs
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+@dataclass(frozen=True)
+class Site:
+    """One ``<site>``: its name as written, and a URL to place findings without an instance."""
+
+    name: str
+    url: str
+
+
+def site_of(name: str, host: str, port: str, ssl: str) -> Site:
+    """The site's URL: its name when that is a URL, else built from host, port and ssl.
+
+    Some reports name a site ``//host`` (no scheme), with the same in ``host``.
+    """
+    if _SCHEME.match(name):
+        return Site(name=name, url=name)
+    bare_host = (host or name).strip().lstrip("/").split("/", 1)[0]
+    secure = ssl.strip().lower() == "true"
+    scheme = "https" if secure else "http"
+    number = as_int(port)
+    default = 443 if secure else 80
+    netloc = bare_host if number in (None, default) else f"{bare_host}:{number}"
+    return Site(name=name, url=f"{scheme}://{netloc}" if bare_host else name)
+
+
+def _absolute(uri: str, site: Site) -> str:
+    """An instance URI made absolute against its site (old reports may omit scheme or host)."""
+    uri = uri.strip()
+    if not uri:
+        return site.url
+    if _SCHEME.match(uri) or not _SCHEME.match(site.url):
+        return uri
+    return urljoin(site.url.rstrip("/") + "/", uri)
+
+
+def _split(uri: str) -> tuple[str, str, str, str, str]:
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        parts = urlsplit(uri.replace("[", "").replace("]", ""))
+    return parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment
+
+
+def _without_path_params(path: str) -> str:
+    """``/shop;jsessionid=AB12/cart`` -> ``/shop/cart``: path parameters carry session ids."""
+    if ";" not in path:
+        return path
+    return "/".join(segment.split(";", 1)[0] for segment in path.split("/"))
+
+
+def identity_url(uri: str) -> str:
+    """The URL identity is computed from: no path parameters, no query, no fragment."""
+    scheme, netloc, path, _query, _fragment = _split(uri)
+    return urlunsplit((scheme, netloc, _without_path_params(path), "", ""))
+
+
+def display_url(uri: str) -> str:
+    """The URL shown for an endpoint: no credentials, no path parameters, query values or
+    fragment; query parameter names are kept (``?id=&q=``) since they say where the issue is."""
+    scheme, netloc, path, query, _fragment = _split(uri)
+    netloc = netloc.rpartition("@")[2]  # user:password@ never shown
+    names: list[str] = []
+    for piece in query.split("&"):
+        name, has_value, _value = piece.partition("=")
+        # A bare piece (``?ghp_...``) may be a value itself: only ``name=`` pieces are kept.
+        if has_value and name and name not in names:
+            names.append(name)
+    kept_query = "&".join(f"{name}=" for name in names)
+    return redact(urlunsplit((scheme, netloc, _without_path_params(path), kept_query, "")))
+
+
+# ---------------------------------------------------------------------------------------------
+# Alerts to findings
+
+
+@dataclass(frozen=True)
+class _AlertFacts:
+    """What every finding of one alert shares, computed once per alert."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    tool_severity: str | None
+    confidence: str | None
+    suppressed: bool
+    message: str
+    identifiers: tuple[str, ...]
+    references: tuple[str, ...]
+    count: int | None
+    otherinfo: str
+    properties: tuple[tuple[str, str], ...]
+
+
+def _rule_id(fields: Mapping[str, str]) -> str:
+    plugin = fields.get("pluginid", "").strip()
+    if plugin:
+        return plugin
+    alert_ref = fields.get("alertRef", "").strip()
+    if alert_ref:
+        return alert_ref.split("-", 1)[0]
+    title = fields.get("alert") or fields.get("name") or "?"
+    raise ParseError(f"alert {redact(title.strip())[:80]!r} has no pluginid")
+
+
+def _severity(fields: Mapping[str, str]) -> tuple[Severity, str | None]:
+    code = fields.get("riskcode", "").strip()
+    riskdesc = fields.get("riskdesc", "").strip()
+    risk_word = riskdesc.split("(", 1)[0].strip() or None
+    if code in _RISK_WORDS:
+        normalized = severity.lookup(TOOL, code)
+    else:
+        normalized = severity.lookup(TOOL, risk_word)
+    return normalized, riskdesc or _RISK_WORDS.get(code)
+
+
+def _confidence(fields: Mapping[str, str]) -> str | None:
+    code = fields.get("confidence", "").strip()
+    if code in CONFIDENCE_WORDS:
+        return CONFIDENCE_WORDS[code]
+    described = fields.get("confidencedesc", "").strip()
+    return described.lower() or code or None
+
+
+def _identifiers(fields: Mapping[str, str]) -> tuple[str, ...]:
+    found = []
+    cwe = as_int(fields.get("cweid"))
+    if cwe is not None and cwe > 0:
+        found.append(f"CWE-{cwe}")
+    wasc = as_int(fields.get("wascid"))
+    if wasc is not None and wasc > 0:
+        found.append(f"WASC-{wasc}")
+    return tuple(found)
+
+
+def alert_facts(fields: Mapping[str, str]) -> _AlertFacts:
+    normalized, tool_severity = _severity(fields)
+    rule_id = _rule_id(fields)
+    title = (fields.get("alert") or fields.get("name") or "").strip() or f"ZAP rule {rule_id}"
+    extra: dict[str, str] = {}
+    alert_ref = fields.get("alertRef", "").strip()
+    if alert_ref:
+        extra["alert_ref"] = alert_ref
+    solution = html_to_text(fields.get("solution", ""))
+    if solution:
+        extra["solution"] = _short(solution)
+    return _AlertFacts(
+        rule_id=rule_id,
+        title=redact(title),
+        severity=normalized,
+        tool_severity=tool_severity,
+        confidence=_confidence(fields),
+        suppressed=fields.get("confidence", "").strip() == "0",
+        message=redact(html_to_text(fields.get("desc", ""))),
+        identifiers=_identifiers(fields),
+        references=tuple(reference_urls(fields.get("reference", ""))),
+        count=as_int(fields.get("count")),
+        otherinfo=fields.get("otherinfo", ""),
+        properties=tuple(extra.items()),
+    )
+
+
+def _identity(rule_id: str, method: str | None, uri: str, param: str | None) -> list[str]:
+    """Endpoint identity from the raw values.  The param is case-folded: ZAP 2.11 writes the
+    header ``X-Frame-Options`` where 2.14 writes ``x-frame-options``, and header names are
+    case-insensitive anyway."""
+    folded = param.lower() if param else None
+    return fingerprint.endpoint_identity(rule_id, method, identity_url(uri), folded)
+
+
+def _finding(facts: _AlertFacts, site: Site, instance: Mapping[str, str]) -> Finding:
+    uri = _absolute(instance.get("uri", ""), site)
+    method = instance.get("method", "").strip().upper() or None
+    param = instance.get("param", "").strip() or None
+    properties: dict[str, Any] = dict(facts.properties)
+    properties["site"] = redact(site.name)
+    for key in ("evidence", "attack"):
+        value = instance.get(key, "").strip()
+        if value:
+            properties[key] = _short(value)
+    # ZAP 2.12+ has otherinfo per instance; older reports only on the alert.
+    otherinfo = html_to_text(instance.get("otherinfo", facts.otherinfo))
+    if otherinfo:
+        properties["otherinfo"] = _short(otherinfo)
+    return Finding(
+        tool=TOOL,
+        kind=Kind.dast,
+        rule_id=facts.rule_id,
+        title=facts.title,
+        severity=facts.severity,
+        tool_severity=facts.tool_severity,
+        confidence=facts.confidence,
+        message=facts.message,
+        endpoint=Endpoint(
+            method=method,
+            url=display_url(uri),
+            param=redact(param) if param else None,
+        ),
+        identifiers=list(facts.identifiers),
+        references=list(facts.references),
+        suppression=FALSE_POSITIVE if facts.suppressed else None,
+        count=facts.count,
+        identity=_identity(facts.rule_id, method, uri, param),
+        properties=properties,
+    )
+
+
+def alert_findings(
+    site: Site, fields: Mapping[str, str], instances: list[dict[str, str]] | None
+) -> list[Finding]:
+    """One finding per listed instance; an alert without any is one finding."""
+    facts = alert_facts(fields)
+    if instances:
+        return [_finding(facts, site, instance) for instance in instances]
+    # Old reports put the single instance's uri/param/... on the alert itself.
+    legacy = {key: fields[key] for key in _INSTANCE_FIELDS - {"otherinfo"} if key in fields}
+    return [_finding(facts, site, legacy)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs
+
+
+@dataclass
+class _Report:
+    format: str
+    version: str | None = None
+    program_name: str | None = None
+    generated: str | None = None
+
+
+def _run(report: _Report, sites: list[Site]) -> ToolRun:
+    properties: dict[str, Any] = {"sites": [redact(site.name) for site in sites]}
+    if report.program_name:
+        properties["program_name"] = report.program_name
+    if report.generated:
+        properties["generated"] = report.generated
+    run = ToolRun(
+        tool=TOOL,
+        format=report.format,
+        version=report.version or None,
+        properties=properties,
+    )
+    if not sites:
+        run.status = RunStatus.not_exercised
+        run.error = NO_SITE_ERROR
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# XML
+
+# Some copies of ZAP reports have a licence comment inserted before the XML declaration,
+# which strict parsers reject; comments there carry nothing, so they are dropped.
+_LEADING_COMMENTS = re.compile(rb"\A\s*(?:<!--.*?-->\s*)+(?=<\?xml)", re.DOTALL)
+_XML_REFUSED = (
+    "XML document type declarations (DTD) are refused: ZAP reports have none, and they carry "
+    "entity-expansion and external-entity attacks"
+)
+
+
+def _element_text(element: Element) -> str:
+    return "".join(element.itertext())
+
+
+def _xml_instance(element: Element) -> dict[str, str]:
+    return {
+        child.tag: _element_text(child) for child in element if child.tag in _INSTANCE_FIELDS
+    }
+
+
+def _xml_alert(element: Element) -> tuple[dict[str, str], list[dict[str, str]] | None]:
+    fields: dict[str, str] = {}
+    instances: list[dict[str, str]] | None = None
+    for child in element:
+        if child.tag == "instances":
+            instances = [_xml_instance(item) for item in child if item.tag == "instance"]
+        elif child.tag in _ALERT_FIELDS:
+            fields[child.tag] = _element_text(child)
+    return fields, instances
+
+
+def _xml_events(data: bytes) -> Iterator[tuple[str, Element]]:
+    """Streamed parse events, with the XML library's failures turned into ParseErrors."""
+    try:
+        yield from SafeET.iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True)
+    except DTDForbidden:
+        raise ParseError(_XML_REFUSED) from None
+    except DefusedXmlException as exc:
+        raise ParseError(f"unsafe XML refused ({type(exc).__name__})") from None
+    except SafeET.ParseError as exc:
+        raise ParseError(f"invalid or truncated XML: {exc}") from None
+
+
+def parse_xml(data: bytes) -> ParseResult:
+    data = strip_bom(data)
+    if not data.strip():
+        raise ParseError("empty file")
+    data = _LEADING_COMMENTS.sub(b"", data, count=1)
+    report = _Report(format="xml")
+    sites: list[Site] = []
+    findings: list[Finding] = []
+    current: Site | None = None
+    seen_root = False
+    for event, element in _xml_events(data):
+        if not seen_root:
+            seen_root = True
+            if element.tag != "OWASPZAPReport":
+                tag = redact(str(element.tag))[:60]
+                raise ParseError(f"root element is <{tag}>, expected <OWASPZAPReport>")
+            report.version = element.get("version")
+            report.program_name = element.get("programName")
+            report.generated = element.get("generated")
+        elif element.tag == "site" and event == "start":
+            current = site_of(*(element.get(key, "") for key in ("name", "host", "port", "ssl")))
+            sites.append(current)
+        elif element.tag == "site":
+            current = None
+            element.clear()
+        elif element.tag == "alertitem" and event == "end":
+            if current is None:
+                raise ParseError("<alertitem> outside any <site>")
+            findings.extend(alert_findings(current, *_xml_alert(element)))
+            element.clear()  # keeps memory flat on large xml-plus reports
+    return ParseResult(runs=[_run(report, sites)], findings=findings)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def _strings(doc: Mapping[str, Any], keys: frozenset[str]) -> dict[str, str]:
+    """The scalar fields among ``keys`` as text (ZAP writes every value as a string)."""
+    fields: dict[str, str] = {}
+    for key in keys:
+        text = as_str(doc.get(key))
+        if text is not None:
+            fields[key] = text
+    return fields
+
+
+def _json_alert(
+    raw: Any, where: str
+) -> tuple[dict[str, str], list[dict[str, str]] | None]:
+    doc = expect_dict(raw, where)
+    instances: list[dict[str, str]] | None = None
+    if "instances" in doc:
+        items = expect_list(doc["instances"], f"{where}.instances")
+        instances = [
+            _strings(expect_dict(item, f"{where}.instances[{index}]"), _INSTANCE_FIELDS)
+            for index, item in enumerate(items)
+        ]
+    return _strings(doc, _ALERT_FIELDS), instances
+
+
+def _json_sites(doc: Mapping[str, Any]) -> list[Any]:
+    raw = doc.get("site")
+    # Some ZAP versions write a single site as an object rather than a one-item list.
+    return [raw] if isinstance(raw, dict) else expect_list(raw, '"site"')
+
+
+def parse_json(data: bytes) -> ParseResult:
+    doc = expect_dict(loads(data), "ZAP JSON report")
+    if not any(key in doc for key in ("site", "@version", "@programName")):
+        raise ParseError('not a ZAP traditional JSON report: no "site" or "@version" key')
+    report = _Report(
+        format="json",
+        version=as_str(doc.get("@version")),
+        program_name=as_str(doc.get("@programName")),
+        generated=as_str(doc.get("@generated")),
+    )
+    sites: list[Site] = []
+    findings: list[Finding] = []
+    for site_index, raw_site in enumerate(_json_sites(doc)):
+        where = f"site[{site_index}]"
+        site_doc = expect_dict(raw_site, where)
+        site = site_of(
+            *(as_str(site_doc.get(key)) or "" for key in ("@name", "@host", "@port", "@ssl"))
+        )
+        sites.append(site)
+        for alert_index, raw_alert in enumerate(expect_list(site_doc.get("alerts"), where)):
+            fields, instances = _json_alert(raw_alert, f"{where}.alerts[{alert_index}]")
+            findings.extend(alert_findings(site, fields, instances))
+    return ParseResult(runs=[_run(report, sites)], findings=findings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsers
+
+
+class ZapXmlParser(Parser):
+    """ZAP's traditional XML report (``zap.sh -cmd -quickout x.xml``, baseline ``-x``)."""
+
+    name = "zap-xml"
+    tool = TOOL
+    format = "xml"
+
+    @classmethod
+    def detect(cls, head: bytes, path: PurePath) -> Detection | None:
+        return _detect_xml(head)
+
+    def parse(self, artifact: Artifact) -> ParseResult:
+        return parse_xml(artifact.read_bytes())
+
+
+class ZapJsonParser(Parser):
+    """ZAP's traditional JSON report (baseline ``-J``, ``traditional-json`` template)."""
+
+    name = "zap-json"
+    tool = TOOL
+    format = "json"
+
+    @classmethod
+    def detect(cls, head: bytes, path: PurePath) -> Detection | None:
+        return _detect_json(head)
+
+    def parse(self, artifact: Artifact) -> ParseResult:
+        return parse_json(artifact.read_bytes())

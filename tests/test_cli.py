@@ -1,0 +1,109 @@
+"""The commands as a user runs them: exit codes, outputs, every file accounted for."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+from support import SAMPLES
+
+from hardening import __version__
+from hardening.cli import cli
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_version() -> None:
+    code, out = run("--version")
+    assert code == 0
+    assert __version__ in out
+
+
+def test_python_dash_m_works() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "hardening", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "aggregate" in out
+
+
+def test_aggregate_samples_writes_outputs_and_exits_zero(tmp_path: Path) -> None:
+    code, out = run("aggregate", str(SAMPLES), "--out", str(tmp_path))
+    assert code == 0, out
+    report = json.loads((tmp_path / "findings.json").read_text())
+    assert report["schema_version"]
+    assert report["findings"]
+    assert {run["status"] for run in report["runs"]} <= {"ok", "not_exercised"}
+    assert (tmp_path / "summary.md").read_text().startswith("<!-- hardening:summary -->")
+    assert "Tool runs:" in out
+
+
+def test_broken_artifact_fails_alone(tmp_path: Path) -> None:
+    (tmp_path / "gosec.json").write_text('{"Issues": [{"rule_id": "G104", ')
+    (tmp_path / "gitleaks.json").write_text("")
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "semgrep.json").write_text('{"results": [], "errors": [], "version": "1.85.0"}')
+    code, out = run("aggregate", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert code == 0
+    report = json.loads((tmp_path / "out" / "findings.json").read_text())
+    status = {Path(r["artifact"]).name: (r["status"], r["error"]) for r in report["runs"]}
+    assert status["gosec.json"][0] == "failed" and "JSON" in status["gosec.json"][1]
+    assert status["gitleaks.json"] == ("failed", "empty file")
+    assert status["semgrep.json"] == ("ok", None)
+    skipped = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
+    assert skipped == {"notes.txt": "no parser recognises this file"}
+    assert "Traceback" not in out
+
+
+def test_profile_reports_missing_tools_and_skips_others(tmp_path: Path) -> None:
+    (tmp_path / "semgrep.json").write_text('{"results": [], "errors": [], "version": "1.85.0"}')
+    (tmp_path / "trivy.json").write_text(
+        '{"SchemaVersion": 2, "ArtifactName": "x", "ArtifactType": "filesystem", "Results": []}'
+    )
+    code, out = run("aggregate", str(tmp_path), "--profile", "sast", "--out", str(tmp_path / "o"))
+    assert code == 0
+    report = json.loads((tmp_path / "o" / "findings.json").read_text())
+    status = {r["tool"]: r["status"] for r in report["runs"]}
+    assert status == {"semgrep": "ok", "gosec": "missing", "gitleaks": "missing"}
+    assert report["skipped"][0]["reason"] == "outside profile sast (trivy)"
+
+
+def test_input_forces_a_parser(tmp_path: Path) -> None:
+    report = tmp_path / "report.txt"
+    report.write_text("[]")
+    code, _ = run("aggregate", "--input", f"gitleaks={report}", "--out", str(tmp_path / "o"))
+    assert code == 0
+    data = json.loads((tmp_path / "o" / "findings.json").read_text())
+    assert [(r["tool"], r["status"]) for r in data["runs"]] == [("gitleaks", "ok")]
+
+
+def test_bad_input_option_is_a_usage_error(tmp_path: Path) -> None:
+    code, out = run("aggregate", "--input", "gitleaks")
+    assert code == 2
+    assert "TOOL=PATH" in out
+
+
+def test_aggregate_needs_something_to_read() -> None:
+    code, out = run("aggregate")
+    assert code == 2
+
+
+def test_schema_is_a_json_schema_of_the_report() -> None:
+    code, out = run("schema")
+    assert code == 0
+    schema = json.loads(out)
+    assert "findings" in schema["properties"]
+    assert "Finding" in schema["$defs"]
+
+
+def test_inspect_shows_each_finding(tmp_path: Path) -> None:
+    code, out = run("inspect", str(SAMPLES / "gosec" / "gosec.json"), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["status"] == "parsed"
+    assert data["findings"] and all(f["fingerprint"] for f in data["findings"])
