@@ -1,10 +1,16 @@
-"""Command line: each command parses its options and calls the library."""
+"""Command line: each command parses its options and calls the library.
+
+Heavy modules are imported inside the commands so ``hardening --help`` starts fast.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -13,17 +19,229 @@ from hardening.errors import HardeningError
 
 #: Output format names, kept here so --help does not import the renderers.
 FORMAT_CHOICES = ["json", "markdown"]
+DEFAULT_BASELINE = ".hardening/baseline.json"
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str) -> None:
-    click.echo(f"hardening: error: {message}", err=True)
-    sys.exit(2)
+class _UserError(click.ClickException):
+    """A user's mistake (bad file, bad config): one line, exit 2, no traceback."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return f"error: {self.message}"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HardeningError as exc:
+            raise _UserError(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hardening")
 def cli() -> None:
     """Normalize security scanner reports into one report-only hardening summary."""
+
+
+def _parse_input(value: str) -> tuple[str, Path]:
+    tool, sep, path = value.partition("=")
+    if not sep or not tool or not path:
+        raise click.BadParameter(f"{value!r}: expected TOOL=PATH", param_hint="--input")
+    file = Path(path)
+    if not file.is_file():
+        raise click.BadParameter(f"{path}: no such file", param_hint="--input")
+    return tool.strip(), file
+
+
+def reading_options(func: F) -> F:
+    """The options every command that reads artifacts shares."""
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path)),
+        click.option(
+            "--profile",
+            type=click.Choice(["sast", "hardening"]),
+            help="The tools this job expects: missing ones are reported as missing.",
+        ),
+        click.option(
+            "--input",
+            "inputs",
+            multiple=True,
+            metavar="TOOL=PATH",
+            help="Force the parser of TOOL for PATH (repeatable).",
+        ),
+        click.option(
+            "--strip-prefix",
+            multiple=True,
+            metavar="PREFIX",
+            help="Absolute path prefix to strip from finding paths (repeatable).",
+        ),
+        click.option(
+            "--source-root",
+            type=click.Path(file_okay=False, exists=True, path_type=Path),
+            help="The scanned source tree: generated-file headers, --tracked-only.",
+        ),
+        click.option(
+            "--tracked-only",
+            is_flag=True,
+            help="Drop findings in files git does not track in --source-root.",
+        ),
+        click.option(
+            "--no-default-excludes",
+            is_flag=True,
+            help="Keep findings in .cache/, vendor/, node_modules/, generated files.",
+        ),
+        click.option(
+            "--exclude", multiple=True, metavar="GLOB", help="Drop findings in these paths."
+        ),
+        click.option(
+            "--include", multiple=True, metavar="GLOB", help="Keep only findings in these paths."
+        ),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="Config file (default: .hardening.toml or [tool.hardening] in "
+            "pyproject.toml, searched upward).",
+        ),
+        click.option(
+            "--baseline",
+            "baseline_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="The baseline file kept in the repository.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _build(params: dict[str, Any], *, baseline_required: bool) -> Any:
+    """AggregateOptions from the shared reading options, config and baseline."""
+    from hardening import baseline as baseline_mod
+    from hardening import config as config_mod
+    from hardening.filters import FilterError, SnapshotFilter, SourceTree
+    from hardening.pipeline import AggregateOptions
+
+    config, _ = config_mod.discover(params["config_path"], Path.cwd())
+    forced = [_parse_input(value) for value in params["inputs"]]
+    if not params["paths"] and not forced:
+        raise click.UsageError("give at least one file or folder to read (or --input TOOL=PATH)")
+    try:
+        snapshot = SnapshotFilter(
+            default_excludes=config.default_excludes and not params["no_default_excludes"],
+            excludes=[*config.exclude, *params["exclude"]],
+            includes=[*config.include, *params["include"]],
+            source=SourceTree(params["source_root"]) if params["source_root"] else None,
+            tracked_only=params["tracked_only"],
+        )
+    except FilterError as exc:
+        raise click.UsageError(str(exc)) from None
+    baseline_path: Path | None = params["baseline_path"]
+    if baseline_path is None and config.baseline:
+        baseline_path = Path(config.baseline)
+    if baseline_path is None and baseline_required:
+        baseline_path = Path(DEFAULT_BASELINE)
+    baseline = None
+    if baseline_path is not None:
+        if baseline_path.exists():
+            baseline = baseline_mod.load(baseline_path)
+        elif not baseline_required:
+            click.echo(
+                f"hardening: {baseline_path}: no baseline yet, every finding is new", err=True
+            )
+            baseline = baseline_mod.Baseline()
+    options = AggregateOptions(
+        paths=params["paths"],
+        forced=forced,
+        profile=params["profile"] or config.profile,
+        strip_prefixes=[*params["strip_prefix"], *config.strip_prefixes],
+        snapshot=snapshot,
+        severity_overrides=config.severity,
+        gate=config.gate,
+        baseline=baseline,
+        baseline_origin=str(baseline_path) if baseline_path else None,
+    )
+    return options, config, baseline_path
+
+
+def _progress() -> Callable[[str, int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(name: str, index: int, total: int) -> None:
+        label = name if len(name) <= 60 else "…" + name[-59:]
+        end = "\n" if index + 1 == total else ""
+        click.echo(f"\r\x1b[2Kreading {index + 1}/{total} {label}", err=True, nl=bool(end))
+
+    return show
+
+
+@cli.command()
+@reading_options
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the outputs into this folder.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(FORMAT_CHOICES),
+    help="Outputs to write with --out (repeatable; default: all).",
+)
+@click.option(
+    "--compare-to",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The target branch's latest findings.json: the reference for new and fixed.",
+)
+@click.option(
+    "--fail-on",
+    metavar="STATE:SEVERITY",
+    help="Enforce a gate, e.g. new:high: exit 1 when it fires.",
+)
+@click.option(
+    "--max-chars", type=click.IntRange(min=2000), help="Size budget of summary.md (default 60,000)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+def aggregate(**params: Any) -> None:
+    """Read every report under PATHS and summarize them (report-only: exits 0)."""
+    from hardening.config import parse_gate
+    from hardening.outputs import OutputFormat, RenderSettings, write_outputs
+    from hardening.pipeline import aggregate as run_aggregate
+    from hardening.render import terminal
+    from hardening.report_io import load_report
+
+    options, config, _ = _build(params, baseline_required=False)
+    if params["compare_to"] is not None:
+        if options.baseline is None:
+            from hardening.baseline import Baseline
+
+            options.baseline = Baseline()
+        options.compare_to = load_report(params["compare_to"])
+        options.compare_to_origin = str(params["compare_to"])
+    if params["fail_on"]:
+        try:
+            parse_gate(params["fail_on"])
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+        options.gate = options.gate.model_copy(update={"rule": params["fail_on"], "tools": {}})
+        options.enforce_gate = True
+    options.progress = _progress()
+    report = run_aggregate(options)
+    if params["out"] is not None:
+        chosen = [OutputFormat(f) for f in params["formats"]] or list(OutputFormat)
+        max_chars = params["max_chars"] or config.max_chars or 60_000
+        write_outputs(report, params["out"], chosen, RenderSettings(max_chars=max_chars))
+    if not params["quiet"]:
+        click.echo(terminal.render(report, colour=sys.stdout.isatty()), nl=False)
+    if report.gate is not None and report.gate.enforced and report.gate.fired:
+        sys.exit(1)
 
 
 @cli.command()
@@ -57,120 +275,6 @@ def inspect(
         click.echo(inspect_view.as_text(outcome))
 
 
-def _parse_input(value: str) -> tuple[str, Path]:
-    tool, sep, path = value.partition("=")
-    if not sep or not tool or not path:
-        raise click.BadParameter(f"{value!r}: expected TOOL=PATH", param_hint="--input")
-    file = Path(path)
-    if not file.is_file():
-        raise click.BadParameter(f"{path}: no such file", param_hint="--input")
-    return tool.strip(), file
-
-
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write the outputs into this folder.",
-)
-@click.option(
-    "--format",
-    "formats",
-    multiple=True,
-    type=click.Choice(FORMAT_CHOICES),
-    help="Outputs to write with --out (repeatable; default: all).",
-)
-@click.option(
-    "--profile",
-    type=click.Choice(["sast", "hardening"]),
-    help="The tools this job expects: missing ones are reported as missing.",
-)
-@click.option(
-    "--input",
-    "inputs",
-    multiple=True,
-    metavar="TOOL=PATH",
-    help="Force the parser of TOOL for PATH (repeatable).",
-)
-@click.option(
-    "--strip-prefix",
-    multiple=True,
-    metavar="PREFIX",
-    help="Absolute path prefix to strip from finding paths (repeatable).",
-)
-@click.option(
-    "--source-root",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="The scanned source tree: enables generated-file headers and --tracked-only.",
-)
-@click.option("--tracked-only", is_flag=True, help="Drop findings in files git does not track.")
-@click.option(
-    "--no-default-excludes",
-    is_flag=True,
-    help="Keep findings in .cache/, vendor/, node_modules/, generated files ...",
-)
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Drop findings in these paths.")
-@click.option("--include", multiple=True, metavar="GLOB", help="Keep only findings in these paths.")
-@click.option(
-    "--max-chars",
-    type=click.IntRange(min=2000),
-    default=60_000,
-    show_default=True,
-    help="Size budget of summary.md.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-def aggregate(
-    paths: tuple[Path, ...],
-    out: Path | None,
-    formats: tuple[str, ...],
-    profile: str | None,
-    inputs: tuple[str, ...],
-    strip_prefix: tuple[str, ...],
-    source_root: Path | None,
-    tracked_only: bool,
-    no_default_excludes: bool,
-    exclude: tuple[str, ...],
-    include: tuple[str, ...],
-    max_chars: int,
-    quiet: bool,
-) -> None:
-    """Read every report under PATHS and summarize them (report-only: exits 0)."""
-    from hardening.filters import FilterError, SnapshotFilter, SourceTree
-    from hardening.outputs import OutputFormat, RenderSettings, write_outputs
-    from hardening.pipeline import AggregateOptions
-    from hardening.pipeline import aggregate as run_aggregate
-    from hardening.render import terminal
-
-    forced = [_parse_input(value) for value in inputs]
-    if not paths and not forced:
-        raise click.UsageError("give at least one file or folder to read (or --input TOOL=PATH)")
-    try:
-        snapshot = SnapshotFilter(
-            default_excludes=not no_default_excludes,
-            excludes=exclude,
-            includes=include,
-            source=SourceTree(source_root) if source_root else None,
-            tracked_only=tracked_only,
-        )
-    except FilterError as exc:
-        raise click.UsageError(str(exc)) from None
-    options = AggregateOptions(
-        paths=paths,
-        forced=forced,
-        profile=profile,
-        strip_prefixes=strip_prefix,
-        snapshot=snapshot,
-    )
-    report = run_aggregate(options)
-    if out is not None:
-        chosen = [OutputFormat(f) for f in formats] or list(OutputFormat)
-        write_outputs(report, out, chosen, RenderSettings(max_chars=max_chars))
-    if not quiet:
-        click.echo(terminal.render(report, colour=sys.stdout.isatty()), nl=False)
-
-
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of findings.json."""
@@ -179,8 +283,165 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
+@cli.group()
+def baseline() -> None:
+    """Record today's state and triage decisions in the baseline file."""
+
+
+def baseline_file_option(func: F) -> F:
+    return click.option(
+        "--baseline",
+        "baseline_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_BASELINE,
+        show_default=True,
+        help="The baseline file.",
+    )(func)
+
+
+@baseline.command("update")
+@reading_options
+def baseline_update(**params: Any) -> None:
+    """Write today's state of PATHS into the baseline (keeps triage and unknown entries)."""
+    from hardening import baseline as baseline_mod
+    from hardening import diff
+    from hardening.pipeline import aggregate as run_aggregate
+
+    params["baseline_path"] = params["baseline_path"] or None
+    options, _, path = _build(params, baseline_required=True)
+    with baseline_mod.locked(path):
+        # Read under the lock, so a concurrent update's work is seen and kept.
+        current = baseline_mod.load_or_empty(path)
+        options.baseline = current
+        report = run_aggregate(options)
+        updated = diff.update(current, report, options.today)
+        changed = baseline_mod.save(updated, path)
+    counts = report.diff.counts if report.diff else {}
+    summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
+    click.echo(
+        f"{path}: {'updated' if changed else 'unchanged'} ({len(updated.entries)} "
+        f"entries; {summary or 'no findings'})"
+    )
+
+
+def _triage(
+    paths: tuple[str, ...],
+    path: Path,
+    triage: str,
+    reason: str,
+    expires: date | None,
+    report_path: Path | None,
+) -> None:
+    from hardening import baseline as baseline_mod
+    from hardening.report_io import load_report
+
+    extra = load_report(report_path) if report_path else None
+    with baseline_mod.locked(path):
+        current = baseline_mod.load_or_empty(path)
+        for prefix in paths:
+            try:
+                fingerprint = current.find(prefix)
+            except HardeningError:
+                if extra is None:
+                    raise
+                matches = [f for f in extra.findings if f.fingerprint.startswith(prefix)]
+                if len(matches) != 1:
+                    raise HardeningError(
+                        f"fingerprint {prefix!r} matches {len(matches)} findings in {report_path}"
+                    ) from None
+                fingerprint = matches[0].fingerprint
+                current.entries[fingerprint] = baseline_mod.summarize(
+                    matches[0], date.today().isoformat()
+                )
+            entry = current.entries[fingerprint]
+            entry.triage = baseline_mod.Triage(triage)
+            entry.reason = reason
+            entry.expires = expires.isoformat() if expires else None
+            click.echo(f"{fingerprint[:12]} {entry.tool} {entry.rule_id}: {triage}")
+        current.entries = dict(sorted(current.entries.items()))
+        baseline_mod.save(current, path)
+
+
+@baseline.command("accept")
+@click.argument("fingerprints", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why the risk is accepted.")
+@click.option(
+    "--expires",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Date (YYYY-MM-DD) after which the finding is open again.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="findings.json to take findings not yet in the baseline from.",
+)
+@baseline_file_option
+def baseline_accept(
+    fingerprints: tuple[str, ...],
+    reason: str,
+    expires: Any,
+    report_path: Path | None,
+    baseline_path: Path,
+) -> None:
+    """Mark findings (fingerprints or unique prefixes) as accepted risk."""
+    _triage(
+        fingerprints,
+        baseline_path,
+        "accepted",
+        reason,
+        expires.date() if expires else None,
+        report_path,
+    )
+
+
+@baseline.command("false-positive")
+@click.argument("fingerprints", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why the finding is not real.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="findings.json to take findings not yet in the baseline from.",
+)
+@baseline_file_option
+def baseline_false_positive(
+    fingerprints: tuple[str, ...], reason: str, report_path: Path | None, baseline_path: Path
+) -> None:
+    """Mark findings as false positives."""
+    _triage(fingerprints, baseline_path, "false_positive", reason, None, report_path)
+
+
+@baseline.command("show")
+@baseline_file_option
+@click.option("--triaged", is_flag=True, help="Only accepted and false-positive entries.")
+def baseline_show(baseline_path: Path, triaged: bool) -> None:
+    """List the baseline's entries with their triage and age."""
+    from hardening import baseline as baseline_mod
+    from hardening.render import text
+
+    current = baseline_mod.load(baseline_path)
+    today = date.today()
+    click.echo(f"{baseline_path}: {len(current.entries)} entries")
+    for fingerprint, entry in current.entries.items():
+        if triaged and not entry.triaged:
+            continue
+        age = (today - date.fromisoformat(entry.first_seen)).days
+        status = entry.triage.value
+        if entry.expired(today):
+            status = "expired"
+        elif entry.expires:
+            status += f" until {entry.expires}"
+        where = entry.path or entry.package or entry.endpoint or ""
+        line = (
+            f"{fingerprint[:12]}  {entry.severity.value:8} {entry.tool:12} "
+            f"{text.terminal(entry.rule_id, 50)}  {text.terminal(where, 60)}  "
+            f"{status}, {age}d"
+        )
+        if entry.reason:
+            line += f"  ({text.terminal(entry.reason, 80)})"
+        click.echo(line)
+
+
 def main() -> None:
-    try:
-        cli(standalone_mode=True)
-    except HardeningError as exc:
-        _fail(str(exc))
+    cli(prog_name="hardening")

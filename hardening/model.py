@@ -208,6 +208,42 @@ class PathSettings(_Model):
     strip_prefixes: list[str] = Field(default_factory=list)
 
 
+class GateResult(_Model):
+    """What the gate under calibration would do today (or does, with --fail-on)."""
+
+    rule: str = Field(description="STATE:SEVERITY, e.g. new:high")
+    tool_rules: dict[str, str] = Field(default_factory=dict)
+    fired: bool = False
+    enforced: bool = False
+    #: tool -> how many findings would block, e.g. {"semgrep": 2}
+    blocking: dict[str, int] = Field(default_factory=dict)
+    summary: str = ""
+
+
+class CalibrationRow(_Model):
+    """Evidence for turning a gate on: per tool and rule, what the rule produces."""
+
+    tool: str
+    rule_id: str
+    findings: int
+    new: int
+    accepted: int
+    false_positive: int
+    suppressed: int
+    would_block: int
+
+
+class DiffInfo(_Model):
+    """Against what this run was compared, and the count of findings in each state."""
+
+    baseline: str | None = None
+    compare_to: str | None = None
+    counts: dict[str, int] = Field(default_factory=dict)
+    drift_tools: list[str] = Field(
+        default_factory=list, description="Tools whose version or database changed"
+    )
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     fingerprint_version: str = FINGERPRINT_VERSION
@@ -226,4 +262,7 @@ class Report(_Model):
     changed_files: list[str] | None = Field(
         default=None, description="Files the merge request changed, when known"
     )
+    diff: DiffInfo | None = None
+    gate: GateResult | None = None
+    calibration: list[CalibrationRow] = Field(default_factory=list)
     properties: dict[str, Any] = Field(default_factory=dict)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
-from hardening import __version__, discover
+from hardening import __version__, diff, discover, gate
+from hardening.baseline import Baseline
+from hardening.config import GateConfig, SeverityOverride
 from hardening.filters import SnapshotFilter
 from hardening.model import (
     FilterCounts,
@@ -36,13 +39,24 @@ class AggregateOptions:
     strip_prefixes: Sequence[str] = ()
     snapshot: SnapshotFilter = field(default_factory=SnapshotFilter)
     max_bytes: int = 2 * 1024**3
+    severity_overrides: Sequence[SeverityOverride] = ()
+    gate: GateConfig = field(default_factory=GateConfig)
+    #: --fail-on: the gate is enforced (the CLI exits non-zero when it fires).
+    enforce_gate: bool = False
+    baseline: Baseline | None = None
+    baseline_origin: str | None = None
+    #: --compare-to: the target branch's findings.json as the reference for new and fixed.
+    compare_to: Report | None = None
+    compare_to_origin: str | None = None
+    today: date = field(default_factory=date.today)
     #: Called with (name, index, total) before each artifact is read (progress display).
     progress: Callable[[str, int, int], None] | None = None
 
 
 def aggregate(options: AggregateOptions) -> Report:
     profile = PROFILES[options.profile] if options.profile else None
-    normalizer = PathNormalizer.from_settings(options.strip_prefixes)
+    recorded = options.baseline.strip_prefixes if options.baseline else []
+    normalizer = PathNormalizer.from_settings([*options.strip_prefixes, *recorded])
     report = Report(generator_version=__version__, profile=options.profile)
 
     inputs = _inputs(options)
@@ -80,6 +94,24 @@ def aggregate(options: AggregateOptions) -> Report:
             f"{absolute} finding path(s) stayed absolute: pass --strip-prefix with the scan "
             "root so fingerprints stay stable across machines"
         )
+    gate.apply_overrides(report.findings, options.severity_overrides)
+    if options.baseline is not None:
+        reference = None
+        if options.compare_to is not None:
+            reference = diff.reference_from_report(
+                options.compare_to, options.compare_to_origin or "compare-to", options.today
+            )
+        diff.apply(
+            report,
+            options.baseline,
+            options.snapshot,
+            options.today,
+            baseline_origin=options.baseline_origin,
+            reference=reference,
+        )
+        report.findings = sort_findings(report.findings)
+    report.gate = gate.evaluate(report, options.gate, enforced=options.enforce_gate)
+    report.calibration = gate.calibration(report, options.gate)
     return report
 
 
@@ -172,9 +204,25 @@ def merge(findings: list[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
+#: Order of states in every listing: what a change introduced leads.
+STATE_ORDER = {
+    None: 0,
+    "new": 0,
+    "expired": 1,
+    "updated": 2,
+    "unchanged": 3,
+    "accepted": 4,
+    "false_positive": 5,
+    "suppressed": 6,
+    "unknown": 7,
+    "fixed": 8,
+}
+
+
 def sort_findings(findings: list[Finding]) -> list[Finding]:
-    def key(f: Finding) -> tuple[int, str, str, int, str]:
+    def key(f: Finding) -> tuple[int, int, str, str, int, str]:
         line = f.location.start_line or 0 if f.location else 0
-        return (-f.severity.rank, f.tool, f.path or "", line, f.fingerprint)
+        state = STATE_ORDER[f.state.value if f.state else None]
+        return (state, -f.severity.rank, f.tool, f.path or "", line, f.fingerprint)
 
     return sorted(findings, key=key)

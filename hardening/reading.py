@@ -75,6 +75,8 @@ def read_artifact(
         run.artifact = run.artifact or name
         if run.format is None:
             run.format = parser_cls.format
+        if run.scanned_paths and not result.fingerprinted:
+            run.scanned_paths = [normalizer.normalize(p)[0] for p in run.scanned_paths]
     if not result.fingerprinted:
         for finding in result.findings:
             finding.artifact = name

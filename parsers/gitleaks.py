@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Callable
 from pathlib import PurePath
@@ -107,7 +108,7 @@ class GitleaksCsvParser(Parser):
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
         body = strip_bom(head)
         first_line = body.split(b"\n", 1)[0].strip()
-        columns = tuple(column.strip().decode("utf-8", "replace") for column in first_line.split(b","))
+        columns = tuple(cell.strip().decode("utf-8", "replace") for cell in first_line.split(b","))
         if _has_columns(columns, _V8_CSV_HEADER) or _has_columns(columns, _V7_CSV_HEADER):
             return Detection(90)
         # gitleaks writes nothing at all to a CSV report when it finds no leaks.
@@ -172,7 +173,7 @@ def _schema_of(item: dict[str, Any], index: int) -> str:
 def _v8_finding(item: dict[str, Any], index: int) -> Finding:
     rule_id = _rule_id(item.get("RuleID"), index)
     description = as_str(item.get("Description")) or ""
-    start_line = as_int(item.get("StartLine"))
+    start_line = _finite_int(item.get("StartLine"))
     properties: dict[str, Any] = {}
     entropy = _entropy(item.get("Entropy"))
     if entropy is not None:
@@ -184,15 +185,18 @@ def _v8_finding(item: dict[str, Any], index: int) -> Finding:
     gitleaks_id = as_str(item.get("Fingerprint"))
     if gitleaks_id:
         properties["gitleaks_fingerprint"] = gitleaks_id
+    # gitleaks' SARIF names a symlinked file by the link; so does this, for one identity.
+    path = as_str(item.get("File"))
     symlink = as_str(item.get("SymlinkFile"))
     if symlink:
-        properties["symlink_file"] = symlink
+        properties["symlink_target"] = path
+        path = symlink
     return _secret_finding(
         rule_id=rule_id,
         title=description,
-        path=as_str(item.get("File")),
-        lines=(start_line, as_int(item.get("EndLine")) or start_line),
-        columns=(as_int(item.get("StartColumn")), as_int(item.get("EndColumn"))),
+        path=path,
+        lines=(start_line, _finite_int(item.get("EndLine")) or start_line),
+        columns=(_finite_int(item.get("StartColumn")), _finite_int(item.get("EndColumn"))),
         commit=as_str(item.get("Commit")),
         identity=_identity(rule_id, as_str(item.get("Secret")), as_str(item.get("Match"))),
         properties=properties,
@@ -201,7 +205,7 @@ def _v8_finding(item: dict[str, Any], index: int) -> Finding:
 
 def _v7_finding(item: dict[str, Any], index: int) -> Finding:
     rule_id = _rule_id(item.get("rule"), index)
-    line_number = as_int(item.get("lineNumber"))
+    line_number = _finite_int(item.get("lineNumber"))
     properties: dict[str, Any] = {}
     entropy = _entropy(item.get("offenderEntropy"))
     if entropy is not None:
@@ -271,6 +275,13 @@ def _identity(rule_id: str, secret: str | None, match: str | None) -> list[str]:
     return ["hash", fingerprint.secret_digest(rule_id, secret)]
 
 
+def _finite_int(value: Any) -> int | None:
+    # JSON's NaN/Infinity reach ``as_int`` as floats it cannot convert: treat them as absent.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return as_int(value)
+
+
 def _rule_id(value: Any, index: int) -> str:
     rule_id = as_str(value)
     if not rule_id or not rule_id.strip():
@@ -286,7 +297,7 @@ def _entropy(value: Any) -> float | None:
         number = float(value)
     except ValueError:
         return None
-    return round(number, 3) if number > 0 else None
+    return round(number, 3) if math.isfinite(number) and number > 0 else None
 
 
 def _tags(value: Any, separator: str | None) -> list[str]:

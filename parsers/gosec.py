@@ -10,6 +10,7 @@ carry the bare expression instead).
 
 from __future__ import annotations
 
+import math
 import re
 import textwrap
 from pathlib import PurePath
@@ -139,7 +140,7 @@ def _finding(issue: dict[str, Any], index: int) -> Finding:
             path=path,
             start_line=start,
             end_line=end,
-            start_column=as_int(issue.get("column")),
+            start_column=_finite_int(issue.get("column")),
             # A hard-coded credential's line is the credential: never shown.
             snippet=None if credential else _snippet(flagged),
         ),
@@ -199,7 +200,7 @@ def _golang_errors(value: Any) -> list[str]:
 def _golang_error_line(path: str, item: dict[str, Any]) -> str:
     # gosec keys package-level errors by "" or "-": they carry no file of their own.
     where = path if path not in ("", "-") else ""
-    line, column = as_int(item.get("line")), as_int(item.get("column"))
+    line, column = _finite_int(item.get("line")), _finite_int(item.get("column"))
     if where and line:
         where += f":{line}" + (f":{column}" if column else "")
     parts = [part.strip() for part in (as_str(item.get("error")) or "").splitlines()]
@@ -212,8 +213,15 @@ def _golang_error_line(path: str, item: dict[str, Any]) -> str:
     return text if len(text) <= _MAX_RUN_ERROR else text[: _MAX_RUN_ERROR - 1] + "…"
 
 
+def _finite_int(value: Any) -> int | None:
+    # JSON's NaN/Infinity reach ``as_int`` as floats it cannot convert: treat them as absent.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return as_int(value)
+
+
 def _stats(value: Any) -> dict[str, int]:
     if not isinstance(value, dict):
         return {}
-    counts = {key: as_int(value.get(key)) for key in ("files", "lines", "nosec", "found")}
+    counts = {key: _finite_int(value.get(key)) for key in ("files", "lines", "nosec", "found")}
     return {key: count for key, count in counts.items() if count is not None}

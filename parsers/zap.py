@@ -47,7 +47,10 @@ from hardening.redact import redact
 
 TOOL = "zap"
 NO_SITE_ERROR = "ZAP report lists no site: the target was not scanned"
-FALSE_POSITIVE = Suppression(kind="falsePositive", justification="ZAP confidence 0 (false positive)")
+#: Shared with the SARIF parser's ZAP dialect; copy it before attaching it to a finding.
+FALSE_POSITIVE = Suppression(
+    kind="falsePositive", justification="ZAP confidence 0 (false positive)"
+)
 
 #: ZAP confidence codes (Alert.CONFIDENCE_*).
 CONFIDENCE_WORDS = {
@@ -182,14 +185,21 @@ def _html(fragment: str) -> _HtmlText:
     return parser
 
 
-def html_to_text(fragment: str) -> str:
-    """Plain text of a ZAP HTML field: tags dropped, entities decoded, whitespace collapsed.
+#: Markup ZAP writes in its HTML fields.  Fields without it are plain text (ZAP 2.16 fields,
+#: per-instance otherinfo) where a ``<form ...>`` quoted from a page is text, not a tag.
+_ZAP_MARKUP = re.compile(r"(?i)</?(?:p|br|a|ul|ol|li|div|strong|em|b|i|code|pre)\b[^<>]*>")
 
-    Blocks (paragraphs, list items) are kept apart by one newline.  Plain text (ZAP 2.16
-    writes some fields without markup) passes through with its whitespace collapsed.
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of a ZAP field: tags dropped, entities decoded, whitespace collapsed.
+
+    Blocks (paragraphs, list items; lines of plain text) are kept apart by one newline.
     """
     if not fragment:
         return ""
+    if not _ZAP_MARKUP.search(fragment):
+        lines = (" ".join(line.split()) for line in fragment.splitlines())
+        return "\n".join(line for line in lines if line)
     return "\n".join(_html(fragment).blocks)
 
 
@@ -281,9 +291,13 @@ def _without_path_params(path: str) -> str:
 
 
 def identity_url(uri: str) -> str:
-    """The URL identity is computed from: no path parameters, no query, no fragment."""
+    """The URL identity is computed from: no path parameters, query or fragment, and any
+    credential-shaped path segment (``/reset/<token>``) collapsed to ``{token}``, like ids
+    are, so identity holds no secret."""
     scheme, netloc, path, _query, _fragment = _split(uri)
-    return urlunsplit((scheme, netloc, _without_path_params(path), "", ""))
+    segments = _without_path_params(path).split("/")
+    path = "/".join("{token}" if redact(part) != part else part for part in segments)
+    return urlunsplit((scheme, netloc, path, "", ""))
 
 
 def display_url(uri: str) -> str:
@@ -391,10 +405,12 @@ def alert_facts(fields: Mapping[str, str]) -> _AlertFacts:
     )
 
 
-def _identity(rule_id: str, method: str | None, uri: str, param: str | None) -> list[str]:
-    """Endpoint identity from the raw values.  The param is case-folded: ZAP 2.11 writes the
-    header ``X-Frame-Options`` where 2.14 writes ``x-frame-options``, and header names are
-    case-insensitive anyway."""
+def endpoint_identity(rule_id: str, method: str | None, uri: str, param: str | None) -> list[str]:
+    """Identity inputs of a ZAP finding from the raw values (every ZAP format should use it).
+
+    The param is case-folded: ZAP 2.11 writes the header ``X-Frame-Options`` where 2.14 writes
+    ``x-frame-options``, and header names are case-insensitive anyway.
+    """
     folded = param.lower() if param else None
     return fingerprint.endpoint_identity(rule_id, method, identity_url(uri), folded)
 
@@ -429,9 +445,9 @@ def _finding(facts: _AlertFacts, site: Site, instance: Mapping[str, str]) -> Fin
         ),
         identifiers=list(facts.identifiers),
         references=list(facts.references),
-        suppression=FALSE_POSITIVE if facts.suppressed else None,
+        suppression=FALSE_POSITIVE.model_copy() if facts.suppressed else None,
         count=facts.count,
-        identity=_identity(facts.rule_id, method, uri, param),
+        identity=endpoint_identity(facts.rule_id, method, uri, param),
         properties=properties,
     )
 
@@ -495,9 +511,7 @@ def _element_text(element: Element) -> str:
 
 
 def _xml_instance(element: Element) -> dict[str, str]:
-    return {
-        child.tag: _element_text(child) for child in element if child.tag in _INSTANCE_FIELDS
-    }
+    return {child.tag: _element_text(child) for child in element if child.tag in _INSTANCE_FIELDS}
 
 
 def _xml_alert(element: Element) -> tuple[dict[str, str], list[dict[str, str]] | None]:
@@ -570,9 +584,7 @@ def _strings(doc: Mapping[str, Any], keys: frozenset[str]) -> dict[str, str]:
     return fields
 
 
-def _json_alert(
-    raw: Any, where: str
-) -> tuple[dict[str, str], list[dict[str, str]] | None]:
+def _json_alert(raw: Any, where: str) -> tuple[dict[str, str], list[dict[str, str]] | None]:
     doc = expect_dict(raw, where)
     instances: list[dict[str, str]] | None = None
     if "instances" in doc:

@@ -41,9 +41,9 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
         if run.status is RunStatus.ok:
             counts = f"{run.findings} finding(s)"
             if run.severity_counts:
-                counts += " (" + ", ".join(
-                    f"{n} {sev}" for sev, n in run.severity_counts.items()
-                ) + ")"
+                counts += (
+                    " (" + ", ".join(f"{n} {sev}" for sev, n in run.severity_counts.items()) + ")"
+                )
         where = text.terminal(run.artifact, 80) if run.artifact else ""
         lines.append(f"  {run.tool:13} {version:12} {status} {where}".rstrip())
         if counts:
@@ -70,6 +70,17 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
     lines.extend(f"warning: {text.terminal(w, 200)}" for w in report.warnings)
     lines.append("")
     lines.append(_counts_line(report))
+    if report.diff is not None and report.diff.drift_tools:
+        lines.append(
+            "Scanner or database changed since the baseline: "
+            + ", ".join(report.diff.drift_tools)
+            + " (new findings there may be scanner drift)"
+        )
+    if report.gate is not None:
+        label = "Gate" if report.gate.enforced else "Gate (simulated)"
+        colour_name = "red" if report.gate.fired else "green"
+        gate_line = f"{label} {report.gate.rule}: {report.gate.summary}"
+        lines.append(style(gate_line, colour_name) if colour else gate_line)
     lead = [f for f in report.findings if f.state in (*_LEAD_STATES, None)]
     rest = len(report.findings) - len(lead)
     for finding in lead[:limit]:
@@ -112,6 +123,8 @@ def _finding_line(finding: Finding, colour: bool) -> str:
     elif finding.endpoint:
         where = f"{finding.endpoint.method or ''} {finding.endpoint.url}".strip()
     state = f"[{finding.state.value}] " if finding.state else ""
+    if finding.drift:
+        state += "[drift?] "
     return (
         f"{sev} {state}{finding.tool} {text.terminal(finding.rule_id, 60)} "
         f"{text.terminal(where, 100)}  {text.terminal(finding.title, 100)}"

@@ -1,0 +1,232 @@
+"""The baseline: a JSON file kept in the repository that remembers findings and their triage.
+
+It stores fingerprints and short summaries, never secrets.  Its output is deterministic
+(sorted keys, stable order, newline-terminated) so its git diff stays small, it is written
+atomically under a lock, and it is never rewritten when it cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from pydantic import Field, ValidationError
+
+from hardening.errors import BaselineError
+from hardening.model import (
+    FINGERPRINT_VERSION,
+    CodeLocation,
+    Component,
+    Endpoint,
+    Finding,
+    Kind,
+    Severity,
+    _Model,
+)
+from hardening.report_io import write_atomic
+
+BASELINE_SCHEMA_VERSION = 2
+DEFAULT_PATH = Path(".hardening/baseline.json")
+
+
+class Triage(StrEnum):
+    open = "open"
+    accepted = "accepted"
+    false_positive = "false_positive"
+
+
+class ToolInfo(_Model):
+    version: str | None = None
+    database_date: str | None = None
+
+
+class BaselineEntry(_Model):
+    """What the baseline remembers of one finding: a summary and its triage."""
+
+    tool: str
+    kind: Kind
+    rule_id: str
+    title: str = ""
+    severity: Severity
+    path: str | None = None
+    package: str | None = None
+    fixed_version: str | None = None
+    endpoint: str | None = None
+    first_seen: str
+    triage: Triage = Triage.open
+    reason: str | None = None
+    expires: str | None = None
+
+    @property
+    def triaged(self) -> bool:
+        return self.triage is not Triage.open
+
+    def expired(self, today: date) -> bool:
+        return (
+            self.triage is Triage.accepted
+            and self.expires is not None
+            and date.fromisoformat(self.expires) < today
+        )
+
+    def as_finding(self, fingerprint: str) -> Finding:
+        """A finding standing for this entry (for fixed and unknown states)."""
+        location = CodeLocation(path=self.path) if self.path else None
+        component = (
+            Component(name=self.package, fixed_version=self.fixed_version) if self.package else None
+        )
+        endpoint = Endpoint(url=self.endpoint) if self.endpoint else None
+        return Finding(
+            tool=self.tool,
+            kind=self.kind,
+            rule_id=self.rule_id,
+            title=self.title,
+            severity=self.severity,
+            location=location,
+            component=component,
+            endpoint=endpoint,
+            fingerprint=fingerprint,
+        )
+
+
+def summarize(finding: Finding, first_seen: str) -> BaselineEntry:
+    """The baseline entry for a finding seen today (no secret, snippet or message)."""
+    endpoint = None
+    if finding.endpoint is not None:
+        method = finding.endpoint.method or ""
+        endpoint = f"{method} {finding.endpoint.url}".strip()
+    return BaselineEntry(
+        tool=finding.tool,
+        kind=finding.kind,
+        rule_id=finding.rule_id,
+        title=finding.title[:200],
+        severity=finding.severity,
+        path=finding.location.path if finding.location else None,
+        package=finding.component.name if finding.component else None,
+        fixed_version=finding.component.fixed_version if finding.component else None,
+        endpoint=endpoint,
+        first_seen=first_seen,
+    )
+
+
+class Baseline(_Model):
+    schema_version: int = BASELINE_SCHEMA_VERSION
+    fingerprint_version: str = FINGERPRINT_VERSION
+    tools: dict[str, ToolInfo] = Field(default_factory=dict)
+    strip_prefixes: list[str] = Field(default_factory=list)
+    entries: dict[str, BaselineEntry] = Field(default_factory=dict)
+
+    def find(self, prefix: str) -> str:
+        """The fingerprint that starts with ``prefix`` (unique), else a BaselineError."""
+        matches = [fp for fp in self.entries if fp.startswith(prefix)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise BaselineError(f"no baseline entry has fingerprint {prefix!r}")
+        raise BaselineError(f"fingerprint prefix {prefix!r} matches {len(matches)} entries")
+
+
+# Older layouts are upgraded on read.  Format 1 listed entries as an array with their
+# fingerprint inside and called triage "status".
+def _upgrade_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    entries = {}
+    for item in data.get("entries", []):
+        item = dict(item)
+        fingerprint = item.pop("fingerprint")
+        if "status" in item:
+            item["triage"] = item.pop("status")
+        entries[fingerprint] = item
+    data = {**data, "entries": entries, "schema_version": 2}
+    return data
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _upgrade_1_to_2}
+
+
+def parse(text: str, origin: str) -> Baseline:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BaselineError(f"{origin}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise BaselineError(f"{origin}: not a hardening baseline (expected a JSON object)")
+    version = data.get("schema_version")
+    if not isinstance(version, int):
+        raise BaselineError(f"{origin}: not a hardening baseline (no schema_version)")
+    if version > BASELINE_SCHEMA_VERSION:
+        raise BaselineError(
+            f"{origin}: baseline format {version} is newer than this hardening understands "
+            f"({BASELINE_SCHEMA_VERSION}); upgrade hardening"
+        )
+    while version < BASELINE_SCHEMA_VERSION:
+        upgrade = UPGRADES.get(version)
+        if upgrade is None:
+            raise BaselineError(f"{origin}: baseline format {version} cannot be upgraded")
+        data = upgrade(data)
+        version = data["schema_version"]
+    try:
+        baseline = Baseline.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise BaselineError(f"{origin}: invalid baseline: {where}: {first['msg']}") from None
+    if baseline.fingerprint_version != FINGERPRINT_VERSION:
+        raise BaselineError(
+            f"{origin}: fingerprints are {baseline.fingerprint_version}, this hardening "
+            f"computes {FINGERPRINT_VERSION}"
+        )
+    return baseline
+
+
+def load(path: Path) -> Baseline:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise BaselineError(f"{path}: no such baseline file") from None
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise BaselineError(f"{path}: not UTF-8 text") from None
+    return parse(text, str(path))
+
+
+def load_or_empty(path: Path) -> Baseline:
+    return load(path) if path.exists() else Baseline()
+
+
+def dumps(baseline: Baseline) -> str:
+    data = baseline.model_dump(mode="json", exclude_none=True)
+    for entry in data["entries"].values():
+        if entry.get("triage") == Triage.open.value:
+            del entry["triage"]
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def save(baseline: Baseline, path: Path) -> bool:
+    """Write atomically; return False (and leave the file untouched) when nothing changed."""
+    text = dumps(baseline)
+    if path.exists():
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                return False
+        except (OSError, UnicodeDecodeError):
+            pass
+    write_atomic(path, text)
+    return True
+
+
+@contextmanager
+def locked(path: Path, timeout: float = 120.0) -> Iterator[None]:
+    """Serialize read-modify-write cycles on one baseline file across processes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path) + ".lock")
+    try:
+        with lock.acquire(timeout=timeout):
+            yield
+    except Timeout:
+        raise BaselineError(f"{path}: another update holds the lock") from None

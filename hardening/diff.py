@@ -1,0 +1,196 @@
+"""The baseline diff: a state for every finding, and fixed or unknown for what went away.
+
+Fixed is claimed only when the finding's tool ran, and its path was in today's scope (not
+filtered, and among the paths the tool says it scanned where it lists them); otherwise the
+finding is unknown.  The reference for new and fixed is the baseline, or with
+``--compare-to`` the target branch's latest findings.json; triage always comes from the
+baseline.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from hardening.baseline import Baseline, BaselineEntry, ToolInfo, Triage, summarize
+from hardening.filters import SnapshotFilter
+from hardening.model import DiffInfo, Finding, Report, RunStatus, State, ToolRun
+
+#: States that never count as new and never count toward a gate.
+QUIET_STATES = frozenset({State.accepted, State.false_positive, State.suppressed})
+
+
+@dataclass
+class Reference:
+    """What new and fixed are judged against: fingerprint -> remembered entry."""
+
+    entries: dict[str, BaselineEntry]
+    origin: str
+
+
+def reference_from_report(report: Report, origin: str, today: date) -> Reference:
+    """A target branch's findings.json as the reference (its fixed/unknown are not in it)."""
+    entries = {
+        f.fingerprint: summarize(f, today.isoformat())
+        for f in report.findings
+        if f.state not in (State.fixed, State.unknown)
+    }
+    return Reference(entries, origin)
+
+
+def apply(
+    report: Report,
+    baseline: Baseline,
+    snapshot: SnapshotFilter,
+    today: date,
+    *,
+    baseline_origin: str | None = None,
+    reference: Reference | None = None,
+) -> None:
+    """Set ``state`` on every finding of ``report`` and append fixed and unknown ones."""
+    ref = reference or Reference(baseline.entries, baseline_origin or "baseline")
+    drift_tools = _drift_tools(baseline, report.runs)
+    present = set()
+    for finding in report.findings:
+        present.add(finding.fingerprint)
+        finding.state = _state(finding, baseline.entries.get(finding.fingerprint), ref, today)
+        finding.drift = finding.state is State.new and finding.tool in drift_tools
+
+    gone: list[Finding] = []
+    ran = _tools_that_ran(report.runs)
+    scanned = _scanned_paths(report.runs)
+    for fingerprint, entry in _disappeared(ref, baseline, present):
+        finding = entry.as_finding(fingerprint)
+        triage = baseline.entries.get(fingerprint)
+        in_scope = _in_scope(entry, ran, scanned, snapshot)
+        finding.state = State.fixed if in_scope else State.unknown
+        if triage is not None and triage.triaged:
+            finding.properties["triage"] = triage.triage.value
+        gone.append(finding)
+    report.findings.extend(gone)
+    counts = Counter(f.state.value for f in report.findings if f.state is not None)
+    report.diff = DiffInfo(
+        baseline=baseline_origin,
+        compare_to=ref.origin if reference is not None else None,
+        counts={state.value: counts.get(state.value, 0) for state in State},
+        drift_tools=sorted(drift_tools),
+    )
+
+
+def _state(finding: Finding, triage: BaselineEntry | None, ref: Reference, today: date) -> State:
+    if finding.suppressed:
+        return State.suppressed
+    if triage is not None and triage.triage is Triage.false_positive:
+        return State.false_positive
+    if triage is not None and triage.triage is Triage.accepted:
+        return State.expired if triage.expired(today) else State.accepted
+    known = ref.entries.get(finding.fingerprint)
+    if known is None:
+        return State.new
+    fixed_version = finding.component.fixed_version if finding.component else None
+    if known.severity is not finding.severity or (known.fixed_version or None) != (
+        fixed_version or None
+    ):
+        return State.updated
+    return State.unchanged
+
+
+def _disappeared(
+    ref: Reference, baseline: Baseline, present: set[str]
+) -> Iterable[tuple[str, BaselineEntry]]:
+    seen = set(present)
+    for fingerprint, entry in ref.entries.items():
+        if fingerprint not in seen:
+            seen.add(fingerprint)
+            yield fingerprint, entry
+    # Triaged baseline entries stay visible even when judged against another reference.
+    for fingerprint, entry in baseline.entries.items():
+        if fingerprint not in seen and entry.triaged:
+            seen.add(fingerprint)
+            yield fingerprint, entry
+
+
+def _tools_that_ran(runs: list[ToolRun]) -> set[str]:
+    ok = {run.tool for run in runs if run.status is RunStatus.ok}
+    failed = {run.tool for run in runs if run.status is not RunStatus.ok}
+    # A tool with one failed artifact among good ones: its findings might be in the failed one.
+    return ok - failed
+
+
+def _scanned_paths(runs: list[ToolRun]) -> dict[str, set[str] | None]:
+    """tool -> paths it says it scanned, or None when any of its runs scanned everything."""
+    scanned: dict[str, set[str] | None] = {}
+    for run in runs:
+        if run.status is not RunStatus.ok:
+            continue
+        if run.tool in scanned and scanned[run.tool] is None:
+            continue
+        if not run.scanned_paths:  # not listed, or an empty list: the whole scan root
+            scanned[run.tool] = None
+        else:
+            current = scanned.get(run.tool) or set()
+            scanned[run.tool] = current | set(run.scanned_paths)
+    return scanned
+
+
+def _in_scope(
+    entry: BaselineEntry,
+    ran: set[str],
+    scanned: dict[str, set[str] | None],
+    snapshot: SnapshotFilter,
+) -> bool:
+    if entry.tool not in ran:
+        return False
+    if entry.path is None:
+        return True
+    if entry.kind.value in ("code", "secret", "config") and snapshot.reason(entry.path):
+        return False
+    paths = scanned.get(entry.tool)
+    return paths is None or entry.path in paths
+
+
+def _drift_tools(baseline: Baseline, runs: list[ToolRun]) -> set[str]:
+    drift = set()
+    for run in runs:
+        known = baseline.tools.get(run.tool)
+        if known is None or run.status is not RunStatus.ok:
+            continue
+        if (run.version and known.version and run.version != known.version) or (
+            run.database_date and known.database_date and run.database_date != known.database_date
+        ):
+            drift.add(run.tool)
+    return drift
+
+
+def update(baseline: Baseline, report: Report, today: date) -> Baseline:
+    """Today's state: add new findings, drop fixed untriaged ones, keep unknown and triaged.
+
+    ``report`` must have been diffed against ``baseline`` (every finding has a state).
+    """
+    entries: dict[str, BaselineEntry] = {}
+    for finding in report.findings:
+        old = baseline.entries.get(finding.fingerprint)
+        if finding.state is State.fixed:
+            if old is not None and old.triaged:
+                entries[finding.fingerprint] = old
+            continue
+        if finding.state is State.unknown:
+            if old is not None:
+                entries[finding.fingerprint] = old
+            continue
+        fresh = summarize(finding, old.first_seen if old else today.isoformat())
+        if old is not None:
+            fresh.triage, fresh.reason, fresh.expires = old.triage, old.reason, old.expires
+        entries[finding.fingerprint] = fresh
+    tools = dict(baseline.tools)
+    for run in report.runs:
+        if run.status is RunStatus.ok:
+            tools[run.tool] = ToolInfo(version=run.version, database_date=run.database_date)
+    prefixes = sorted(set(baseline.strip_prefixes) | set(report.path_settings.strip_prefixes))
+    return Baseline(
+        tools=dict(sorted(tools.items())),
+        strip_prefixes=prefixes,
+        entries=dict(sorted(entries.items())),
+    )

@@ -1,0 +1,173 @@
+"""GitHub pull request comments (the issue-comments API) through requests.
+
+``GITHUB_TOKEN`` cannot read ``/user``, so our own comments are recognised by their author's
+login: ``github-actions[bot]`` or the one given with ``--author``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from hardening import __version__
+from hardening.publish.comment import (
+    ApiError,
+    GitHubTarget,
+    Note,
+    explain_generic,
+    network_failure,
+    parse_retry_after,
+    server_detail,
+)
+
+_PER_PAGE = 100
+
+
+class GitHubComments:
+    """The conversation comments of one pull request."""
+
+    def __init__(
+        self,
+        target: GitHubTarget,
+        *,
+        own_logins: frozenset[str],
+        timeout: float,
+        verify: bool | str,
+    ) -> None:
+        self._target = target
+        self._own_logins = own_logins
+        self._timeout = timeout
+        self._verify = verify
+        self._session = requests.Session()
+        self._session.headers.update(
+            {
+                "Accept": "application/vnd.github+json",
+                "Authorization": f"Bearer {target.token}",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": f"hardening/{__version__}",
+            }
+        )
+        repo = f"{target.api_url}/repos/{target.repository}"
+        self._list_url = f"{repo}/issues/{target.number}/comments"
+        self._comment_url = f"{repo}/issues/comments"
+
+    def list_notes(self) -> list[Note]:
+        notes: list[Note] = []
+        url: str | None = f"{self._list_url}?per_page={_PER_PAGE}"
+        while url is not None:
+            response = self._request("GET", url)
+            page = response.json()
+            if not isinstance(page, list):
+                raise ApiError(
+                    None, "GitHub sent a comment list that is not a list", retryable=False
+                )
+            notes.extend(self._note(item) for item in page if isinstance(item, dict))
+            url = self._next_page(response)
+        return notes
+
+    def create(self, body: str) -> Note:
+        return self._note(self._request("POST", self._list_url, {"body": body}).json())
+
+    def update(self, note: Note, body: str) -> Note:
+        url = f"{self._comment_url}/{note.id}"
+        return self._note(self._request("PATCH", url, {"body": body}).json())
+
+    def delete(self, note: Note) -> None:
+        self._request("DELETE", f"{self._comment_url}/{note.id}")
+
+    def _next_page(self, response: requests.Response) -> str | None:
+        next_url = response.links.get("next", {}).get("url")
+        if next_url is None:
+            return None
+        # The token goes with every request: never follow a link off the API host.
+        if not next_url.startswith(f"{self._target.api_url}/"):
+            raise ApiError(None, "GitHub's next-page link leaves the API host", retryable=False)
+        return str(next_url)
+
+    def _note(self, data: Mapping[str, Any]) -> Note:
+        user = data.get("user")
+        login = user.get("login") if isinstance(user, dict) else None
+        try:
+            note_id = int(data["id"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError(None, "GitHub sent a comment without an id", retryable=False) from None
+        url = data.get("html_url")
+        return Note(
+            id=note_id,
+            body=str(data.get("body") or ""),
+            created_at=str(data.get("created_at") or ""),
+            mine=login in self._own_logins,
+            url=url if isinstance(url, str) else None,
+        )
+
+    def _request(
+        self, method: str, url: str, payload: Mapping[str, str] | None = None
+    ) -> requests.Response:
+        try:
+            response = self._session.request(
+                method, url, json=payload, timeout=self._timeout, verify=self._verify
+            )
+        except requests.RequestException as exc:
+            raise network_failure(exc) from None
+        if 200 <= response.status_code < 300:
+            if method != "DELETE" and not _is_json(response):
+                raise ApiError(None, "GitHub sent a response that is not JSON", retryable=False)
+            return response
+        raise _http_error(response)
+
+
+def _is_json(response: requests.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
+def _http_error(response: requests.Response) -> ApiError:
+    status = response.status_code
+    try:
+        payload = response.json()
+        message = payload.get("message") if isinstance(payload, dict) else None
+    except ValueError:
+        message = None
+    detail = server_detail(message or response.reason or "no details")
+    headers = response.headers
+    retry_after = parse_retry_after(headers.get("Retry-After"))
+    # Primary rate limits answer 403/429 with x-ratelimit-remaining: 0 and a reset time;
+    # secondary ones with Retry-After.  Both are waits, not permission problems.
+    exhausted = headers.get("X-RateLimit-Remaining") == "0"
+    if retry_after is None and exhausted:
+        reset = headers.get("X-RateLimit-Reset", "")
+        retry_after = max(0.0, float(reset) - time.time()) if reset.isdigit() else None
+    rate_limited = status in (403, 429) and (exhausted or retry_after is not None)
+    return ApiError(
+        status,
+        detail,
+        retryable=True if rate_limited else None,
+        retry_after=retry_after,
+    )
+
+
+def explain(target: GitHubTarget, error: ApiError) -> str:
+    """One sentence saying what went wrong and what to do about it."""
+    if error.status == 401:
+        return (
+            "GitHub rejected the token as invalid or expired (HTTP 401); pass the workflow's "
+            "token to the step as GITHUB_TOKEN."
+        )
+    if error.status == 403 and not error.retryable:
+        return (
+            "GitHub refused to let this token comment on the pull request (HTTP 403); give the "
+            "job `permissions: pull-requests: write` (pull requests from forks get a read-only "
+            "GITHUB_TOKEN)."
+        )
+    if error.status == 404:
+        return (
+            f"GitHub found no pull request #{target.number} in {target.repository}, or the "
+            "token cannot see it (HTTP 404)."
+        )
+    return explain_generic(error, "GitHub")

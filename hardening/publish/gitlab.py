@@ -1,0 +1,151 @@
+"""GitLab merge request notes through python-gitlab, for the sticky-note algorithm.
+
+python-gitlab's own retries are switched off on every call: it would honour any Retry-After,
+however long, and retry ten times.  The comment core retries instead, within one time budget;
+it needs the Retry-After header, which python-gitlab's exceptions do not keep, so a response
+hook on the session remembers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import gitlab
+import requests
+from gitlab.exceptions import GitlabError, GitlabParsingError
+from gitlab.v4.objects import CurrentUserManager
+
+from hardening import __version__
+from hardening.publish.comment import (
+    ApiError,
+    GitLabTarget,
+    Note,
+    explain_generic,
+    network_failure,
+    parse_retry_after,
+    server_detail,
+)
+
+T = TypeVar("T")
+
+# Per-call options that disable python-gitlab's built-in retry loop.
+_NO_RETRY: dict[str, Any] = {
+    "max_retries": 0,
+    "obey_rate_limit": False,
+    "retry_transient_errors": False,
+}
+
+
+class GitLabNotes:
+    """The notes of one merge request; ``mine`` means written by the token's user."""
+
+    def __init__(self, target: GitLabTarget, *, timeout: float, verify: bool | str) -> None:
+        self._target = target
+        self._retry_after: float | None = None
+        session = requests.Session()
+        session.hooks["response"].append(self._remember_retry_after)
+        self._gl = gitlab.Gitlab(
+            url=target.server_url,
+            private_token=target.token,
+            ssl_verify=verify,
+            timeout=timeout,
+            user_agent=f"hardening/{__version__}",
+            # Follow pagination on the configured host even if GitLab's external_url differs,
+            # so the token goes nowhere else.
+            keep_base_url=True,
+            session=session,
+        )
+        project = self._gl.projects.get(target.project_id, lazy=True)
+        self._notes = project.mergerequests.get(target.mr_iid, lazy=True).notes
+        self._user_id: int | None = None
+
+    def list_notes(self) -> list[Note]:
+        user_id = self._current_user_id()
+        found = self._call(
+            lambda: self._notes.list(
+                get_all=True, per_page=100, sort="asc", order_by="created_at", **_NO_RETRY
+            )
+        )
+        return [
+            self._note(item.attributes, user_id)
+            for item in found
+            if not item.attributes.get("system")
+        ]
+
+    def create(self, body: str) -> Note:
+        created = self._call(lambda: self._notes.create({"body": body}, **_NO_RETRY))
+        return self._note(created.attributes, self._user_id)
+
+    def update(self, note: Note, body: str) -> Note:
+        updated = self._call(lambda: self._notes.update(note.id, {"body": body}, **_NO_RETRY))
+        return self._note({"id": note.id, "created_at": note.created_at, **updated}, None, True)
+
+    def delete(self, note: Note) -> None:
+        self._call(lambda: self._notes.delete(note.id, **_NO_RETRY))
+
+    def _current_user_id(self) -> int:
+        # gl.auth() would run python-gitlab's unbounded retry loop; the manager takes options.
+        if self._user_id is None:
+            user = self._call(lambda: CurrentUserManager(self._gl).get(**_NO_RETRY))
+            self._user_id = int(user.id)
+        return self._user_id
+
+    def _note(self, data: Mapping[str, Any], user_id: int | None, mine: bool = False) -> Note:
+        author = data.get("author")
+        author_id = author.get("id") if isinstance(author, dict) else None
+        note_id = int(data["id"])
+        url = None
+        if self._target.project_url:
+            url = f"{self._target.describe()}#note_{note_id}"
+        return Note(
+            id=note_id,
+            body=str(data.get("body") or ""),
+            created_at=str(data.get("created_at") or ""),
+            mine=mine or (user_id is not None and author_id == user_id),
+            url=url,
+        )
+
+    def _call(self, operation: Callable[[], T]) -> T:
+        """Run one python-gitlab call, turning its failures into the core's ApiError."""
+        self._retry_after = None
+        try:
+            return operation()
+        except GitlabParsingError:
+            raise ApiError(
+                None, "GitLab sent a response that is not JSON", retryable=False
+            ) from None
+        except GitlabError as exc:
+            status = exc.response_code
+            detail = server_detail(exc.error_message or "no details")
+            if status is None:
+                raise ApiError(None, detail, retryable=False) from None
+            raise ApiError(status, detail, retry_after=self._retry_after) from None
+        except requests.RequestException as exc:
+            raise network_failure(exc) from None
+
+    def _remember_retry_after(
+        self, response: requests.Response, *args: object, **kwargs: object
+    ) -> None:
+        self._retry_after = parse_retry_after(response.headers.get("Retry-After"))
+
+
+def explain(target: GitLabTarget, error: ApiError) -> str:
+    """One sentence saying what went wrong and what to do about it."""
+    if error.status == 401:
+        return (
+            "GitLab rejected the token as invalid, expired or revoked (HTTP 401); set "
+            "HARDENING_GITLAB_TOKEN to a valid project access token with the api scope."
+        )
+    if error.status == 403:
+        return (
+            "GitLab refused to let this token write merge request notes (HTTP 403): "
+            "CI_JOB_TOKEN cannot write notes, so set HARDENING_GITLAB_TOKEN to a project access "
+            "token with the api scope and at least the Reporter role."
+        )
+    if error.status == 404:
+        return (
+            f"GitLab found no merge request !{target.mr_iid} in project {target.project_id}, "
+            "or the token cannot see it (HTTP 404)."
+        )
+    return explain_generic(error, "GitLab")

@@ -1,0 +1,686 @@
+"""govulncheck ``-json`` / ``-format json`` output, in its three shapes.
+
+- govulncheck >= 1.0: a stream of concatenated, pretty-printed JSON objects with one key each:
+  ``config`` (scanner and database facts), ``progress``, ``SBOM``, ``osv`` (an OSV entry: an
+  advisory, not a finding) and ``finding`` (``{osv, fixed_version, trace}``).  A finding's
+  ``trace`` runs from the vulnerable code (``trace[0]``) to the entry point in the user's code
+  (the last frame).  ``trace[0]`` says how precise the finding is: ``function`` set means the
+  vulnerable symbol is called, ``package`` set that its package is imported, neither that the
+  module is only required.  Since govulncheck 1.0.2 the same (OSV, module) is reported once per
+  level and once per call stack, so the unit is one (OSV id, module) at its most precise level.
+- The same stream wrapped in a JSON array (``jq -s``, some CI wrappers).
+- Pre-1.0 single objects: the 2022 ``vulncheck.Result`` (``Calls``, ``Imports``, ``Requires``,
+  ``Vulns: [{OSV, Symbol, PkgPath, ModPath, CallSink, ImportSink, RequireSink}]``,
+  ``Modules``), one entry per vulnerable symbol, and the early-2023 ``Result``
+  (``Vulns: [{OSV, Modules: [{Path, FoundVersion, FixedVersion, Packages: [{Path,
+  CallStacks: [{Symbol, Summary, Frames}]}]}]}]``).  Both fold into the same unit.
+
+When stdout and stderr were captured into one file, govulncheck's error text follows the JSON.
+Before any ``finding`` it means the scan never happened (the database could not be fetched,
+packages failed to load): the run is failed.  After findings it is a warning.
+
+Location: a symbol-level finding is located at its call site in the user's code, the frame
+where the trace leaves the user's module towards the vulnerable code (the line a developer
+changes, the one govulncheck's text output prints); each other distinct call site of the same
+(OSV, module) is a related location.  Package- and module-level findings have no location.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from hardening import severity
+from hardening.errors import ParseError
+from hardening.model import CodeLocation, Component, Finding, Kind, RunStatus, ToolRun
+from hardening.parsers._io import (
+    TrailingTextError,
+    as_int,
+    as_str,
+    decode,
+    expect_dict,
+    expect_list,
+    iter_concatenated,
+    strip_bom,
+)
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.redact import redact
+
+#: Reachability levels, least precise first (the index is the precision).
+LEVELS = ("module", "package", "symbol")
+_MODULE, _PACKAGE, _SYMBOL = range(3)
+
+#: Related call sites kept per finding; the rest are counted in ``properties``.
+MAX_RELATED = 10
+_MAX_MESSAGE = 1000
+_MAX_SYMBOLS = 20
+_TRAILING_PREVIEW = 80
+_ERROR_PREVIEW = 200
+
+_MESSAGE_KEYS = ("config", "progress", "SBOM", "osv", "finding")
+_STREAM_START = re.compile(rb'^\s*\[?\s*\{\s*"(config|progress|SBOM|osv|finding)"\s*:\s*\{')
+_CONFIG_MARKERS = re.compile(rb'"scanner_name"\s*:\s*"govulncheck"|"protocol_version"\s*:\s*"v\d')
+_STREAM_MARKERS = re.compile(
+    rb'"finding"\s*:\s*\{\s*"osv"\s*:\s*"|"osv"\s*:\s*\{\s*"schema_version"'
+    rb'|"scanner_name"\s*:\s*"govulncheck"'
+)
+_LEGACY_START = re.compile(rb'^\s*\{\s*"(?:Calls|Imports|Requires|Vulns|Modules)"\s*:')
+_LEGACY_MARKERS = re.compile(
+    rb'"Calls"\s*:\s*\{\s*"Functions"\s*:|"Requires"\s*:\s*\{\s*"Modules"\s*:'
+    rb'|"Imports"\s*:\s*\{\s*"Packages"\s*:|"Vulns"\s*:\s*\[\s*\{\s*"OSV"\s*:'
+)
+_OPENVEX = re.compile(rb"openvex\.dev/ns")
+_TEXT_OUTPUT = re.compile(
+    rb"^\s*(?:Scanning your (?:code|binary)|govulncheck is an experimental tool"
+    rb"|=== (?:Symbol|Package|Module) Results ===|No vulnerabilities found\.)"
+)
+_SEMVER = re.compile(
+    r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.\-]+))?(?:\+[0-9A-Za-z.\-]+)?$"
+)
+
+
+class GovulncheckJsonParser(Parser):
+    name = "govulncheck-json"
+    tool = "govulncheck"
+    format = "json"
+
+    @classmethod
+    def detect(cls, head: bytes, path: PurePath) -> Detection | None:
+        body = _head_as_utf8(head).lstrip()
+        start = _STREAM_START.match(body)
+        if start:
+            first = start.group(1)
+            if first == b"config":
+                return Detection(90) if _CONFIG_MARKERS.search(body) else None
+            if first in (b"osv", b"finding"):
+                return Detection(80)
+            return Detection(70) if _STREAM_MARKERS.search(body) else None
+        if _LEGACY_START.match(body) and _LEGACY_MARKERS.search(body):
+            return Detection(85)
+        if body.startswith(b"{") and _OPENVEX.search(body) and b"govulncheck" in body:
+            return Detection(
+                80,
+                skip_reason="govulncheck OpenVEX output is not read "
+                "(run govulncheck with -format json or -format sarif)",
+            )
+        if _TEXT_OUTPUT.match(body):
+            return Detection(
+                60,
+                skip_reason="govulncheck text output is not read "
+                "(run govulncheck with -format json or -format sarif)",
+            )
+        return None
+
+    def parse(self, artifact: Artifact) -> ParseResult:
+        text = decode(artifact.read_bytes())
+        if not text.strip():
+            raise ParseError("empty file")
+        if text.lstrip()[0] not in "{[":
+            raise ParseError("not a govulncheck JSON report: it does not start with { or [")
+        values, trailing = _read_values(text)
+        messages = _messages(values)
+        if _is_legacy(messages):
+            run, groups, osvs = _read_legacy(messages[0][1])
+        else:
+            run, groups, osvs = _read_stream(messages)
+        findings = [_finding(group, osvs.get(group.osv_id)) for group in groups.values()]
+        if trailing is not None:
+            _judge_trailing(run, trailing, found_before=bool(groups))
+        return ParseResult(runs=[run], findings=findings)
+
+
+# --- reading the stream --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Trailing:
+    """Non-JSON text after the JSON values (stderr captured into the same file)."""
+
+    offset: int
+    text: str
+
+
+def _head_as_utf8(head: bytes) -> bytes:
+    # Windows PowerShell's ``>`` writes UTF-16 with a BOM; detection reads it like UTF-8.
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head.decode("utf-16", errors="ignore").encode("utf-8")
+    return strip_bom(head)
+
+
+def _read_values(text: str) -> tuple[list[tuple[int, Any]], _Trailing | None]:
+    """Every JSON value of the stream with its offset, and the trailing text if any."""
+    values: list[tuple[int, Any]] = []
+    try:
+        for offset, value in iter_concatenated(text):
+            values.append((offset, value))
+    except TrailingTextError as exc:
+        rest = text[exc.offset :]
+        if rest[:1] in ("{", "["):
+            raise ParseError(_broken_json_reason(text, exc.offset)) from None
+        return values, _Trailing(exc.offset, rest)
+    return values, None
+
+
+def _broken_json_reason(text: str, offset: int) -> str:
+    try:
+        json.JSONDecoder().raw_decode(text, offset)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()) - 1 or "Unterminated" in exc.msg:
+            return (
+                f"truncated JSON: the value starting at offset {offset} is cut off "
+                f"({exc.msg} at line {exc.lineno} column {exc.colno})"
+            )
+        return f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    except RecursionError:
+        return "JSON nested too deeply to read"
+    return f"invalid JSON at offset {offset}"
+
+
+def _messages(values: list[tuple[int, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """The stream's message objects; an array-wrapped stream is unwrapped in place."""
+    messages: list[tuple[int, dict[str, Any]]] = []
+    for offset, value in values:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                messages.append((offset, expect_dict(item, f"item {i} of the array at {offset}")))
+        else:
+            messages.append((offset, expect_dict(value, f"JSON value at offset {offset}")))
+    return messages
+
+
+def _is_legacy(messages: list[tuple[int, dict[str, Any]]]) -> bool:
+    if len(messages) != 1:
+        return False
+    only = messages[0][1]
+    return "Vulns" in only and not any(key in only for key in _MESSAGE_KEYS)
+
+
+@dataclass
+class _Frame:
+    """One stack frame; ``unit`` is what tells the user's code apart (its module)."""
+
+    unit: str | None
+    version: str | None
+    package: str | None
+    function: str | None
+    receiver: str | None
+    location: CodeLocation | None
+
+
+@dataclass
+class _Group:
+    """Everything seen of one (OSV id, module)."""
+
+    osv_id: str
+    module: str
+    level: int = _MODULE
+    version: str | None = None
+    fixed: str | None = None
+    package: str | None = None
+    packages: list[str] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)
+    call_sites: list[CodeLocation] = field(default_factory=list)
+
+    def see(
+        self,
+        level: int,
+        version: str | None,
+        fixed: str | None,
+        package: str | None,
+        symbol: str | None,
+    ) -> None:
+        # Facts of the most precise report win; others only fill gaps.
+        more_precise = level > self.level
+        if version and (self.version is None or more_precise):
+            self.version = version
+        if fixed and (self.fixed is None or more_precise):
+            self.fixed = fixed
+        if package and (self.package is None or more_precise):
+            self.package = package
+        self.level = max(self.level, level)
+        if package and package not in self.packages:
+            self.packages.append(package)
+        if symbol and symbol not in self.symbols:
+            self.symbols.append(symbol)
+
+    def add_call_site(self, site: CodeLocation | None) -> None:
+        if site is not None and all(_site_key(site) != _site_key(s) for s in self.call_sites):
+            self.call_sites.append(site)
+
+
+def _site_key(site: CodeLocation) -> tuple[str, int | None, int | None]:
+    return (site.path, site.start_line, site.start_column)
+
+
+def _group(groups: dict[tuple[str, str], _Group], osv_id: str, module: str) -> _Group:
+    key = (osv_id, module)
+    if key not in groups:
+        groups[key] = _Group(osv_id=osv_id, module=module)
+    return groups[key]
+
+
+def _read_stream(
+    messages: list[tuple[int, dict[str, Any]]],
+) -> tuple[ToolRun, dict[tuple[str, str], _Group], dict[str, dict[str, Any]]]:
+    run = ToolRun(tool="govulncheck", format="json")
+    groups: dict[tuple[str, str], _Group] = {}
+    osvs: dict[str, dict[str, Any]] = {}
+    configs = 0
+    known = 0
+    for offset, message in messages:
+        if "config" in message:
+            configs += 1
+            if configs == 1:
+                _read_config(run, expect_dict(message["config"], f"config at offset {offset}"))
+        if "osv" in message:
+            entry = expect_dict(message["osv"], f"osv at offset {offset}")
+            osv_id = as_str(entry.get("id"))
+            if osv_id:
+                osvs.setdefault(osv_id.strip(), entry)
+        if "finding" in message:
+            _read_finding(
+                groups, expect_dict(message["finding"], f"finding at offset {offset}"), offset
+            )
+        known += any(key in message for key in _MESSAGE_KEYS)
+    if messages and not known:
+        raise ParseError(
+            "not a govulncheck JSON stream: no config, progress, SBOM, osv or finding object"
+        )
+    if configs > 1:
+        run.warnings.append(
+            f"{configs} config objects: several govulncheck runs concatenated, read as one"
+        )
+    return run, groups, osvs
+
+
+def _read_config(run: ToolRun, config: dict[str, Any]) -> None:
+    run.version = as_str(config.get("scanner_version")) or None
+    run.database_date = as_str(config.get("db_last_modified")) or None
+    for key in ("scan_level", "scan_mode", "go_version", "protocol_version"):
+        value = as_str(config.get(key))
+        if value:
+            run.properties[key] = value
+    database = as_str(config.get("db"))
+    if database:
+        run.properties["db"] = redact(database)
+
+
+def _read_finding(
+    groups: dict[tuple[str, str], _Group], finding: dict[str, Any], offset: int
+) -> None:
+    where = f"finding at offset {offset}"
+    osv_id = (as_str(finding.get("osv")) or "").strip()
+    if not osv_id:
+        raise ParseError(f"{where} names no osv id")
+    trace = [
+        _stream_frame(expect_dict(frame, f"{where}: trace[{i}]"))
+        for i, frame in enumerate(expect_list(finding.get("trace"), f"{where}: trace"))
+    ]
+    if not trace:
+        raise ParseError(f"{where} ({osv_id}) has an empty trace")
+    vulnerable = trace[0]
+    if not vulnerable.unit:
+        raise ParseError(f"{where} ({osv_id}) names no module in trace[0]")
+    level = _SYMBOL if vulnerable.function else _PACKAGE if vulnerable.package else _MODULE
+    group = _group(groups, osv_id, vulnerable.unit)
+    group.see(
+        level,
+        vulnerable.version,
+        as_str(finding.get("fixed_version")) or None,
+        vulnerable.package,
+        _symbol(vulnerable) if level == _SYMBOL else None,
+    )
+    if level == _SYMBOL:
+        group.add_call_site(_user_call_site(trace))
+
+
+def _stream_frame(frame: dict[str, Any]) -> _Frame:
+    return _Frame(
+        unit=as_str(frame.get("module")) or None,
+        version=as_str(frame.get("version")) or None,
+        package=as_str(frame.get("package")) or None,
+        function=as_str(frame.get("function")) or None,
+        receiver=as_str(frame.get("receiver")) or None,
+        location=_position(frame.get("position"), "filename", "line", "column"),
+    )
+
+
+def _position(value: Any, file_key: str, line_key: str, column_key: str) -> CodeLocation | None:
+    """A Go ``token.Position``; valid only with a file name and a line above 0."""
+    if not isinstance(value, dict):
+        return None
+    path = as_str(value.get(file_key))
+    line = as_int(value.get(line_key))
+    if not path or not line or line < 1:
+        return None
+    column = as_int(value.get(column_key))
+    return CodeLocation(path=path, start_line=line, start_column=column if column else None)
+
+
+def _user_call_site(trace: list[_Frame]) -> CodeLocation | None:
+    """Where the user's code calls towards the vulnerable symbol (see the module docstring).
+
+    The last frame is the entry point, so its unit is the user's module; the first frame of
+    that unit, walking from the vulnerable end, is where the trace leaves the user's code.
+    """
+    users = trace[-1].unit
+    for frame in trace:
+        if frame.unit == users and frame.location is not None:
+            return frame.location
+    return None
+
+
+def _symbol(frame: _Frame) -> str | None:
+    """The symbol as OSV entries name it: ``Function`` or ``Receiver.Method``."""
+    if not frame.function:
+        return None
+    receiver = (frame.receiver or "").lstrip("*").rsplit("/", 1)[-1].rsplit(".", 1)[-1]
+    return f"{receiver}.{frame.function}" if receiver else frame.function
+
+
+# --- pre-1.0 single objects ----------------------------------------------------------------
+
+
+def _read_legacy(
+    doc: dict[str, Any],
+) -> tuple[ToolRun, dict[tuple[str, str], _Group], dict[str, dict[str, Any]]]:
+    run = ToolRun(tool="govulncheck", format="json")
+    groups: dict[tuple[str, str], _Group] = {}
+    osvs: dict[str, dict[str, Any]] = {}
+    graph = _LegacyGraph(doc)
+    for i, item in enumerate(expect_list(doc.get("Vulns"), "Vulns")):
+        vuln = expect_dict(item, f"Vulns[{i}]")
+        entry = expect_dict(vuln.get("OSV"), f"Vulns[{i}].OSV")
+        osv_id = (as_str(entry.get("id")) or "").strip()
+        if not osv_id:
+            raise ParseError(f"Vulns[{i}].OSV has no id")
+        osvs.setdefault(osv_id, entry)
+        if "Modules" in vuln:
+            _read_legacy_modules(groups, osv_id, vuln["Modules"], f"Vulns[{i}]")
+        else:
+            _read_legacy_symbol(groups, osv_id, entry, vuln, graph, f"Vulns[{i}]")
+    run.properties["output"] = "pre-1.0 single object"
+    return run, groups, osvs
+
+
+class _LegacyGraph:
+    """The 2022 ``vulncheck.Result`` call graph, to find the user's call site of a sink."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        calls = doc.get("Calls") if isinstance(doc.get("Calls"), dict) else {}
+        functions = calls.get("Functions") if isinstance(calls, dict) else None
+        self.functions: dict[str, Any] = functions if isinstance(functions, dict) else {}
+        self.versions: dict[str, str] = {}
+        self.user_modules: list[str] = []
+        self._read_modules(doc)
+
+    def _read_modules(self, doc: dict[str, Any]) -> None:
+        for module in doc.get("Modules") or []:
+            if isinstance(module, dict) and as_str(module.get("Path")):
+                self.versions[str(module["Path"])] = as_str(module.get("Version")) or ""
+        requires = doc.get("Requires")
+        if not isinstance(requires, dict) or not isinstance(requires.get("Modules"), dict):
+            return
+        nodes = requires["Modules"]
+        for node in nodes.values():
+            if isinstance(node, dict) and as_str(node.get("Path")):
+                self.versions.setdefault(str(node["Path"]), as_str(node.get("Version")) or "")
+        for entry in requires.get("Entries") or []:
+            node = nodes.get(str(entry))
+            if isinstance(node, dict) and as_str(node.get("Path")):
+                self.user_modules.append(str(node["Path"]))
+
+    def is_user_package(self, package: str) -> bool:
+        return any(package == m or package.startswith(m + "/") for m in self.user_modules)
+
+    def call_site(self, sink: int) -> CodeLocation | None:
+        """The user's call on the shortest caller chain from ``sink`` (breadth first)."""
+        queue: deque[int] = deque([sink])
+        seen = {sink}
+        while queue:
+            node = self.functions.get(str(queue.popleft()))
+            sites = node.get("CallSites") if isinstance(node, dict) else None
+            for site in sites if isinstance(sites, list) else []:
+                parent = as_int(site.get("Parent")) if isinstance(site, dict) else None
+                if parent is None:
+                    continue
+                caller = self.functions.get(str(parent))
+                package = as_str(caller.get("PkgPath")) if isinstance(caller, dict) else None
+                if package and self.is_user_package(package):
+                    found = _position(site.get("Pos"), "Filename", "Line", "Column")
+                    if found is not None:
+                        return found
+                if parent not in seen:
+                    seen.add(parent)
+                    queue.append(parent)
+        return None
+
+
+def _read_legacy_symbol(
+    groups: dict[tuple[str, str], _Group],
+    osv_id: str,
+    entry: dict[str, Any],
+    vuln: dict[str, Any],
+    graph: _LegacyGraph,
+    where: str,
+) -> None:
+    """A 2022 ``vulncheck.Vuln``: one vulnerable symbol and how far the code reaches it."""
+    module = as_str(vuln.get("ModPath"))
+    if not module:
+        raise ParseError(f"{where} has no ModPath")
+    call_sink = as_int(vuln.get("CallSink")) or 0
+    level = _SYMBOL if call_sink else _PACKAGE if as_int(vuln.get("ImportSink")) else _MODULE
+    version = graph.versions.get(module) or None
+    package = as_str(vuln.get("PkgPath")) or None
+    symbol = as_str(vuln.get("Symbol")) or None
+    group = _group(groups, osv_id, module)
+    group.see(
+        level,
+        version,
+        _fixed_version(entry, module, version),
+        package if level >= _PACKAGE else None,
+        symbol if level == _SYMBOL else None,
+    )
+    if level == _SYMBOL:
+        group.add_call_site(graph.call_site(call_sink))
+
+
+def _read_legacy_modules(
+    groups: dict[tuple[str, str], _Group], osv_id: str, value: Any, where: str
+) -> None:
+    """An early-2023 ``Vuln``: its modules, their imported packages and call stacks."""
+    for j, item in enumerate(expect_list(value, f"{where}.Modules")):
+        module = expect_dict(item, f"{where}.Modules[{j}]")
+        path = as_str(module.get("Path"))
+        if not path:
+            raise ParseError(f"{where}.Modules[{j}] has no Path")
+        group = _group(groups, osv_id, path)
+        version = as_str(module.get("FoundVersion")) or None
+        fixed = as_str(module.get("FixedVersion")) or None
+        group.see(_MODULE, version, fixed, None, None)
+        packages = expect_list(module.get("Packages"), f"{where}.Modules[{j}].Packages")
+        for k, raw in enumerate(packages):
+            package = expect_dict(raw, f"{where}.Modules[{j}].Packages[{k}]")
+            name = as_str(package.get("Path")) or None
+            stacks = expect_list(package.get("CallStacks"), f"{where}...Packages[{k}].CallStacks")
+            group.see(_SYMBOL if stacks else _PACKAGE, version, fixed, name, None)
+            for stack in stacks:
+                if isinstance(stack, dict):
+                    group.see(_SYMBOL, None, None, name, as_str(stack.get("Symbol")) or None)
+                    group.add_call_site(_legacy_call_site(stack.get("Frames")))
+
+
+def _legacy_call_site(value: Any) -> CodeLocation | None:
+    """The user's call site in an early-2023 call stack (frames run entry point first).
+
+    That format names no module per frame; the user's code is told by the entry package's
+    module-like root (``host/owner/repo``, or the first path element without a dot).
+    """
+    frames = [item for item in (value if isinstance(value, list) else []) if isinstance(item, dict)]
+    trace = [
+        _Frame(
+            unit=_package_root(as_str(frame.get("PkgPath")) or ""),
+            version=None,
+            package=as_str(frame.get("PkgPath")) or None,
+            function=as_str(frame.get("FuncName")) or None,
+            receiver=as_str(frame.get("RecvType")) or None,
+            location=_position(frame.get("Position"), "Filename", "Line", "Column"),
+        )
+        for frame in reversed(frames)
+    ]
+    return _user_call_site(trace) if trace else None
+
+
+def _package_root(package: str) -> str:
+    parts = package.split("/")
+    return "/".join(parts[:3]) if "." in parts[0] else parts[0]
+
+
+def _fixed_version(entry: dict[str, Any], module: str, installed: str | None) -> str | None:
+    """The fix for ``installed`` in the OSV entry's SEMVER ranges (2022 results name none)."""
+    current = _version_key(installed or "")
+    if current is None:
+        return None
+    for affected in entry.get("affected") or []:
+        package = affected.get("package") if isinstance(affected, dict) else None
+        if not isinstance(package, dict) or package.get("name") != module:
+            continue
+        for ranges in affected.get("ranges") or []:
+            fixed = _fix_in_range(ranges, current)
+            if fixed:
+                return fixed if fixed.startswith("v") else f"v{fixed}"
+    return None
+
+
+def _fix_in_range(ranges: Any, current: tuple[Any, ...]) -> str | None:
+    if not isinstance(ranges, dict) or ranges.get("type") != "SEMVER":
+        return None
+    introduced: tuple[Any, ...] | None = None
+    for event in ranges.get("events") or []:
+        if not isinstance(event, dict):
+            continue
+        if "introduced" in event:
+            introduced = _version_key(as_str(event["introduced"]) or "")
+        elif "fixed" in event:
+            fixed = as_str(event["fixed"]) or ""
+            fixed_key = _version_key(fixed)
+            if introduced is not None and fixed_key and introduced <= current < fixed_key:
+                return fixed
+            introduced = None
+    return None
+
+
+def _version_key(version: str) -> tuple[Any, ...] | None:
+    """A sort key for Go module and OSV SEMVER versions (a release sorts after its -rc)."""
+    match = _SEMVER.match(version.strip())
+    if not match:
+        return None
+    numbers = tuple(int(part or 0) for part in match.group(1, 2, 3))
+    prerelease = match.group(4)
+    if prerelease is None:
+        return (numbers, 1, ())
+    parts = tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in prerelease.split(".")
+    )
+    return (numbers, 0, parts)
+
+
+# --- findings and run status ---------------------------------------------------------------
+
+
+def _finding(group: _Group, entry: dict[str, Any] | None) -> Finding:
+    osv = entry or {}
+    level = LEVELS[group.level]
+    summary = (as_str(osv.get("summary")) or "").strip()
+    details = (as_str(osv.get("details")) or "").strip() or summary
+    call_sites = group.call_sites if group.level == _SYMBOL else []
+    properties: dict[str, Any] = {}
+    if group.symbols:
+        properties["symbols"] = group.symbols[:_MAX_SYMBOLS]
+    if len(group.packages) > 1:
+        properties["packages"] = group.packages
+    if len(call_sites) > MAX_RELATED + 1:
+        properties["call_sites"] = len(call_sites)
+    return Finding(
+        tool="govulncheck",
+        kind=Kind.dependency,
+        rule_id=group.osv_id,
+        title=redact(summary) if summary else group.osv_id,
+        severity=severity.lookup("govulncheck", level),
+        tool_severity=level,
+        message=_shorten(redact(details), _MAX_MESSAGE),
+        location=call_sites[0] if call_sites else None,
+        related_locations=call_sites[1 : MAX_RELATED + 1],
+        component=Component(
+            name=group.module,
+            installed_version=group.version,
+            fixed_version=group.fixed,
+            ecosystem="go",
+            target=group.module,
+            package_path=group.package,
+        ),
+        identifiers=_identifiers(group.osv_id, osv),
+        references=_references(osv),
+        reachability=level,
+        # Neither level, version nor prose: a finding that becomes reachable keeps its identity.
+        identity=[group.osv_id, group.module, group.module],
+        properties=properties,
+    )
+
+
+def _identifiers(osv_id: str, osv: dict[str, Any]) -> list[str]:
+    identifiers = [osv_id]
+    aliases = osv.get("aliases")
+    for alias in aliases if isinstance(aliases, list) else []:
+        text = (as_str(alias) or "").strip()
+        if text and text not in identifiers:
+            identifiers.append(text)
+    return identifiers
+
+
+def _references(osv: dict[str, Any]) -> list[str]:
+    """The advisory page first (``database_specific.url``), then the entry's references."""
+    urls: list[str] = []
+    specific = [osv.get("database_specific")]
+    for affected in osv.get("affected") or []:
+        if isinstance(affected, dict):
+            specific.append(affected.get("database_specific"))
+    for block in specific:
+        if isinstance(block, dict):
+            urls.append(as_str(block.get("url")) or "")
+    for reference in osv.get("references") or []:
+        if isinstance(reference, dict):
+            urls.append(as_str(reference.get("url")) or "")
+    unique: list[str] = []
+    for url in urls:
+        url = redact(url.strip())
+        if url.startswith(("https://", "http://")) and url not in unique:
+            unique.append(url)
+    return unique
+
+
+def _judge_trailing(run: ToolRun, trailing: _Trailing, found_before: bool) -> None:
+    """Text after the JSON: a warning after findings, else the scan failed (DESIGN)."""
+    if found_before:
+        preview = _shorten(" ".join(trailing.text.split()), _TRAILING_PREVIEW)
+        run.warnings.append(
+            redact(
+                f"ignored non-JSON text after the findings at offset {trailing.offset}: {preview}"
+            )
+        )
+        return
+    first_line = next((line.strip() for line in trailing.text.splitlines() if line.strip()), "")
+    run.status = RunStatus.failed
+    run.error = redact(
+        f"govulncheck wrote non-JSON text at offset {trailing.offset} before any finding: "
+        f"{_shorten(first_line, _ERROR_PREVIEW)}"
+    )
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,1075 @@
+"""SARIF 2.1.0 logs of any tool, with small dialects for the tools hardening knows.
+
+One ``ToolRun`` per ``runs[]`` entry, named after ``tool.driver.name`` (gosec, semgrep,
+gitleaks, trivy, govulncheck and ZAP get their logical names, any other tool a lowercase
+slug).  One finding per result, suppressed ones included and marked; results whose ``kind``
+says nothing failed (``pass``, ``notApplicable``) are counted in a warning instead.
+
+Each result is converted by one function, ``convert_result(result, context)``, from a
+``RunContext`` built once per run (rules index, URI bases, tool, dialect), so a later
+streaming reader can feed results one at a time.
+
+Generic identity of a code finding (DESIGN "Fingerprints"): the region snippet, else the
+flagged lines of ``contextRegion``, else the message without version numbers.  Dialects:
+
+- gosec: the flagged lines (``parsers.gosec.flagged_text``), as its JSON parser hashes them.
+- semgrep: the message, as its JSON parser does (its JSON drops source text when logged out).
+- gitleaks: secret kind; the secret (v8: the region snippet, v7: ``properties.offender``) is
+  only ever slow-hashed; no snippet, and the rule's description is the message.
+- trivy: ruleId is the vulnerability, misconfiguration, secret or license id; the facts trivy
+  writes as ``Key: value`` lines in the message give package and versions.
+- govulncheck: one result per OSV id; reachability from the message ("calls" > "imports" >
+  "depends on").  Its SARIF names no module reliably, so identity holds none.
+- zap: DAST endpoints from the location URI and ``webRequest.method``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import unquote
+
+from hardening import fingerprint, severity
+from hardening.errors import ParseError
+from hardening.model import (
+    CodeLocation,
+    Component,
+    Endpoint,
+    Finding,
+    Kind,
+    RunStatus,
+    Severity,
+    Suppression,
+    ToolRun,
+)
+from hardening.parsers import gosec, trivy, zap
+from hardening.parsers._io import (
+    as_int,
+    as_str,
+    expect_dict,
+    expect_list,
+    loads,
+    looks_like_json,
+    strip_bom,
+)
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.redact import is_credential_rule, redact
+
+SARIF_VERSION = "2.1.0"
+#: Related locations kept per finding (relatedLocations first, then code-flow steps).
+MAX_RELATED = 5
+MAX_LINE = 300
+MAX_TITLE = 200
+MAX_EVIDENCE = 200
+UNKNOWN_RULE = "unknown-rule"
+OWN_OUTPUT_SKIP = "hardening's own SARIF output, not a scanner report"
+
+# --- detection ----------------------------------------------------------------------------
+
+_SCHEMA = re.compile(rb'"\$schema"\s*:\s*"[^"]*sarif', re.IGNORECASE)
+_VERSION_210 = re.compile(rb'"version"\s*:\s*"2\.1\.0"')
+_RUNS = re.compile(rb'"runs"\s*:\s*\[')
+# gosec writes keys in alphabetical order: "runs" first, "$schema"/"version" at the very end.
+_RUNS_FIRST = re.compile(rb'^\s*\{\s*"runs"\s*:\s*\[\s*(?:\{|\])')
+_RUN_MARKERS = re.compile(rb'"(?:driver|ruleId|physicalLocation|toolExecutionNotifications)"\s*:')
+_OWN_DRIVER = re.compile(rb'"driver"\s*:\s*\{[^{}]*?"name"\s*:\s*"hardening"')
+
+
+def _detect(head: bytes, path: PurePath) -> Detection | None:
+    body = strip_bom(head)
+    named = path.suffix.lower() == ".sarif" or path.name.lower().endswith(".sarif.json")
+    if not looks_like_json(body):
+        # A .sarif file that is empty or not JSON is still ours: it fails with its reason.
+        return Detection(30) if named else None
+    runs = _RUNS.search(body) is not None
+    if runs and _OWN_DRIVER.search(body):
+        return Detection(95, skip_reason=OWN_OUTPUT_SKIP)
+    if runs and _SCHEMA.search(body):
+        return Detection(95)
+    if runs and _VERSION_210.search(body):
+        return Detection(90)
+    if _RUNS_FIRST.match(body) and _RUN_MARKERS.search(body):
+        return Detection(85)
+    if named:
+        return Detection(60 if runs else 30)
+    return None
+
+
+# --- tools and dialects -------------------------------------------------------------------
+
+_ZAP_NAME = re.compile(r"\bzap\b|zed attack proxy", re.IGNORECASE)
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def logical_tool(driver_name: str) -> str:
+    """``tool.driver.name`` -> the logical tool name used across formats."""
+    lowered = driver_name.strip().lower()
+    if lowered in ("gosec", "gitleaks", "govulncheck"):
+        return lowered
+    if lowered.startswith("semgrep"):
+        return "semgrep"
+    if lowered.startswith("trivy"):
+        return "trivy"
+    if _ZAP_NAME.search(lowered):
+        return "zap"
+    return _SLUG.sub("-", lowered).strip("-") or "sarif"
+
+
+# --- run context --------------------------------------------------------------------------
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
+
+
+@dataclass
+class RunContext:
+    """What every result of one run shares, built once per run."""
+
+    tool: str
+    where: str
+    #: Rules per tool component: index 0 is the driver, 1.. the extensions in order.
+    components: list[list[dict[str, Any]]]
+    rules_by_id: dict[str, dict[str, Any]]
+    base_uris: dict[str, str]
+    artifact_uris: list[str | None]
+    skipped_kinds: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, run: dict[str, Any], where: str) -> RunContext:
+        tool_obj = expect_dict(run.get("tool"), f"{where}.tool")
+        driver = expect_dict(tool_obj.get("driver"), f"{where}.tool.driver")
+        name = as_str(driver.get("name"))
+        if not name or not name.strip():
+            raise ParseError(f"{where}.tool.driver has no name")
+        components = [_rules(driver, f"{where}.tool.driver")]
+        extensions = expect_list(tool_obj.get("extensions"), f"{where}.tool.extensions")
+        for index, extension in enumerate(extensions):
+            ext = expect_dict(extension, f"{where}.tool.extensions[{index}]")
+            components.append(_rules(ext, f"{where}.tool.extensions[{index}]"))
+        rules_by_id: dict[str, dict[str, Any]] = {}
+        for rules in components:
+            for rule in rules:
+                rule_id = as_str(rule.get("id"))
+                if rule_id and rule_id not in rules_by_id:
+                    rules_by_id[rule_id] = rule
+        return cls(
+            tool=logical_tool(name),
+            where=where,
+            components=components,
+            rules_by_id=rules_by_id,
+            base_uris=_base_uris(run.get("originalUriBaseIds")),
+            artifact_uris=_artifact_uris(run.get("artifacts")),
+        )
+
+    def rule_for(self, result: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+        """The result's rule id and rule (``{}`` when the log does not describe it)."""
+        ref = _dict(result.get("rule"))
+        rule_id = as_str(result.get("ruleId")) or as_str(ref.get("id"))
+        index = as_int(result.get("ruleIndex"))
+        if index is None:
+            index = as_int(ref.get("index"))
+        component = 0
+        tool_component = ref.get("toolComponent")
+        if isinstance(tool_component, dict):
+            component_index = as_int(tool_component.get("index"))
+            if component_index is not None:
+                component = component_index + 1
+        rules = self.components[component] if 0 <= component < len(self.components) else []
+        if index is not None and 0 <= index < len(rules):
+            rule = rules[index]
+            indexed_id = as_str(rule.get("id"))
+            if rule_id is None or indexed_id == rule_id:
+                return indexed_id or rule_id, rule
+        if rule_id is not None:
+            return rule_id, self.rules_by_id.get(rule_id, {})
+        return None, {}
+
+    def resolve(self, artifact_location: Any) -> tuple[str | None, str | None]:
+        """(the URI as the log wrote it, decoded; the path resolved against its base)."""
+        if not isinstance(artifact_location, dict):
+            return None, None
+        uri = as_str(artifact_location.get("uri"))
+        if uri is None:
+            index = as_int(artifact_location.get("index"))
+            if index is not None and 0 <= index < len(self.artifact_uris):
+                uri = self.artifact_uris[index]
+        if uri is None:
+            return None, None
+        if _SCHEME.match(uri):  # file:// and http(s):// stay raw: the pipeline decodes files
+            return uri, uri
+        decoded = unquote(uri)
+        base = self.base_uris.get(as_str(artifact_location.get("uriBaseId")) or "")
+        if base and not decoded.startswith("/"):
+            return decoded, base + (uri if _SCHEME.match(base) else decoded)
+        return decoded, decoded
+
+
+def _rules(component: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    rules = expect_list(component.get("rules"), f"{where}.rules")
+    return [expect_dict(rule, f"{where}.rules[{i}]") for i, rule in enumerate(rules)]
+
+
+def _base_uris(value: Any) -> dict[str, str]:
+    """``originalUriBaseIds`` resolved (a base may itself sit on another base)."""
+    if not isinstance(value, dict):
+        return {}
+    resolved: dict[str, str] = {}
+
+    def resolve(name: str, depth: int) -> str | None:
+        entry = value.get(name)
+        if depth > 8 or not isinstance(entry, dict):
+            return None
+        uri = as_str(entry.get("uri"))
+        if uri is None:
+            return None
+        if uri and not uri.endswith("/"):
+            uri += "/"
+        parent = as_str(entry.get("uriBaseId"))
+        if parent and not _SCHEME.match(uri) and not uri.startswith("/"):
+            parent_uri = resolve(parent, depth + 1)
+            if parent_uri:
+                uri = parent_uri + uri
+        return uri
+
+    for name in value:
+        if isinstance(name, str) and (uri := resolve(name, 0)):
+            resolved[name] = uri
+    return resolved
+
+
+def _artifact_uris(value: Any) -> list[str | None]:
+    if not isinstance(value, list):
+        return []
+    uris: list[str | None] = []
+    for artifact in value:
+        location = artifact.get("location") if isinstance(artifact, dict) else None
+        uris.append(as_str(location.get("uri")) if isinstance(location, dict) else None)
+    return uris
+
+
+# --- one result, read once ----------------------------------------------------------------
+
+
+@dataclass
+class _Result:
+    """The raw facts of one result every dialect starts from (nothing redacted yet)."""
+
+    raw: dict[str, Any]
+    rule_id: str
+    rule: dict[str, Any]
+    message: str
+    uri: str | None
+    path: str | None
+    region: dict[str, Any]
+    context_region: dict[str, Any]
+    snippet: str | None
+    suppression: Suppression | None
+    identifiers: list[str]
+
+    @property
+    def rule_properties(self) -> dict[str, Any]:
+        properties = self.rule.get("properties")
+        return properties if isinstance(properties, dict) else {}
+
+    @property
+    def result_properties(self) -> dict[str, Any]:
+        properties = self.raw.get("properties")
+        return properties if isinstance(properties, dict) else {}
+
+    @property
+    def level(self) -> str | None:
+        level = as_str(self.raw.get("level"))
+        if level:
+            return level
+        config = self.rule.get("defaultConfiguration")
+        return as_str(config.get("level")) if isinstance(config, dict) else None
+
+    @property
+    def start_line(self) -> int | None:
+        return as_int(self.region.get("startLine"))
+
+    @property
+    def end_line(self) -> int | None:
+        return as_int(self.region.get("endLine")) or self.start_line
+
+    def location(self, snippet: str | None) -> CodeLocation | None:
+        if not self.path:
+            return None
+        return CodeLocation(
+            path=self.path,
+            start_line=self.start_line,
+            end_line=self.end_line,  # SARIF: endLine defaults to startLine
+            start_column=as_int(self.region.get("startColumn")),
+            end_column=as_int(self.region.get("endColumn")),
+            snippet=snippet,
+        )
+
+
+def _read(result: dict[str, Any], context: RunContext, where: str) -> _Result:
+    rule_id, rule = context.rule_for(result)
+    message = _message_text(result.get("message"), rule)
+    locations = expect_list(result.get("locations"), f"{where}.locations")
+    physical = _physical(locations[0] if locations else None)
+    uri, path = context.resolve(physical.get("artifactLocation"))
+    region = _dict(physical.get("region"))
+    return _Result(
+        raw=result,
+        rule_id=rule_id or "",
+        rule=rule,
+        message=message,
+        uri=uri,
+        path=path,
+        region=region,
+        context_region=_dict(physical.get("contextRegion")),
+        snippet=_snippet_text(region),
+        suppression=_suppression(result.get("suppressions"), f"{where}.suppressions"),
+        identifiers=_identifiers(rule_id, rule, result),
+    )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _physical(location: Any) -> dict[str, Any]:
+    return _dict(location.get("physicalLocation")) if isinstance(location, dict) else {}
+
+
+def _snippet_text(region: dict[str, Any]) -> str | None:
+    snippet = region.get("snippet")
+    return as_str(snippet.get("text")) if isinstance(snippet, dict) else None
+
+
+_PLACEHOLDER = re.compile(r"\{(\d+)\}")
+_EMBEDDED_LINK = re.compile(r"\[([^\]\[]*)\]\(\d+\)")
+
+
+def _message_text(message: Any, rule: dict[str, Any]) -> str:
+    """``message.text``, else the rule's ``messageStrings[id]`` with its arguments filled in."""
+    if not isinstance(message, dict):
+        return ""
+    text = as_str(message.get("text"))
+    if text is None:
+        strings = rule.get("messageStrings")
+        entry = strings.get(as_str(message.get("id")) or "") if isinstance(strings, dict) else None
+        if isinstance(entry, dict):
+            text = as_str(entry.get("text"))
+    if text is None:
+        text = as_str(message.get("markdown")) or ""
+    arguments = message.get("arguments")
+    if isinstance(arguments, list) and arguments:
+
+        def argument(match: re.Match[str]) -> str:
+            index = int(match.group(1))
+            value = as_str(arguments[index]) if index < len(arguments) else None
+            return value if value is not None else match.group(0)
+
+        text = _PLACEHOLDER.sub(argument, text)
+    return text
+
+
+def _suppression(value: Any, where: str) -> Suppression | None:
+    for entry in expect_list(value, where):
+        if not isinstance(entry, dict) or as_str(entry.get("status")) == "rejected":
+            continue
+        justification = as_str(entry.get("justification"))
+        return Suppression(
+            kind=as_str(entry.get("kind")) or "external",
+            justification=redact(justification) if justification else None,
+        )
+    return None
+
+
+# --- identifiers, references, severity ----------------------------------------------------
+
+_CWE = re.compile(r"\bcwe[-_/: ]?0*(\d{1,5})\b", re.IGNORECASE)
+_CVE = re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE)
+_GHSA = re.compile(r"\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b", re.IGNORECASE)
+_GO_ID = re.compile(r"\bGO-\d{4}-\d{4,}\b", re.IGNORECASE)
+
+
+def _normalized_ids(text: str) -> list[str]:
+    ids = [f"CWE-{int(m.group(1))}" for m in _CWE.finditer(text)]
+    ids += [m.group(0).upper() for m in _CVE.finditer(text)]
+    ids += ["GHSA" + m.group(0)[4:].lower() for m in _GHSA.finditer(text)]
+    ids += [m.group(0).upper() for m in _GO_ID.finditer(text)]
+    return ids
+
+
+def _strings(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [text for item in items if (text := as_str(item))]
+
+
+def _identifiers(rule_id: str | None, rule: dict[str, Any], result: dict[str, Any]) -> list[str]:
+    texts: list[str] = []
+    for holder in (_dict(rule.get("properties")), _dict(result.get("properties"))):
+        for key in ("tags", "cwe", "cwes", "cve", "aliases"):
+            texts.extend(_strings(holder.get(key)))
+    # Taxonomy links: gosec and ZAP relate rules to CWE taxa; results may carry taxa too.
+    for relationship in expect_list(rule.get("relationships"), "rule.relationships"):
+        target = _dict(relationship.get("target")) if isinstance(relationship, dict) else {}
+        if _taxonomy_name(target) == "CWE" and (cwe := as_str(target.get("id"))):
+            texts.append(f"CWE-{cwe}")
+    for taxon in expect_list(result.get("taxa"), "result.taxa"):
+        if isinstance(taxon, dict) and _taxonomy_name(taxon) == "CWE":
+            texts.extend(f"CWE-{cwe}" for cwe in _strings(taxon.get("id")))
+    ids: list[str] = []
+    if rule_id:
+        # A rule named after its advisory (trivy, govulncheck; grype "CVE-...-<package>").
+        head = _CVE.match(rule_id) or _GHSA.match(rule_id) or _GO_ID.match(rule_id)
+        if head:
+            ids.extend(_normalized_ids(head.group(0)))
+    for text in texts:
+        ids.extend(_normalized_ids(text))
+    return list(dict.fromkeys(ids))
+
+
+def _taxonomy_name(reference: dict[str, Any]) -> str | None:
+    component = reference.get("toolComponent")
+    name = as_str(component.get("name")) if isinstance(component, dict) else None
+    return name.upper() if name else None
+
+
+def _references(view: _Result) -> list[str]:
+    urls = [as_str(view.rule.get("helpUri"))]
+    urls += _strings(view.rule_properties.get("references"))
+    return list(dict.fromkeys(u for u in urls if u and u.startswith(("https://", "http://"))))
+
+
+def _security_severity(view: _Result) -> str | None:
+    for properties in (view.result_properties, view.rule_properties):
+        value = as_str(properties.get("security-severity"))
+        if value and value.strip():
+            return value.strip()
+    return None
+
+
+def _generic_severity(view: _Result, word_table: str | None = None) -> tuple[Severity, str]:
+    """security-severity (a CVSS-like score, or a word in ``word_table``), else the level."""
+    score = _security_severity(view)
+    if score is not None:
+        normalized = severity.from_cvss(score)
+        if normalized is None and word_table is not None:
+            normalized = severity.TABLES[word_table].get(score.upper())
+        if normalized is None:
+            normalized = severity.TABLES["sarif"].get(score.upper())
+        if normalized is not None:
+            return normalized, score
+    level = view.level or "warning"
+    return severity.lookup("sarif", level), level
+
+
+_CONFIDENCE_TAG = re.compile(r"^\s*(\w+)\s+confidence\s*$", re.IGNORECASE)
+
+
+def _confidence(view: _Result) -> str | None:
+    properties = view.rule_properties
+    explicit = as_str(properties.get("confidence"))
+    if explicit:
+        return explicit
+    for tag in _strings(properties.get("tags")):
+        match = _CONFIDENCE_TAG.match(tag)
+        if match:
+            return match.group(1).lower()
+    return as_str(properties.get("precision"))
+
+
+# --- display text -------------------------------------------------------------------------
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _one_line(text: str, limit: int = MAX_LINE) -> str:
+    line = _WHITESPACE.sub(" ", text).strip()
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _rule_text(rule: dict[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = rule.get(key)
+        text = as_str(value.get("text")) if isinstance(value, dict) else as_str(value)
+        if text and text.strip():
+            return text
+    return None
+
+
+def _title(view: _Result) -> str:
+    text = _rule_text(view.rule, "shortDescription", "name", "fullDescription")
+    return redact(_one_line(text or view.rule_id or "SARIF result", MAX_TITLE))
+
+
+def _display_message(text: str) -> str:
+    """Redacted message; ``[text](1)`` links to related locations read as their text."""
+    return redact(_EMBEDDED_LINK.sub(r"\1", text).strip())
+
+
+def _related(view: _Result, context: RunContext, with_snippets: bool) -> list[CodeLocation]:
+    """relatedLocations, then code-flow steps, at most ``MAX_RELATED`` of them."""
+    candidates: list[Any] = list(expect_list(view.raw.get("relatedLocations"), "relatedLocations"))
+    for flow in expect_list(view.raw.get("codeFlows"), "codeFlows"):
+        for thread in expect_list(_dict(flow).get("threadFlows"), "threadFlows"):
+            for step in expect_list(_dict(thread).get("locations"), "threadFlow.locations"):
+                candidates.append(_dict(step).get("location"))
+    related: list[CodeLocation] = []
+    for candidate in candidates:
+        if len(related) >= MAX_RELATED:
+            break
+        physical = _physical(candidate)
+        _uri, path = context.resolve(physical.get("artifactLocation"))
+        if not path:
+            continue
+        region = _dict(physical.get("region"))
+        snippet = _snippet_text(region) if with_snippets else None
+        related.append(
+            CodeLocation(
+                path=path,
+                start_line=as_int(region.get("startLine")),
+                end_line=as_int(region.get("endLine")),
+                start_column=as_int(region.get("startColumn")),
+                end_column=as_int(region.get("endColumn")),
+                snippet=redact(snippet) if snippet else None,
+            )
+        )
+    return related
+
+
+# --- code findings (generic, gosec, semgrep) ----------------------------------------------
+
+
+def _context_lines(view: _Result) -> str | None:
+    """The flagged lines of ``contextRegion``: region start..end within the context."""
+    text = _snippet_text(view.context_region)
+    context_start = as_int(view.context_region.get("startLine"))
+    start, end = view.start_line, view.end_line
+    if text is None or context_start is None or start is None or end is None:
+        return None
+    lines = text.splitlines()
+    selected = lines[max(start - context_start, 0) : max(end - context_start + 1, 0)]
+    return "\n".join(selected) if selected else None
+
+
+def _generic_identity(view: _Result) -> list[str]:
+    if view.snippet is not None and view.snippet.strip():
+        return [fingerprint.text_digest(view.snippet)]
+    flagged = _context_lines(view)
+    if flagged is not None and flagged.strip():
+        return [fingerprint.text_digest(flagged)]
+    return [fingerprint.text_digest(fingerprint.strip_versions(view.message))]
+
+
+def _code_finding(
+    view: _Result,
+    context: RunContext,
+    *,
+    identity: list[str],
+    severity_pair: tuple[Severity, str],
+    title: str | None = None,
+    confidence: str | None = None,
+    suppression: Suppression | None = None,
+) -> Finding:
+    credential = is_credential_rule(view.identifiers)
+    shown = view.snippet if view.snippet is not None else _context_lines(view)
+    # Hard-coded credential rules never show their snippet (DESIGN "Safety rules").
+    snippet = redact(shown) if shown and not credential else None
+    return Finding(
+        tool=context.tool,
+        kind=Kind.code,
+        rule_id=view.rule_id,
+        title=title or _title(view),
+        severity=severity_pair[0],
+        tool_severity=severity_pair[1],
+        confidence=confidence or _confidence(view),
+        message=_display_message(view.message),
+        location=view.location(snippet),
+        related_locations=_related(view, context, with_snippets=not credential),
+        identifiers=view.identifiers,
+        references=_references(view),
+        suppression=suppression or view.suppression,
+        identity=identity,
+    )
+
+
+def _generic(view: _Result, context: RunContext) -> Finding:
+    return _code_finding(
+        view, context, identity=_generic_identity(view), severity_pair=_generic_severity(view)
+    )
+
+
+_GOSEC_WORD = re.compile(r"^(HIGH|MEDIUM|LOW)$")
+_GOSEC_CONFIDENCE = re.compile(r"Confidence:\s*(\w+)", re.IGNORECASE)
+
+
+def _gosec(view: _Result, context: RunContext) -> Finding:
+    # gosec tags each rule with its own severity word and writes "Confidence: X" in help text.
+    word = next(
+        (t for t in _strings(view.rule_properties.get("tags")) if _GOSEC_WORD.match(t)), None
+    )
+    severity_pair = (severity.lookup("gosec", word), word) if word else _generic_severity(view)
+    help_text = _rule_text(view.rule, "help") or ""
+    confidence_match = _GOSEC_CONFIDENCE.search(help_text)
+    identity = _generic_identity(view)
+    if view.snippet is not None and view.snippet.strip() and view.start_line is not None:
+        flagged = gosec.flagged_text(view.snippet, view.start_line, view.end_line or 0)
+        identity = [fingerprint.text_digest(flagged)]
+    return _code_finding(
+        view,
+        context,
+        identity=identity,
+        severity_pair=severity_pair,
+        confidence=confidence_match.group(1) if confidence_match else None,
+    )
+
+
+_SEMGREP_LEVELS = {"error": "ERROR", "warning": "WARNING", "note": "INFO", "none": "INFO"}
+
+
+def _semgrep(view: _Result, context: RunContext) -> Finding:
+    if _security_severity(view) is not None:
+        severity_pair = _generic_severity(view, word_table="semgrep")
+    else:
+        word = _SEMGREP_LEVELS.get((view.level or "warning").lower(), "WARNING")
+        severity_pair = (severity.lookup("semgrep", word), word)
+    suppression = view.suppression
+    if suppression is not None and suppression.kind == "inSource" and not suppression.justification:
+        suppression = Suppression(kind="inSource", justification="nosemgrep")
+    return _code_finding(
+        view,
+        context,
+        # The message, as semgrep's JSON parser hashes it (see the module docstring).
+        identity=[fingerprint.text_digest(view.message)],
+        severity_pair=severity_pair,
+        title=_semgrep_title(view),
+        suppression=suppression,
+    )
+
+
+def _semgrep_title(view: _Result) -> str:
+    """semgrep writes "Semgrep Finding: <rule>" when a rule has no short description."""
+    short = _rule_text(view.rule, "shortDescription")
+    if short and not short.startswith("Semgrep Finding:"):
+        return redact(_one_line(short, MAX_TITLE))
+    last = view.rule_id.rsplit(".", 1)[-1]
+    words = re.sub(r"[-_]+", " ", last).strip() or view.rule_id
+    return redact(words[:1].upper() + words[1:])
+
+
+# --- secrets (gitleaks) -------------------------------------------------------------------
+
+REDACTED_MARK = "REDACTED"
+_V7_MESSAGE = re.compile(r"^(?P<rule>.+?) secret detected\s*$")
+
+
+def _gitleaks(view: _Result, context: RunContext) -> Finding:
+    rule_id, rule = view.rule_id, view.rule
+    if not rule_id:
+        # gitleaks v7 writes no ruleId: "AWS Access Key secret detected" names the rule.
+        match = _V7_MESSAGE.match(view.message)
+        rule_id = match.group("rule") if match else "gitleaks"
+        rule = context.rules_by_id.get(rule_id, rule)
+    properties = view.result_properties
+    offender = as_str(properties.get("offender"))  # v7: the secret; the snippet is the line
+    secret = offender if offender is not None else view.snippet
+    commit = as_str(properties.get("commit")) or as_str(
+        _dict(view.raw.get("partialFingerprints")).get("commitSha")
+    )
+    # Never the message: gitleaks v7 can put the secret in it.  The rule's description only.
+    description = _rule_text(rule, "shortDescription", "fullDescription", "name") or rule_id
+    title = redact(_one_line(description, MAX_TITLE))
+    return Finding(
+        tool=context.tool,
+        kind=Kind.secret,
+        rule_id=rule_id,
+        title=title,
+        severity=severity.SECRET_DEFAULT,
+        message=title,
+        location=view.location(None),
+        identifiers=view.identifiers,
+        references=_references(view),
+        suppression=view.suppression,
+        commits=[commit] if commit else [],
+        identity=_secret_identity(rule_id, secret, view.snippet),
+    )
+
+
+def _secret_identity(rule_id: str, secret: str | None, match: str | None) -> list[str]:
+    if not secret or REDACTED_MARK in secret:
+        return ["redacted", fingerprint.text_digest(match or "")]
+    return ["hash", fingerprint.secret_digest(rule_id, secret)]
+
+
+# --- trivy --------------------------------------------------------------------------------
+
+_FACT_LINE = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z ]*?):\s?(?P<value>.*)$")
+_TRIVY_CLASSES = {
+    "OsPackageVulnerability": Kind.dependency,
+    "LanguageSpecificPackageVulnerability": Kind.dependency,
+    "Misconfiguration": Kind.config,
+    "Secret": Kind.secret,
+    "License": Kind.license,
+}
+_VULN_ID = re.compile(
+    r"^(?:CVE-|GHSA-|GO-|RUSTSEC-|PYSEC-|OSV-|DLA-|DSA-|ALAS|ELSA-|RHSA-|USN-|TEMP-|NSWG-|SNYK-)",
+    re.IGNORECASE,
+)
+
+
+def _facts(message: str) -> dict[str, str]:
+    """trivy's message lines: ``Package: x``, ``Installed Version: y``, ``Secret <title>`` ..."""
+    facts: dict[str, str] = {}
+    for line in message.splitlines():
+        match = _FACT_LINE.match(line)
+        if match:
+            facts.setdefault(match.group("key").strip(), match.group("value").strip())
+        elif line.startswith("License "):
+            facts.setdefault("License", line[len("License ") :].strip())
+    return facts
+
+
+def _trivy_kind(view: _Result, facts: dict[str, str]) -> Kind:
+    named = _TRIVY_CLASSES.get(as_str(view.rule.get("name")) or "")
+    if named is not None:
+        return named
+    if _VULN_ID.match(view.rule_id) or "Package" in facts:
+        return Kind.dependency
+    return Kind.config
+
+
+def _trivy_severity(view: _Result, facts: dict[str, str]) -> tuple[Severity, str]:
+    # The per-result word trivy itself assigned (rules are shared by every package of an id).
+    word = facts.get("Severity")
+    if word and word.upper() in severity.TABLES["trivy"]:
+        return severity.lookup("trivy", word), word
+    return _generic_severity(view, word_table="trivy")
+
+
+def _trivy(view: _Result, context: RunContext) -> Finding:
+    facts = _facts(view.message)
+    kind = _trivy_kind(view, facts)
+    severity_pair = _trivy_severity(view, facts)
+    uri = view.uri or ""
+    title = _title(view) if kind is not Kind.secret else _trivy_secret_title(view)
+    base: dict[str, Any] = {
+        "tool": context.tool,
+        "kind": kind,
+        "rule_id": view.rule_id,
+        "title": title,
+        "severity": severity_pair[0],
+        "tool_severity": severity_pair[1],
+        "identifiers": view.identifiers,
+        "references": _references(view),
+        "suppression": view.suppression,
+        "properties": {"class": name} if (name := as_str(view.rule.get("name"))) else {},
+    }
+    if kind is Kind.dependency:
+        package = facts.get("Package", "")
+        os_package = view.rule.get("name") == "OsPackageVulnerability"
+        return Finding(
+            **base,
+            message=_display_message(view.message),
+            # An OS package's uri is the image name, not a file of the repository.
+            location=None if os_package else view.location(None),
+            component=Component(
+                name=package,
+                installed_version=facts.get("Installed Version") or None,
+                fixed_version=facts.get("Fixed Version") or None,
+                target=uri or None,
+            ),
+            identity=[view.rule_id.upper(), package, uri],
+        )
+    if kind is Kind.secret:
+        return Finding(
+            **base,
+            message=title,
+            location=view.location(None),
+            identity=_secret_identity(view.rule_id, None, facts.get("Match")),
+        )
+    if kind is Kind.license:
+        license_name = facts.get("License") or view.rule_id
+        package = facts.get("PkgName", "")
+        return Finding(
+            **base,
+            message=_display_message(view.message),
+            component=Component(name=package, target=uri or None) if package else None,
+            identity=[license_name, uri, package],
+        )
+    return Finding(
+        **base,
+        message=_display_message(facts.get("Message") or view.message),
+        location=view.location(None),
+        identity=[trivy.canonical_check_id(view.rule_id, None), uri, ""],
+    )
+
+
+def _trivy_secret_title(view: _Result) -> str:
+    # Only the short description (the secret's title): trivy puts the match in the others.
+    text = _rule_text(view.rule, "shortDescription") or view.rule_id
+    return redact(_one_line(text, MAX_TITLE))
+
+
+# --- govulncheck --------------------------------------------------------------------------
+
+_REACHABILITY = (
+    (re.compile(r"\bcalls vulnerable\b", re.IGNORECASE), "symbol"),
+    (re.compile(r"\bimports \d+ vulnerable\b", re.IGNORECASE), "package"),
+    (re.compile(r"\bdepends on \d+ vulnerable\b", re.IGNORECASE), "module"),
+)
+_MODULE_LIST = re.compile(r"vulnerable modules? \(([^)]*)\)")
+_OSV_PREFIX = re.compile(r"^\[[^\]]+\]\s*")
+
+
+def _reachability(message: str) -> str | None:
+    for pattern, level in _REACHABILITY:
+        if pattern.search(message):
+            return level
+    return None
+
+
+def _govulncheck_module(view: _Result, reachability: str | None) -> tuple[str, str | None] | None:
+    """The vulnerable module and version, where the result names exactly one."""
+    if reachability == "module":
+        listed = _MODULE_LIST.search(view.message)
+        names = [m.strip() for m in listed.group(1).split(",")] if listed else []
+        return (names[0], None) if len(names) == 1 and names[0] else None
+    if reachability == "symbol":
+        # The last step of a code flow is the vulnerable symbol, in its module@version.
+        modules: set[str] = set()
+        for flow in expect_list(view.raw.get("codeFlows"), "codeFlows"):
+            for thread in expect_list(_dict(flow).get("threadFlows"), "threadFlows"):
+                steps = expect_list(_dict(thread).get("locations"), "threadFlow.locations")
+                if steps and (module := as_str(_dict(steps[-1]).get("module"))):
+                    modules.add(module)
+        if len(modules) == 1:
+            name, _sep, version = modules.pop().partition("@")
+            return (name, version or None) if name else None
+    return None
+
+
+def _govulncheck(view: _Result, context: RunContext) -> Finding:
+    reachability = _reachability(view.message)
+    level = view.level or "warning"
+    normalized = (
+        severity.lookup("govulncheck", reachability)
+        if reachability
+        else severity.lookup("sarif", level)
+    )
+    summary = _rule_text(view.rule, "fullDescription", "shortDescription") or view.rule_id
+    module = _govulncheck_module(view, reachability)
+    return Finding(
+        tool=context.tool,
+        kind=Kind.dependency,
+        rule_id=view.rule_id,
+        title=redact(_one_line(_OSV_PREFIX.sub("", summary), MAX_TITLE)),
+        severity=normalized,
+        tool_severity=level,
+        message=_display_message(view.message),
+        location=view.location(None),
+        related_locations=_related(view, context, with_snippets=False),
+        component=(
+            Component(name=module[0], installed_version=module[1], ecosystem="go")
+            if module
+            else None
+        ),
+        identifiers=view.identifiers,
+        references=_references(view),
+        reachability=reachability,
+        suppression=view.suppression,
+        # No module: this SARIF names one only at some levels, and identity must not move
+        # when the reachability does.
+        identity=[view.rule_id, "", ""],
+    )
+
+
+# --- zap ----------------------------------------------------------------------------------
+
+
+def _zap(view: _Result, context: RunContext) -> Finding:
+    request = _dict(view.raw.get("webRequest"))
+    method = (as_str(request.get("method")) or "").strip().upper() or None
+    url = view.uri or as_str(request.get("target")) or ""
+    locations = expect_list(view.raw.get("locations"), "locations")
+    location_properties = _dict(locations[0].get("properties")) if locations else {}
+    param = as_str(location_properties.get("param")) or None
+    properties: dict[str, Any] = {}
+    for key in ("evidence", "attack"):
+        value = as_str(location_properties.get(key))
+        if value and value.strip():
+            properties[key] = redact(_one_line(value, MAX_EVIDENCE))
+    confidence = as_str(view.rule_properties.get("confidence"))
+    false_positive = (confidence or "").replace("-", " ").lower() == "false positive"
+    severity_pair = _generic_severity(view)
+    return Finding(
+        tool=context.tool,
+        kind=Kind.dast,
+        rule_id=view.rule_id,
+        title=_title(view),
+        severity=severity_pair[0],
+        tool_severity=severity_pair[1],
+        confidence=confidence,
+        message=_display_message(view.message),
+        endpoint=Endpoint(
+            method=method, url=zap.display_url(url), param=redact(param) if param else None
+        ),
+        identifiers=view.identifiers,
+        references=_references(view),
+        suppression=view.suppression or (ZAP_FALSE_POSITIVE if false_positive else None),
+        identity=fingerprint.endpoint_identity(
+            view.rule_id, method, zap.identity_url(url), param.lower() if param else None
+        ),
+        properties=properties,
+    )
+
+
+ZAP_FALSE_POSITIVE = Suppression(
+    kind="falsePositive", justification="ZAP confidence: false positive"
+)
+
+_Dialect = Callable[[_Result, RunContext], Finding]
+
+DIALECTS: dict[str, _Dialect] = {
+    "gosec": _gosec,
+    "semgrep": _semgrep,
+    "gitleaks": _gitleaks,
+    "trivy": _trivy,
+    "govulncheck": _govulncheck,
+    "zap": _zap,
+}
+
+#: Result kinds that report no problem: not findings.
+_NOT_FAILURES = frozenset({"pass", "notApplicable"})
+
+
+def convert_result(result: Any, context: RunContext, where: str = "result") -> Finding | None:
+    """One SARIF result -> one finding (None for ``pass``/``notApplicable`` results)."""
+    entry = expect_dict(result, where)
+    kind = as_str(entry.get("kind"))
+    if kind in _NOT_FAILURES:
+        context.skipped_kinds[kind] = context.skipped_kinds.get(kind, 0) + 1
+        return None
+    view = _read(entry, context, where)
+    if not view.rule_id and context.tool != "gitleaks":  # gitleaks v7 names it in the message
+        view.rule_id = UNKNOWN_RULE
+    return DIALECTS.get(context.tool, _generic)(view, context)
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Notifications:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    execution_failed: bool = False
+
+
+def _notifications(run: dict[str, Any], where: str) -> _Notifications:
+    found = _Notifications()
+    for index, invocation in enumerate(expect_list(run.get("invocations"), f"{where}.invocations")):
+        inv_where = f"{where}.invocations[{index}]"
+        invocation = expect_dict(invocation, inv_where)
+        if invocation.get("executionSuccessful") is False:
+            found.execution_failed = True
+        for key in ("toolExecutionNotifications", "toolConfigurationNotifications"):
+            for note in expect_list(invocation.get(key), f"{inv_where}.{key}"):
+                if not isinstance(note, dict):
+                    continue
+                level = (as_str(note.get("level")) or "warning").lower()
+                if level == "error":
+                    found.errors.append(_notification_line(note))
+                elif level == "warning":
+                    found.warnings.append(_notification_line(note))
+    return found
+
+
+def _notification_line(note: dict[str, Any]) -> str:
+    """One redacted line: the descriptor id, where, and the message."""
+    parts = []
+    descriptor = as_str(_dict(note.get("descriptor")).get("id"))
+    if descriptor:
+        parts.append(descriptor)
+    locations = note.get("locations")
+    if isinstance(locations, list) and locations:
+        where = as_str(_dict(_physical(locations[0]).get("artifactLocation")).get("uri"))
+        if where:
+            parts.append(where)
+    text = _message_text(note.get("message"), {})
+    if text.strip():
+        parts.append(text)
+    return redact(_one_line(": ".join(parts) or "notification without message"))
+
+
+def _version(driver: dict[str, Any]) -> str | None:
+    return as_str(driver.get("semanticVersion")) or as_str(driver.get("version"))
+
+
+def read_run(run: Any, where: str) -> tuple[ToolRun, list[Finding]]:
+    run_obj = expect_dict(run, where)
+    context = RunContext.build(run_obj, where)
+    driver = _dict(_dict(run_obj.get("tool")).get("driver"))
+    results_value = run_obj.get("results")
+    results = expect_list(results_value, f"{where}.results")
+    findings = [
+        finding
+        for index, result in enumerate(results)
+        if (finding := convert_result(result, context, f"{where}.results[{index}]")) is not None
+    ]
+    tool_run = ToolRun(
+        tool=context.tool,
+        format=SarifParser.format,
+        version=_version(driver),
+        database_date=as_str(_dict(driver.get("properties")).get("db_last_modified")),
+    )
+    if results_value is None:
+        tool_run.warnings.append("run has no 'results' array: the tool may not have completed")
+    for kind, count in sorted(context.skipped_kinds.items()):
+        tool_run.warnings.append(f"{count} result(s) of kind '{kind}' are not findings")
+    _apply_notifications(tool_run, _notifications(run_obj, where), has_results=bool(results))
+    return tool_run, findings
+
+
+def _apply_notifications(tool_run: ToolRun, notes: _Notifications, has_results: bool) -> None:
+    if not has_results and (notes.errors or notes.execution_failed):
+        tool_run.status = RunStatus.failed
+        tool_run.error = (
+            notes.errors[0] if notes.errors else "tool reported executionSuccessful false"
+        )
+        tool_run.run_errors = notes.errors[1:] + notes.warnings
+        return
+    tool_run.run_errors = notes.errors + notes.warnings
+    if notes.execution_failed:
+        tool_run.run_errors.insert(0, "tool reported executionSuccessful false")
+
+
+class SarifParser(Parser):
+    name = "sarif"
+    tool = ""
+    format = "sarif"
+
+    @classmethod
+    def detect(cls, head: bytes, path: PurePath) -> Detection | None:
+        return _detect(head, path)
+
+    def parse(self, artifact: Artifact) -> ParseResult:
+        return parse_log(loads(artifact.read_bytes()))
+
+
+def parse_log(document: Any) -> ParseResult:
+    log = expect_dict(document, "SARIF log")
+    if "runs" not in log:
+        raise ParseError("not a SARIF log: no 'runs' list")
+    runs = expect_list(log.get("runs"), "'runs'")
+    version = as_str(log.get("version"))
+    result = ParseResult()
+    for index, run in enumerate(runs):
+        tool_run, findings = read_run(run, f"runs[{index}]")
+        if version is not None and version != SARIF_VERSION:
+            tool_run.warnings.append(f"SARIF version {version!r}, read as {SARIF_VERSION}")
+        result.runs.append(tool_run)
+        result.findings.extend(findings)
+    if not result.runs:
+        result.runs.append(
+            ToolRun(tool="sarif", format="sarif", warnings=["SARIF log holds no runs"])
+        )
+    return result

@@ -1,0 +1,781 @@
+"""trivy ``--format json`` reports.
+
+Shapes read:
+
+- SchemaVersion 2 (trivy >= 0.20): ``{SchemaVersion, Trivy?, ArtifactName, ArtifactType,
+  Metadata, Results: [{Target, Class, Type, Vulnerabilities, Misconfigurations, Secrets,
+  Licenses, ExperimentalModifiedFindings}]}``; ``Results`` is omitted when the scan is clean.
+- The legacy array (trivy < 0.20): ``[{Target, Type, Vulnerabilities}]``, no ``Class``.
+- ``trivy k8s``: ``{ClusterName, Resources: [{Namespace, Kind, Name, Results, Error}]}``, its
+  ``--report summary`` form keyed ``Findings``, and the older ``{ClusterName,
+  Vulnerabilities: [resource...], Misconfigurations: [resource...]}``.
+- ``null``, when the path names trivy (an empty report).
+
+One finding per vulnerability, failed misconfiguration, secret or license entry, per target.
+Entries trivy moved to ``ExperimentalModifiedFindings`` (``--show-suppressed``: .trivyignore,
+VEX) are findings too, marked suppressed.  Secret matches arrive masked with ``*``; no match,
+code line or snippet of a secret finding is kept anywhere.
+
+trivy's JUnit and GitLab templates and its table output are recognised and skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from hardening import fingerprint, severity
+from hardening.errors import ParseError
+from hardening.model import (
+    CodeLocation,
+    Component,
+    Finding,
+    Kind,
+    RunStatus,
+    Severity,
+    Suppression,
+    ToolRun,
+)
+from hardening.parsers._io import (
+    as_int,
+    as_str,
+    expect_dict,
+    expect_list,
+    loads,
+    path_mentions,
+    strip_bom,
+)
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.redact import redact
+
+TOOL = "trivy"
+
+# --- detection -------------------------------------------------------------------------------
+
+_SCHEMA_VERSION = re.compile(rb'"SchemaVersion"\s*:\s*\d')
+_REPORT_KEY = re.compile(rb'"(?:ArtifactName|ArtifactType|Results|Metadata|Trivy)"\s*:')
+_CLUSTER = re.compile(rb'"ClusterName"\s*:\s*"')
+_K8S_BODY = re.compile(rb'"(?:Resources|Findings|Vulnerabilities|Misconfigurations)"\s*:')
+_LEGACY_START = re.compile(rb'^\s*\[\s*\{\s*"Target"\s*:\s*"')
+_LEGACY_LOOSE = re.compile(rb'"Target"\s*:\s*"[^"]*"\s*,\s*"Type"\s*:')
+_JUNIT = re.compile(rb'<testsuites\b[^>]*\bname\s*=\s*"trivy"')
+_GITLAB_TEMPLATE = re.compile(rb'"scanner"\s*:\s*\{[^{}]*"id"\s*:\s*"trivy"')
+_TABLE = re.compile(rb"Total: \d+ \((?:UNKNOWN: \d+, )?LOW: \d+, MEDIUM: \d+, HIGH: \d+")
+
+JUNIT_SKIP = "trivy JUnit template output: not read; use --format json or sarif"
+GITLAB_SKIP = "trivy GitLab template output: not read; use --format json or sarif"
+TABLE_SKIP = "trivy table output: not read; use --format json or sarif"
+
+# --- format facts ----------------------------------------------------------------------------
+
+#: Result ``Type`` values of OS package results (the legacy array has no ``Class``).
+OS_FAMILIES = frozenset(
+    {
+        "alpine",
+        "alma",
+        "amazon",
+        "azurelinux",
+        "bottlerocket",
+        "cbl-mariner",
+        "centos",
+        "chainguard",
+        "coreos",
+        "debian",
+        "echo",
+        "fedora",
+        "minimos",
+        "opensuse",
+        "opensuse.leap",
+        "opensuse.tumbleweed",
+        "oracle",
+        "photon",
+        "redhat",
+        "rocky",
+        "sles",
+        "suse linux enterprise server",
+        "suse linux enterprise micro",
+        "ubuntu",
+        "wolfi",
+    }
+)
+
+#: Targets trivy invents for packages aggregated across an image: not file paths.
+PSEUDO_TARGETS = frozenset(
+    {
+        "Node.js",
+        "Python",
+        "Java",
+        "Ruby",
+        "Conda",
+        "PHP",
+        "Rust",
+        ".NET",
+        "OS Packages",
+        "Loose File License(s)",
+    }
+)
+
+#: Artifact types whose targets are paths in the scanned source tree (not inside an image).
+SOURCE_ARTIFACTS = frozenset({"filesystem", "repository"})
+
+MAX_REFERENCES = 10
+MAX_ALIASES = 5
+MAX_SNIPPET_LINES = 20
+
+_OS_SUFFIX = re.compile(r"\s+\([^()]*\)\s*$")
+_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$", re.IGNORECASE)
+_GHSA = re.compile(r"^GHSA(?:-[0-9a-z]{4}){3}$", re.IGNORECASE)
+_GO = re.compile(r"^GO-\d{4}-\d+$", re.IGNORECASE)
+_CWE = re.compile(r"^(?:CWE-)?(\d+)$", re.IGNORECASE)
+_GHSA_URL = re.compile(
+    r"github\.com/(?:advisories|[^/\s]+/[^/\s]+/security/advisories)/(GHSA(?:-[0-9a-z]{4}){3})\b",
+    re.IGNORECASE,
+)
+_CVE_URL = re.compile(
+    r"(?:nvd\.nist\.gov/vuln/detail/|cve\.mitre\.org/cgi-bin/cvename\.cgi\?name="
+    r"|www\.cve\.org/CVERecord\?id=)(CVE-\d{4}-\d{4,})\b",
+    re.IGNORECASE,
+)
+_SHORT_CHECK_ID = re.compile(r"^([A-Z]{2,4})(\d{3,4})$")
+_MASKED = re.compile(r"\*{3,}")
+
+
+class TrivyJsonParser(Parser):
+    name = "trivy-json"
+    tool = TOOL
+    format = "json"
+
+    @classmethod
+    def detect(cls, head: bytes, path: PurePath) -> Detection | None:
+        body = strip_bom(head)
+        if _JUNIT.search(body):
+            return Detection(95, skip_reason=JUNIT_SKIP)
+        stripped = body.strip()
+        if stripped.startswith(b"{"):
+            if _CLUSTER.search(body) and _K8S_BODY.search(body):
+                return Detection(90)
+            if _SCHEMA_VERSION.search(body) and _REPORT_KEY.search(body):
+                return Detection(90)
+            if _GITLAB_TEMPLATE.search(body):
+                return Detection(85, skip_reason=GITLAB_SKIP)
+            return None
+        if stripped.startswith(b"["):
+            if _LEGACY_START.match(body):
+                return Detection(85)
+            if _LEGACY_LOOSE.search(body) and b'"Vulnerabilities"' in body:
+                return Detection(70)
+        if stripped in (b"null", b"[]") and path_mentions(path, "trivy"):
+            return Detection(30)
+        if _TABLE.search(body):
+            return Detection(80, skip_reason=TABLE_SKIP)
+        return None
+
+    def parse(self, artifact: Artifact) -> ParseResult:
+        document = loads(artifact.read_bytes())
+        reader = _Reader()
+        reader.read_document(document)
+        return ParseResult(runs=[reader.run()], findings=reader.findings)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a Result's findings need to know about the report around it."""
+
+    artifact_name: str | None = None
+    artifact_type: str | None = None
+    #: k8s resource "Namespace/Kind/Name" ("Kind/Name" when cluster-scoped).
+    resource: str | None = None
+    #: Whether lockfile/manifest targets are paths in the source tree (not inside an image).
+    source_paths: bool = False
+
+
+@dataclass
+class _Reader:
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    run_errors: list[str] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
+    version: str | None = None
+    database_date: str | None = None
+    failure: str | None = None
+
+    def run(self) -> ToolRun:
+        return ToolRun(
+            tool=TOOL,
+            format=TrivyJsonParser.format,
+            version=self.version,
+            database_date=self.database_date,
+            status=RunStatus.failed if self.failure else RunStatus.ok,
+            error=self.failure,
+            warnings=self.warnings,
+            run_errors=self.run_errors,
+            properties=self.properties,
+        )
+
+    # documents
+
+    def read_document(self, document: Any) -> None:
+        if document is None:
+            return  # trivy wrote an empty report
+        if isinstance(document, list):
+            self._read_legacy(document)
+        elif isinstance(document, dict):
+            if "ClusterName" in document:
+                self._read_k8s(document)
+            elif "SchemaVersion" in document or "Results" in document:
+                self._read_schema2(document)
+            else:
+                raise ParseError(
+                    "not a trivy JSON report: the object has no SchemaVersion, Results or "
+                    "ClusterName"
+                )
+        else:
+            raise ParseError(
+                f"not a trivy JSON report: top level is {type(document).__name__}, "
+                "expected an object or a list"
+            )
+
+    def _read_legacy(self, document: list[Any]) -> None:
+        self.properties["schema"] = "legacy"
+        results = [expect_dict(item, f"[{i}]") for i, item in enumerate(document)]
+        has_os = any(_is_os_result(r) for r in results)
+        scope = _Scope(source_paths=not has_os)
+        for index, result in enumerate(results):
+            self._read_result(result, f"[{index}]", scope)
+
+    def _read_schema2(self, document: dict[str, Any]) -> None:
+        schema = document.get("SchemaVersion")
+        if schema is not None and as_int(schema) != 2:
+            self.warnings.append(f"unexpected trivy SchemaVersion {schema!r}; read as version 2")
+        self._read_trivy_info(document.get("Trivy"))
+        name = as_str(document.get("ArtifactName"))
+        kind = as_str(document.get("ArtifactType"))
+        self._set_property("artifact_name", name)
+        self._set_property("artifact_type", kind)
+        metadata = document.get("Metadata")
+        if isinstance(metadata, dict):
+            self._read_os(metadata.get("OS"))
+        results = [
+            expect_dict(item, f"Results[{i}]")
+            for i, item in enumerate(expect_list(document.get("Results"), "Results"))
+        ]
+        if kind is None:
+            source_paths = not any(_is_os_result(r) for r in results)
+        else:
+            source_paths = kind in SOURCE_ARTIFACTS
+        scope = _Scope(artifact_name=name, artifact_type=kind, source_paths=source_paths)
+        for index, result in enumerate(results):
+            self._read_result(result, f"Results[{index}]", scope)
+
+    def _read_k8s(self, document: dict[str, Any]) -> None:
+        self._set_property("cluster_name", as_str(document.get("ClusterName")))
+        self._read_trivy_info(document.get("Trivy"))
+        resources: list[tuple[str, Any]] = []
+        for key in ("Resources", "Findings", "Vulnerabilities", "Misconfigurations"):
+            items = expect_list(document.get(key), key)
+            resources.extend((f"{key}[{i}]", item) for i, item in enumerate(items))
+        errors = 0
+        for where, item in resources:
+            resource = expect_dict(item, where)
+            errors += self._read_k8s_resource(resource, where)
+        if resources and errors == len(resources) and not self.findings:
+            self.failure = f"trivy could not scan any of the {len(resources)} resource(s)"
+
+    def _read_k8s_resource(self, resource: dict[str, Any], where: str) -> int:
+        """Read one k8s resource; return 1 when trivy reports an error for it."""
+        name = "/".join(
+            part
+            for part in (
+                as_str(resource.get("Namespace")),
+                as_str(resource.get("Kind")),
+                as_str(resource.get("Name")),
+            )
+            if part
+        )
+        error = as_str(resource.get("Error"))
+        if error:
+            self.run_errors.append(_one_line(f"{name or where}: {error}"))
+        scope = _Scope(resource=name or where)
+        results = expect_list(resource.get("Results"), f"{where}.Results")
+        for index, item in enumerate(results):
+            path = f"{where}.Results[{index}]"
+            self._read_result(expect_dict(item, path), path, scope)
+        return 1 if error and not results else 0
+
+    def _read_trivy_info(self, info: Any) -> None:
+        """``"Trivy": {"Version", "Server": {"VulnerabilityDB": {"UpdatedAt"}}}`` (newer)."""
+        if not isinstance(info, dict):
+            return
+        self.version = as_str(info.get("Version")) or None
+        server = info.get("Server")
+        if isinstance(server, dict):
+            database = server.get("VulnerabilityDB")
+            if isinstance(database, dict):
+                self.database_date = as_str(database.get("UpdatedAt")) or None
+
+    def _read_os(self, os_info: Any) -> None:
+        if not isinstance(os_info, dict):
+            return
+        family = as_str(os_info.get("Family")) or ""
+        release = as_str(os_info.get("Name")) or ""
+        label = f"{family} {release}".strip()
+        self._set_property("os", label or None)
+        if os_info.get("EOSL") is True:
+            self.warnings.append(
+                f"{label or 'the OS'} is end-of-service-life: trivy may miss vulnerabilities "
+                "its vendor no longer tracks"
+            )
+
+    def _set_property(self, key: str, value: str | None) -> None:
+        if value:
+            self.properties[key] = value
+
+    # results
+
+    def _read_result(self, result: dict[str, Any], where: str, scope: _Scope) -> None:
+        target = as_str(result.get("Target")) or ""
+        context = _ResultContext(
+            scope=scope,
+            target=target,
+            ecosystem=as_str(result.get("Type")),
+            is_os=_is_os_result(result),
+        )
+        for key, reader in _ENTRY_READERS.items():
+            entries = expect_list(result.get(key), f"{where}.{key}")
+            for index, entry in enumerate(entries):
+                path = f"{where}.{key}[{index}]"
+                finding = reader(expect_dict(entry, path), path, context)
+                if finding is not None:
+                    self.findings.append(finding)
+        modified = expect_list(
+            result.get("ExperimentalModifiedFindings"), f"{where}.ExperimentalModifiedFindings"
+        )
+        for index, entry in enumerate(modified):
+            path = f"{where}.ExperimentalModifiedFindings[{index}]"
+            self._read_modified(expect_dict(entry, path), path, context)
+
+    def _read_modified(self, entry: dict[str, Any], where: str, context: _ResultContext) -> None:
+        """A finding trivy set aside (.trivyignore, VEX): kept, marked suppressed."""
+        kind = (as_str(entry.get("Type")) or "").lower()
+        reader = _MODIFIED_READERS.get(kind)
+        if reader is None:
+            self.warnings.append(f"{where}: unknown modified finding type {kind!r} ignored")
+            return
+        inner = expect_dict(entry.get("Finding"), f"{where}.Finding")
+        finding = reader(inner, f"{where}.Finding", context)
+        if finding is None:
+            return
+        status = as_str(entry.get("Status")) or "ignored"
+        statement = as_str(entry.get("Statement"))
+        source = as_str(entry.get("Source"))
+        justification = status + (f": {statement}" if statement else "")
+        if source:
+            justification += f" ({source})"
+        finding.suppression = Suppression(kind="external", justification=redact(justification))
+        self.findings.append(finding)
+
+
+@dataclass(frozen=True)
+class _ResultContext:
+    scope: _Scope
+    target: str
+    ecosystem: str | None
+    is_os: bool
+
+    def qualified(self, value: str) -> str:
+        """``value`` prefixed with the k8s resource, so two workloads never share identity."""
+        return f"{self.scope.resource}|{value}" if self.scope.resource else value
+
+
+# --- vulnerabilities -------------------------------------------------------------------------
+
+
+def _vulnerability(entry: dict[str, Any], where: str, context: _ResultContext) -> Finding:
+    vuln_id = _required_text(entry, "VulnerabilityID", where)
+    package = as_str(entry.get("PkgName")) or as_str(entry.get("PkgID")) or ""
+    package_path = as_str(entry.get("PkgPath")) or None
+    raw_severity = as_str(entry.get("Severity"))
+    cvss = _cvss_scores(entry.get("CVSS"))
+    severity_source = as_str(entry.get("SeveritySource"))
+    status = as_str(entry.get("Status")) or None
+    identifier = _normalize_vuln_id(vuln_id)
+    properties: dict[str, Any] = {}
+    if cvss:
+        properties["cvss_v3"] = cvss
+    if severity_source:
+        properties["severity_source"] = severity_source
+    if status:
+        properties["status"] = status
+    return Finding(
+        tool=TOOL,
+        kind=Kind.dependency,
+        rule_id=vuln_id,
+        title=redact(as_str(entry.get("Title")) or vuln_id),
+        severity=_vulnerability_severity(raw_severity, cvss, severity_source),
+        tool_severity=raw_severity,
+        message=redact(as_str(entry.get("Description")) or ""),
+        location=_dependency_location(context),
+        component=Component(
+            name=package,
+            installed_version=as_str(entry.get("InstalledVersion")) or None,
+            fixed_version=as_str(entry.get("FixedVersion")) or None,
+            purl=_purl(entry.get("PkgIdentifier")),
+            target=_component_target(context),
+            package_path=package_path,
+            ecosystem=context.ecosystem,
+            status=status,
+        ),
+        identifiers=_vulnerability_identifiers(identifier, entry, where),
+        references=_references(entry),
+        identity=[identifier, package, _dependency_where(context, package_path)],
+        properties=properties,
+    )
+
+
+def _dependency_where(context: _ResultContext, package_path: str | None) -> str:
+    """Where the package lives, per DESIGN "Fingerprints": never a version or OS release.
+
+    OS packages: the image name without tag or digest.  Language packages: the lockfile or
+    manifest target and the package path inside the artifact.
+    """
+    if context.is_os:
+        source = context.scope.artifact_name or strip_os_suffix(context.target)
+        return context.qualified(image_name(source))
+    return context.qualified(f"{context.target}|{package_path or ''}")
+
+
+def _dependency_location(context: _ResultContext) -> CodeLocation | None:
+    """The lockfile or manifest a language package was found in, when it is a source path."""
+    if context.is_os or not context.scope.source_paths or not looks_like_path(context.target):
+        return None
+    return CodeLocation(path=context.target)
+
+
+def _component_target(context: _ResultContext) -> str | None:
+    if context.scope.resource:
+        return f"{context.scope.resource}: {context.target}"
+    return context.target or None
+
+
+def _vulnerability_severity(
+    raw: str | None, cvss: dict[str, float], source: str | None
+) -> Severity:
+    """trivy's own word; when it has none (or UNKNOWN), the CVSS v3 score it carries."""
+    word = (raw or "").strip().upper()
+    if word and word != "UNKNOWN":
+        return severity.lookup(TOOL, word)
+    for vendor in (source, "nvd", "ghsa", *sorted(cvss)):
+        if vendor and vendor in cvss:
+            rated = severity.from_cvss(cvss[vendor])
+            if rated is not None:
+                return rated
+    return Severity.info
+
+
+def _cvss_scores(value: Any) -> dict[str, float]:
+    """``{"nvd": {"V3Score": 7.5, ...}, ...}`` -> ``{"nvd": 7.5}`` (v3 base scores only)."""
+    if not isinstance(value, dict):
+        return {}
+    scores: dict[str, float] = {}
+    for vendor, data in value.items():
+        if not isinstance(data, dict):
+            continue
+        score = data.get("V3Score")
+        if isinstance(score, (int, float)) and not isinstance(score, bool) and score > 0:
+            scores[str(vendor)] = float(score)
+    return scores
+
+
+def _purl(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return as_str(value.get("PURL")) or None
+    return None
+
+
+def _normalize_vuln_id(value: str) -> str:
+    text = value.strip()
+    if _CVE.match(text) or _GO.match(text):
+        return text.upper()
+    if _GHSA.match(text):
+        return "GHSA-" + text[5:].lower()
+    return text
+
+
+def _vulnerability_identifiers(identifier: str, entry: dict[str, Any], where: str) -> list[str]:
+    """The id, its CWEs, and GHSA/CVE aliases found in vendor ids and advisory URLs."""
+    found = [identifier]
+    for cwe in expect_list(entry.get("CweIDs"), f"{where}.CweIDs"):
+        match = _CWE.match(as_str(cwe) or "")
+        if match:  # skips NVD-CWE-Other / NVD-CWE-noinfo
+            found.append(f"CWE-{int(match.group(1))}")
+    aliases: list[str] = []
+    for vendor_id in expect_list(entry.get("VendorIDs"), f"{where}.VendorIDs"):
+        text = _normalize_vuln_id(as_str(vendor_id) or "")
+        if _CVE.match(text) or _GHSA.match(text) or _GO.match(text):
+            aliases.append(text)
+    for url in _reference_urls(entry):
+        # Only aliases of another family: a CVE's references cite other CVEs freely.
+        if not _GHSA.match(identifier):
+            aliases.extend(_normalize_vuln_id(m) for m in _GHSA_URL.findall(url))
+        if not _CVE.match(identifier):
+            aliases.extend(m.upper() for m in _CVE_URL.findall(url))
+    unique_aliases = [alias for alias in dict.fromkeys(aliases) if alias != identifier]
+    found.extend(unique_aliases[:MAX_ALIASES])
+    return list(dict.fromkeys(found))
+
+
+# --- misconfigurations -----------------------------------------------------------------------
+
+
+def _misconfiguration(entry: dict[str, Any], where: str, context: _ResultContext) -> Finding | None:
+    status = (as_str(entry.get("Status")) or "FAIL").upper()
+    if status != "FAIL":
+        return None  # PASS and EXCEPTION entries (--include-non-failures) are not findings
+    check_id = _required_text(entry, "ID", where)
+    avd_id = as_str(entry.get("AVDID")) or None
+    cause = entry.get("CauseMetadata")
+    cause = cause if isinstance(cause, dict) else {}
+    resource = context.scope.resource or as_str(cause.get("Resource")) or ""
+    raw_severity = as_str(entry.get("Severity"))
+    properties: dict[str, Any] = {}
+    for key, prop in (
+        ("Resource", "resource"),
+        ("Provider", "provider"),
+        ("Service", "service"),
+    ):
+        value = as_str(cause.get(key))
+        if value:
+            properties[prop] = value
+    if context.scope.resource:
+        properties["resource"] = context.scope.resource
+    resolution = as_str(entry.get("Resolution"))
+    if resolution:
+        properties["resolution"] = redact(resolution)
+    return Finding(
+        tool=TOOL,
+        kind=Kind.config,
+        rule_id=check_id,
+        title=redact(as_str(entry.get("Title")) or check_id),
+        severity=severity.lookup(TOOL, raw_severity or "UNKNOWN"),
+        tool_severity=raw_severity,
+        message=redact(as_str(entry.get("Message")) or as_str(entry.get("Description")) or ""),
+        location=CodeLocation(
+            path=context.scope.resource or context.target,
+            start_line=_positive(cause.get("StartLine")),
+            end_line=_positive(cause.get("EndLine")),
+            snippet=_cause_snippet(cause.get("Code")),
+        ),
+        identifiers=[avd_id] if avd_id else [],
+        references=_references(entry),
+        identity=[canonical_check_id(check_id, avd_id), context.target, resource],
+        properties=properties,
+    )
+
+
+def canonical_check_id(check_id: str, avd_id: str | None) -> str:
+    """One id per check across trivy versions, for identity.
+
+    Older trivy wrote ``ID: KSV001, AVDID: AVD-KSV-0001`` (or ``AVD-AWS-0086`` for both);
+    trivy >= 0.6x writes ``ID: KSV-0001`` / ``AWS-0086`` and no AVDID.  All become
+    ``KSV-0001`` / ``AWS-0086``.
+    """
+    text = (avd_id or check_id).strip()
+    if text.upper().startswith("AVD-"):
+        text = text[4:]
+    short = _SHORT_CHECK_ID.match(text)
+    if short:
+        text = f"{short.group(1)}-{int(short.group(2)):04d}"
+    return text
+
+
+def _cause_snippet(code: Any) -> str | None:
+    """The flagged lines of a misconfiguration (``IsCause``), redacted."""
+    if not isinstance(code, dict):
+        return None
+    lines = []
+    for line in expect_list(code.get("Lines"), "CauseMetadata.Code.Lines"):
+        if isinstance(line, dict) and line.get("IsCause") is True:
+            lines.append(as_str(line.get("Content")) or "")
+    if not lines:
+        return None
+    return redact("\n".join(lines[:MAX_SNIPPET_LINES]))
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+
+def _secret(entry: dict[str, Any], where: str, context: _ResultContext) -> Finding:
+    rule = _required_text(entry, "RuleID", where)
+    title = as_str(entry.get("Title")) or rule
+    raw_severity = as_str(entry.get("Severity"))
+    properties: dict[str, Any] = {}
+    category = as_str(entry.get("Category"))
+    if category:
+        properties["category"] = category
+    if context.scope.resource:
+        properties["resource"] = context.scope.resource
+    return Finding(
+        tool=TOOL,
+        kind=Kind.secret,
+        rule_id=rule,
+        title=redact(title),
+        severity=severity.lookup(TOOL, raw_severity or "UNKNOWN"),
+        tool_severity=raw_severity,
+        message=redact(title),
+        location=CodeLocation(
+            path=context.target,
+            start_line=_positive(entry.get("StartLine")),
+            end_line=_positive(entry.get("EndLine")),
+        ),
+        identity=_secret_identity(rule, as_str(entry.get("Match")) or "", context),
+        properties=properties,
+    )
+
+
+def _secret_identity(rule: str, match: str, context: _ResultContext) -> list[str]:
+    """trivy masks the secret in ``Match`` with ``*``: the masked line stands in for it.
+
+    A match with no mask is treated as holding the secret itself and only ever slow-hashed.
+    """
+    if _MASKED.search(match) or not match:
+        identity = ["redacted", fingerprint.text_digest(match)]
+    else:
+        identity = ["hash", fingerprint.secret_digest(rule, match)]
+    if context.scope.resource:
+        identity.append(context.scope.resource)
+    return identity
+
+
+# --- licenses --------------------------------------------------------------------------------
+
+
+def _license(entry: dict[str, Any], where: str, context: _ResultContext) -> Finding:
+    name = _required_text(entry, "Name", where)
+    package = as_str(entry.get("PkgName")) or ""
+    file_path = as_str(entry.get("FilePath")) or ""
+    category = as_str(entry.get("Category")) or ""
+    raw_severity = as_str(entry.get("Severity"))
+    subject = f"Package {package}" if package else f"File {file_path or context.target}"
+    message = f"{subject} is licensed under {name}"
+    if category:
+        message += f" ({category})"
+    properties: dict[str, Any] = {}
+    if category:
+        properties["category"] = category
+    confidence = entry.get("Confidence")
+    if isinstance(confidence, (int, float)) and not isinstance(confidence, bool):
+        properties["confidence"] = confidence
+    link = as_str(entry.get("Link"))
+    location = None
+    if file_path:
+        location = CodeLocation(path=file_path)
+    elif looks_like_path(context.target):
+        location = CodeLocation(path=context.target)
+    return Finding(
+        tool=TOOL,
+        kind=Kind.license,
+        rule_id=name,
+        title=f"License {name} is {category}" if category else f"License {name}",
+        severity=severity.lookup(TOOL, raw_severity or "UNKNOWN"),
+        tool_severity=raw_severity,
+        message=redact(message),
+        location=location,
+        component=(
+            Component(
+                name=package,
+                target=_component_target(context),
+                package_path=file_path or None,
+                ecosystem=context.ecosystem,
+            )
+            if package
+            else None
+        ),
+        references=[link] if link else [],
+        identity=[name, context.qualified(context.target), package or file_path],
+        properties=properties,
+    )
+
+
+_EntryReader = Callable[[dict[str, Any], str, _ResultContext], Finding | None]
+
+_ENTRY_READERS: dict[str, _EntryReader] = {
+    "Vulnerabilities": _vulnerability,
+    "Misconfigurations": _misconfiguration,
+    "Secrets": _secret,
+    "Licenses": _license,
+}
+
+_MODIFIED_READERS: dict[str, _EntryReader] = {
+    "vulnerability": _vulnerability,
+    "misconfiguration": _misconfiguration,
+    "secret": _secret,
+    "license": _license,
+}
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def image_name(reference: str) -> str:
+    """An image reference without tag or digest: ``repo/x:1@sha256:..`` -> ``repo/x``.
+
+    A registry port (``localhost:5000/x``) is kept: only a colon after the last slash is a tag.
+    """
+    name = reference.strip().split("@", 1)[0]
+    colon = name.rfind(":")
+    if colon > name.rfind("/"):
+        name = name[:colon]
+    return name
+
+
+def strip_os_suffix(target: str) -> str:
+    """``alpine:3.10 (alpine 3.10.2)`` -> ``alpine:3.10``: the OS release is not identity."""
+    return _OS_SUFFIX.sub("", target)
+
+
+def looks_like_path(target: str) -> bool:
+    """Whether a Result target is a file path rather than a label trivy made up."""
+    if not target or target in PSEUDO_TARGETS:
+        return False
+    return not _OS_SUFFIX.search(target)
+
+
+def _is_os_result(result: dict[str, Any]) -> bool:
+    result_class = as_str(result.get("Class"))
+    if result_class:
+        return result_class == "os-pkgs"
+    return (as_str(result.get("Type")) or "").lower() in OS_FAMILIES
+
+
+def _required_text(entry: dict[str, Any], key: str, where: str) -> str:
+    value = as_str(entry.get(key))
+    if not value or not value.strip():
+        raise ParseError(f"{where} has no {key}")
+    return value.strip()
+
+
+def _positive(value: Any) -> int | None:
+    number = as_int(value)
+    return number if number is not None and number > 0 else None
+
+
+def _reference_urls(entry: dict[str, Any]) -> list[str]:
+    urls = [as_str(entry.get("PrimaryURL")) or ""]
+    urls.extend(as_str(url) or "" for url in expect_list(entry.get("References"), "References"))
+    return [url.strip() for url in urls if url and url.strip()]
+
+
+def _references(entry: dict[str, Any]) -> list[str]:
+    unique = dict.fromkeys(redact(url) for url in _reference_urls(entry))
+    return list(unique)[:MAX_REFERENCES]
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(redact(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

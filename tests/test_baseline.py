@@ -1,0 +1,185 @@
+"""The baseline file: deterministic, atomic, locked, upgraded, never overwritten when unreadable."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support import SAMPLES
+
+from hardening import baseline as baseline_mod
+from hardening.cli import cli
+from hardening.errors import BaselineError
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_update_then_update_is_byte_identical(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    assert invoke("baseline", "update", str(SAMPLES), "--baseline", str(path))[0] == 0
+    first = path.read_bytes()
+    code, out = invoke("baseline", "update", str(SAMPLES), "--baseline", str(path))
+    assert code == 0
+    assert "unchanged" in out
+    assert path.read_bytes() == first
+    assert first.endswith(b"\n")
+    data = json.loads(first)
+    assert list(data["entries"]) == sorted(data["entries"])
+    assert data["schema_version"] == baseline_mod.BASELINE_SCHEMA_VERSION
+
+
+def test_baseline_holds_no_message_or_snippet(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    invoke("baseline", "update", str(SAMPLES), "--baseline", str(path))
+    entry = next(iter(json.loads(path.read_text())["entries"].values()))
+    assert {"message", "snippet", "identity"}.isdisjoint(entry)
+    assert {"tool", "rule_id", "severity", "first_seen"} <= set(entry)
+
+
+def test_unreadable_baseline_is_never_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    path.write_text('{"schema_version": 2, "entries": {')
+    code, out = invoke("baseline", "update", str(SAMPLES), "--baseline", str(path))
+    assert code == 2
+    assert "not valid JSON" in out
+    assert path.read_text() == '{"schema_version": 2, "entries": {'
+
+
+def test_aggregate_with_unreadable_baseline_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    path.write_text("[]")
+    code, out = invoke("aggregate", str(SAMPLES), "--baseline", str(path))
+    assert code == 2
+    assert "not a hardening baseline" in out
+
+
+def test_newer_format_is_refused() -> None:
+    with pytest.raises(BaselineError, match="newer"):
+        baseline_mod.parse('{"schema_version": 99, "entries": {}}', "b.json")
+
+
+def test_format_1_is_upgraded_on_read() -> None:
+    old = {
+        "schema_version": 1,
+        "fingerprint_version": "v1",
+        "entries": [
+            {"fingerprint": "abc", "tool": "gosec", "kind": "code", "rule_id": "G104",
+             "severity": "low", "first_seen": "2026-01-02", "status": "accepted",
+             "reason": "legacy", "expires": "2027-01-01"}
+        ],
+    }
+    upgraded = baseline_mod.parse(json.dumps(old), "old.json")
+    assert upgraded.schema_version == 2
+    assert upgraded.entries["abc"].triage is baseline_mod.Triage.accepted
+
+
+def test_accept_with_expiry_and_show(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    invoke("baseline", "update", str(SAMPLES), "--baseline", str(path))
+    fingerprint = next(iter(json.loads(path.read_text())["entries"]))
+    code, _ = invoke("baseline", "accept", fingerprint[:10], "--reason", "compensating control",
+                     "--expires", "2020-01-01", "--baseline", str(path))
+    assert code == 0
+    entry = json.loads(path.read_text())["entries"][fingerprint]
+    assert (entry["triage"], entry["expires"]) == ("accepted", "2020-01-01")
+    code, out = invoke("baseline", "show", "--baseline", str(path), "--triaged")
+    assert code == 0
+    assert "expired" in out and "compensating control" in out
+
+
+def test_false_positive_from_a_report_not_yet_in_the_baseline(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    invoke("aggregate", str(SAMPLES / "gosec"), "--out", str(out_dir), "-q")
+    finding = json.loads((out_dir / "findings.json").read_text())["findings"][0]
+    path = tmp_path / "baseline.json"
+    code, out = invoke("baseline", "false-positive", finding["fingerprint"], "--reason", "test",
+                       "--report", str(out_dir / "findings.json"), "--baseline", str(path))
+    assert code == 0, out
+    entry = json.loads(path.read_text())["entries"][finding["fingerprint"]]
+    assert entry["triage"] == "false_positive"
+
+
+def test_accept_unknown_fingerprint_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    invoke("baseline", "update", str(SAMPLES), "--baseline", str(path))
+    code, out = invoke("baseline", "accept", "ffffffffffff", "--reason", "x",
+                       "--baseline", str(path))
+    assert code == 2
+    assert "no baseline entry" in out
+
+
+def test_interrupted_write_leaves_the_previous_file(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    baseline_mod.save(baseline_mod.Baseline(), path)
+    before = path.read_bytes()
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "import hardening.report_io as io\n"
+        "real = os.fsync\n"
+        "def die(fd):\n"
+        "    os._exit(9)\n"
+        "os.fsync = die\n"
+        f"io.write_atomic(Path({str(path)!r}), 'x' * 100000)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], check=False)
+    assert result.returncode == 9
+    assert path.read_bytes() == before
+
+
+def write_gosec(path: Path, rule: str) -> None:
+    path.write_text(json.dumps({
+        "Golang errors": {},
+        "Issues": [{"severity": "LOW", "confidence": "HIGH", "cwe": {"id": "703"},
+                    "rule_id": rule, "details": "Errors unhandled", "file": "/src/main.go",
+                    "code": f"7: call{rule}()\n", "line": "7", "column": "2", "nosec": False,
+                    "suppressions": None}],
+        "Stats": {"files": 1, "lines": 10, "nosec": 0, "found": 1},
+        "GosecVersion": "2.21.4",
+    }))
+
+
+def test_two_concurrent_updates_keep_both_tools(tmp_path: Path) -> None:
+    """Each update sees the other's tool as not run (unknown) and keeps its entries."""
+    path = tmp_path / "baseline.json"
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    write_gosec(one / "gosec.json", "G104")
+    (two / "gitleaks.json").write_text(json.dumps([{
+        "RuleID": "generic-api-key", "Description": "Generic API Key", "StartLine": 3,
+        "EndLine": 3, "StartColumn": 1, "EndColumn": 20, "Match": "key=abc",
+        "Secret": "Zq8xV2kL9pT4", "File": "config.env", "SymlinkFile": "", "Commit": "",
+        "Entropy": 3.5, "Author": "", "Email": "", "Date": "", "Message": "", "Tags": [],
+        "Fingerprint": "config.env:generic-api-key:3",
+    }]))
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "hardening", "baseline", "update", str(folder),
+                          "--strip-prefix", "/src", "--baseline", str(path)])
+        for folder in (one, two) for _ in range(3)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0] * len(procs)
+    data = json.loads(path.read_text())
+    assert {entry["tool"] for entry in data["entries"].values()} == {"gosec", "gitleaks"}
+    assert set(data["tools"]) == {"gosec", "gitleaks"}
+
+
+def test_first_seen_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(path))
+    data = json.loads(path.read_text())
+    for entry in data["entries"].values():
+        entry["first_seen"] = "2026-01-01"
+    path.write_text(json.dumps(data))
+    invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(path))
+    data = json.loads(path.read_text())
+    assert {e["first_seen"] for e in data["entries"].values()} == {"2026-01-01"}
+    assert date.fromisoformat("2026-01-01")

@@ -1,0 +1,186 @@
+"""The baseline diff: nothing churns when code moves, nothing is fixed that was not scanned."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hardening import diff
+from hardening.baseline import Baseline, BaselineEntry, Triage
+from hardening.filters import SnapshotFilter
+from hardening.model import CodeLocation, Finding, Kind, Report, RunStatus, Severity, State, ToolRun
+from hardening.pipeline import AggregateOptions, aggregate
+
+TODAY = date(2026, 11, 28)
+
+
+def run(paths: list[Path], baseline: Baseline | None, **kwargs: object) -> Report:
+    return aggregate(AggregateOptions(paths=paths, baseline=baseline, today=TODAY, **kwargs))  # type: ignore[arg-type]
+
+
+def baseline_of(paths: list[Path]) -> Baseline:
+    report = run(paths, Baseline())
+    return diff.update(Baseline(), report, TODAY)
+
+
+def states(report: Report) -> dict[str, int]:
+    return {k: v for k, v in (report.diff.counts if report.diff else {}).items() if v}
+
+
+def test_semgrep_line_shift_diffs_as_unchanged(corpus: Path) -> None:
+    for suffix in (".json", ".sarif", ".token.json"):
+        before = corpus / f"semgrep/local-1.185.0-project{suffix}"
+        after = corpus / f"semgrep/local-1.185.0-project-lineshift{suffix}"
+        report = run([after], baseline_of([before]))
+        assert set(states(report)) <= {"unchanged", "suppressed"}, (suffix, states(report))
+        assert states(report)["unchanged"] > 0
+
+
+def test_trivy_with_changed_advisory_text_diffs_as_unchanged(corpus: Path, tmp_path: Path) -> None:
+    source = corpus / "trivy/dd-schema2-image-5.json"
+    data = json.loads(source.read_text())
+    for result in data["Results"]:
+        for vuln in result.get("Vulnerabilities") or []:
+            vuln["Description"] = "Rewritten by a newer advisory database."
+            vuln["Title"] = "A new title"
+            vuln["References"] = ["https://example.test/new"]
+    changed = tmp_path / "trivy.json"
+    changed.write_text(json.dumps(data))
+    report = run([changed], baseline_of([source]))
+    assert states(report) == {"unchanged": 5}
+
+
+def test_removed_artifact_turns_findings_unknown_not_fixed(corpus: Path, tmp_path: Path) -> None:
+    gosec = corpus / "gosec/dd-govwa-many-vulns.json"
+    semgrep = corpus / "semgrep/dd-v1.84.1-severities.json"
+    report = run([semgrep], baseline_of([gosec, semgrep]))
+    assert states(report) == {"unchanged": 3, "unknown": 28}
+    assert all(f.tool == "gosec" for f in report.findings if f.state is State.unknown)
+
+
+def test_failed_run_turns_findings_unknown(corpus: Path, tmp_path: Path) -> None:
+    semgrep = corpus / "semgrep/dd-v1.84.1-severities.json"
+    broken = tmp_path / "semgrep.json"
+    broken.write_text(semgrep.read_text()[:200])
+    report = run([broken], baseline_of([semgrep]))
+    assert states(report) == {"unknown": 3}
+
+
+def test_filtered_path_is_unknown_not_fixed(corpus: Path) -> None:
+    project = corpus / "semgrep/local-1.185.0-project.json"
+    everything = baseline_of_unfiltered(project)
+    report = run([project], everything)
+    assert states(report).get("fixed", 0) == 0
+    assert states(report)["unknown"] > 0
+
+
+def baseline_of_unfiltered(path: Path) -> Baseline:
+    report = run([path], Baseline(), snapshot=SnapshotFilter(default_excludes=False))
+    return diff.update(Baseline(), report, TODAY)
+
+
+def test_expired_acceptance_shows_as_expired(corpus: Path) -> None:
+    source = corpus / "semgrep/dd-v1.84.1-severities.json"
+    baseline = baseline_of([source])
+    first, second = list(baseline.entries)[:2]
+    baseline.entries[first].triage = Triage.accepted
+    baseline.entries[first].expires = "2026-01-01"
+    baseline.entries[second].triage = Triage.accepted
+    baseline.entries[second].expires = "2027-01-01"
+    report = run([source], baseline)
+    by_fp = {f.fingerprint: f.state for f in report.findings}
+    assert by_fp[first] is State.expired
+    assert by_fp[second] is State.accepted
+
+
+def test_compare_to_judges_against_the_target_branch(corpus: Path, tmp_path: Path) -> None:
+    semgrep = corpus / "semgrep/dd-v1.84.1-severities.json"
+    gosec = corpus / "gosec/dd-govwa-many-vulns.json"
+    target = run([semgrep], None)
+    report = run([semgrep, gosec], Baseline(), compare_to=target)
+    assert states(report) == {"unchanged": 3, "new": 28}
+
+
+def test_scanner_drift_is_labelled(tmp_path: Path, corpus: Path) -> None:
+    source = corpus / "semgrep/local-1.185.0-project.json"
+    baseline = baseline_of([corpus / "semgrep/local-1.185.0-clean.json"])
+    baseline.tools["semgrep"].version = "1.100.0"
+    report = run([source], baseline)
+    assert report.diff is not None and report.diff.drift_tools == ["semgrep"]
+    assert all(f.drift for f in report.findings if f.state is State.new)
+
+
+def test_fixed_only_when_path_was_scanned(tmp_path: Path, corpus: Path) -> None:
+    """semgrep lists the paths it scanned; a finding outside them is unknown."""
+    project = corpus / "semgrep/local-1.185.0-project.json"
+    baseline = baseline_of([project])
+    clean = json.loads((corpus / "semgrep/local-1.185.0-clean.json").read_text())
+    clean["paths"] = {"scanned": ["cmd/server/main.go"]}
+    partial = tmp_path / "semgrep.json"
+    partial.write_text(json.dumps(clean))
+    report = run([partial], baseline)
+    gone = [f for f in report.findings if f.state in (State.fixed, State.unknown)]
+    assert gone
+    for finding in gone:
+        expected = State.fixed if finding.path == "cmd/server/main.go" else State.unknown
+        assert finding.state is expected, finding.path
+
+
+# Property: for untriaged, unsuppressed findings whose tools all ran and paths are in scope,
+# update-then-diff gives only unchanged, and diff(a -> b) gives new = b - a, fixed = a - b.
+
+TOOLS = ["gosec", "semgrep"]
+finding_keys = st.tuples(
+    st.sampled_from(TOOLS),
+    st.sampled_from(["r1", "r2", "r3"]),
+    st.sampled_from(["a.go", "pkg/b.go", "cmd/c.go"]),
+    st.integers(min_value=0, max_value=40),
+)
+
+
+def make_report(keys: set[tuple[str, str, str, int]]) -> Report:
+    findings = [
+        Finding(
+            tool=tool, kind=Kind.code, rule_id=rule, title=rule, severity=Severity.medium,
+            location=CodeLocation(path=path, start_line=1), fingerprint=f"{tool}-{rule}-{path}-{n}",
+        )
+        for tool, rule, path, n in sorted(keys)
+    ]
+    runs = [ToolRun(tool=tool, status=RunStatus.ok) for tool in TOOLS]
+    return Report(runs=runs, findings=findings)
+
+
+def diffed(keys: set[tuple[str, str, str, int]], baseline: Baseline) -> Report:
+    report = make_report(keys)
+    diff.apply(report, baseline, SnapshotFilter(), TODAY)
+    return report
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sets(finding_keys, max_size=25), st.sets(finding_keys, max_size=25))
+def test_diff_is_set_algebra(a: set[tuple[str, str, str, int]],
+                             b: set[tuple[str, str, str, int]]) -> None:
+    base = diff.update(Baseline(), diffed(a, Baseline()), TODAY)
+    same = diffed(a, base)
+    assert {f.state for f in same.findings} <= {State.unchanged}
+    fp = {f.fingerprint for f in make_report(a).findings}
+    fp_b = {f.fingerprint for f in make_report(b).findings}
+    result = diffed(b, base)
+    assert {f.fingerprint for f in result.findings if f.state is State.new} == fp_b - fp
+    assert {f.fingerprint for f in result.findings if f.state is State.fixed} == fp - fp_b
+    assert {f.fingerprint for f in result.findings if f.state is State.unchanged} == fp & fp_b
+
+
+def test_update_keeps_triaged_fixed_entries() -> None:
+    entry = BaselineEntry(tool="gosec", kind=Kind.code, rule_id="r", severity=Severity.low,
+                          first_seen="2026-01-01", triage=Triage.accepted, reason="x")
+    untriaged = entry.model_copy(update={"triage": Triage.open, "reason": None})
+    base = Baseline(entries={"kept": entry, "dropped": untriaged})
+    report = make_report(set())
+    diff.apply(report, base, SnapshotFilter(), TODAY)
+    updated = diff.update(base, report, TODAY)
+    assert list(updated.entries) == ["kept"]
