@@ -6,6 +6,7 @@ Heavy modules are imported inside the commands so ``hardening --help`` starts fa
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -208,9 +209,20 @@ def _progress() -> Callable[[str, int, int], None] | None:
 @click.option(
     "--max-chars", type=click.IntRange(min=2000), help="Size budget of summary.md (default 60,000)."
 )
+@click.option(
+    "--link-base",
+    metavar="URL",
+    help="URL prefix of the project's files at this commit (default: from CI variables).",
+)
+@click.option(
+    "--changed-files",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Files the merge request changed, one per line: listed first.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 def aggregate(**params: Any) -> None:
     """Read every report under PATHS and summarize them (report-only: exits 0)."""
+    from hardening import ci
     from hardening.config import parse_gate
     from hardening.outputs import OutputFormat, RenderSettings, write_outputs
     from hardening.pipeline import aggregate as run_aggregate
@@ -234,6 +246,13 @@ def aggregate(**params: Any) -> None:
         options.enforce_gate = True
     options.progress = _progress()
     report = run_aggregate(options)
+    report.link_base = params["link_base"] or ci.link_base(os.environ)
+    if params["changed_files"] is not None:
+        report.changed_files = ci.read_changed_files(params["changed_files"])
+    else:
+        report.changed_files = ci.changed_files_from_git(
+            os.environ, params["source_root"] or Path.cwd()
+        )
     if params["out"] is not None:
         chosen = [OutputFormat(f) for f in params["formats"]] or list(OutputFormat)
         max_chars = params["max_chars"] or config.max_chars or 60_000

@@ -412,7 +412,7 @@ class _LegacyGraph:
     """The 2022 ``vulncheck.Result`` call graph, to find the user's call site of a sink."""
 
     def __init__(self, doc: dict[str, Any]) -> None:
-        calls = doc.get("Calls") if isinstance(doc.get("Calls"), dict) else {}
+        calls = doc.get("Calls")
         functions = calls.get("Functions") if isinstance(calls, dict) else None
         self.functions: dict[str, Any] = functions if isinstance(functions, dict) else {}
         self.versions: dict[str, str] = {}
@@ -420,7 +420,7 @@ class _LegacyGraph:
         self._read_modules(doc)
 
     def _read_modules(self, doc: dict[str, Any]) -> None:
-        for module in doc.get("Modules") or []:
+        for module in _items(doc.get("Modules")):
             if isinstance(module, dict) and as_str(module.get("Path")):
                 self.versions[str(module["Path"])] = as_str(module.get("Version")) or ""
         requires = doc.get("Requires")
@@ -430,7 +430,7 @@ class _LegacyGraph:
         for node in nodes.values():
             if isinstance(node, dict) and as_str(node.get("Path")):
                 self.versions.setdefault(str(node["Path"]), as_str(node.get("Version")) or "")
-        for entry in requires.get("Entries") or []:
+        for entry in _items(requires.get("Entries")):
             node = nodes.get(str(entry))
             if isinstance(node, dict) and as_str(node.get("Path")):
                 self.user_modules.append(str(node["Path"]))
@@ -445,7 +445,7 @@ class _LegacyGraph:
         while queue:
             node = self.functions.get(str(queue.popleft()))
             sites = node.get("CallSites") if isinstance(node, dict) else None
-            for site in sites if isinstance(sites, list) else []:
+            for site in _items(sites):
                 parent = as_int(site.get("Parent")) if isinstance(site, dict) else None
                 if parent is None:
                     continue
@@ -521,7 +521,7 @@ def _legacy_call_site(value: Any) -> CodeLocation | None:
     That format names no module per frame; the user's code is told by the entry package's
     module-like root (``host/owner/repo``, or the first path element without a dot).
     """
-    frames = [item for item in (value if isinstance(value, list) else []) if isinstance(item, dict)]
+    frames = [item for item in _items(value) if isinstance(item, dict)]
     trace = [
         _Frame(
             unit=_package_root(as_str(frame.get("PkgPath")) or ""),
@@ -536,6 +536,11 @@ def _legacy_call_site(value: Any) -> CodeLocation | None:
     return _user_call_site(trace) if trace else None
 
 
+def _items(value: Any) -> list[Any]:
+    """A list the report may have left out or mistyped (advisory prose is not validated)."""
+    return value if isinstance(value, list) else []
+
+
 def _package_root(package: str) -> str:
     parts = package.split("/")
     return "/".join(parts[:3]) if "." in parts[0] else parts[0]
@@ -546,11 +551,11 @@ def _fixed_version(entry: dict[str, Any], module: str, installed: str | None) ->
     current = _version_key(installed or "")
     if current is None:
         return None
-    for affected in entry.get("affected") or []:
+    for affected in _items(entry.get("affected")):
         package = affected.get("package") if isinstance(affected, dict) else None
         if not isinstance(package, dict) or package.get("name") != module:
             continue
-        for ranges in affected.get("ranges") or []:
+        for ranges in _items(affected.get("ranges")):
             fixed = _fix_in_range(ranges, current)
             if fixed:
                 return fixed if fixed.startswith("v") else f"v{fixed}"
@@ -561,7 +566,7 @@ def _fix_in_range(ranges: Any, current: tuple[Any, ...]) -> str | None:
     if not isinstance(ranges, dict) or ranges.get("type") != "SEMVER":
         return None
     introduced: tuple[Any, ...] | None = None
-    for event in ranges.get("events") or []:
+    for event in _items(ranges.get("events")):
         if not isinstance(event, dict):
             continue
         if "introduced" in event:
@@ -635,8 +640,7 @@ def _finding(group: _Group, entry: dict[str, Any] | None) -> Finding:
 
 def _identifiers(osv_id: str, osv: dict[str, Any]) -> list[str]:
     identifiers = [osv_id]
-    aliases = osv.get("aliases")
-    for alias in aliases if isinstance(aliases, list) else []:
+    for alias in _items(osv.get("aliases")):
         text = (as_str(alias) or "").strip()
         if text and text not in identifiers:
             identifiers.append(text)
@@ -647,13 +651,13 @@ def _references(osv: dict[str, Any]) -> list[str]:
     """The advisory page first (``database_specific.url``), then the entry's references."""
     urls: list[str] = []
     specific = [osv.get("database_specific")]
-    for affected in osv.get("affected") or []:
+    for affected in _items(osv.get("affected")):
         if isinstance(affected, dict):
             specific.append(affected.get("database_specific"))
     for block in specific:
         if isinstance(block, dict):
             urls.append(as_str(block.get("url")) or "")
-    for reference in osv.get("references") or []:
+    for reference in _items(osv.get("references")):
         if isinstance(reference, dict):
             urls.append(as_str(reference.get("url")) or "")
     unique: list[str] = []

@@ -121,6 +121,7 @@ def logical_tool(driver_name: str) -> str:
 # --- run context --------------------------------------------------------------------------
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
+_ABSOLUTE_PATH = re.compile(r"^(?:/|\\|[A-Za-z]:[\\/])")
 
 
 @dataclass
@@ -128,9 +129,9 @@ class RunContext:
     """What every result of one run shares, built once per run."""
 
     tool: str
-    where: str
     #: Rules per tool component: index 0 is the driver, 1.. the extensions in order.
     components: list[list[dict[str, Any]]]
+    component_names: list[str | None]
     rules_by_id: dict[str, dict[str, Any]]
     base_uris: dict[str, str]
     artifact_uris: list[str | None]
@@ -144,10 +145,12 @@ class RunContext:
         if not name or not name.strip():
             raise ParseError(f"{where}.tool.driver has no name")
         components = [_rules(driver, f"{where}.tool.driver")]
+        names = [name]
         extensions = expect_list(tool_obj.get("extensions"), f"{where}.tool.extensions")
         for index, extension in enumerate(extensions):
             ext = expect_dict(extension, f"{where}.tool.extensions[{index}]")
             components.append(_rules(ext, f"{where}.tool.extensions[{index}]"))
+            names.append(as_str(ext.get("name")))
         rules_by_id: dict[str, dict[str, Any]] = {}
         for rules in components:
             for rule in rules:
@@ -156,8 +159,8 @@ class RunContext:
                     rules_by_id[rule_id] = rule
         return cls(
             tool=logical_tool(name),
-            where=where,
             components=components,
+            component_names=names,
             rules_by_id=rules_by_id,
             base_uris=_base_uris(run.get("originalUriBaseIds")),
             artifact_uris=_artifact_uris(run.get("artifacts")),
@@ -170,12 +173,7 @@ class RunContext:
         index = as_int(result.get("ruleIndex"))
         if index is None:
             index = as_int(ref.get("index"))
-        component = 0
-        tool_component = ref.get("toolComponent")
-        if isinstance(tool_component, dict):
-            component_index = as_int(tool_component.get("index"))
-            if component_index is not None:
-                component = component_index + 1
+        component = self._component(ref.get("toolComponent"))
         rules = self.components[component] if 0 <= component < len(self.components) else []
         if index is not None and 0 <= index < len(rules):
             rule = rules[index]
@@ -185,6 +183,16 @@ class RunContext:
         if rule_id is not None:
             return rule_id, self.rules_by_id.get(rule_id, {})
         return None, {}
+
+    def _component(self, reference: Any) -> int:
+        """Index into ``components`` of a toolComponentReference (the driver when absent)."""
+        if not isinstance(reference, dict):
+            return 0
+        index = as_int(reference.get("index"))
+        if index is not None:
+            return index + 1  # an index into tool.extensions
+        name = as_str(reference.get("name"))
+        return self.component_names.index(name) if name in self.component_names else 0
 
     def resolve(self, artifact_location: Any) -> tuple[str | None, str | None]:
         """(the URI as the log wrote it, decoded; the path resolved against its base)."""
@@ -201,7 +209,7 @@ class RunContext:
             return uri, uri
         decoded = unquote(uri)
         base = self.base_uris.get(as_str(artifact_location.get("uriBaseId")) or "")
-        if base and not decoded.startswith("/"):
+        if base and not _ABSOLUTE_PATH.match(decoded):
             return decoded, base + (uri if _SCHEME.match(base) else decoded)
         return decoded, decoded
 
@@ -514,14 +522,17 @@ def _related(view: _Result, context: RunContext, with_snippets: bool) -> list[Co
             for step in expect_list(_dict(thread).get("locations"), "threadFlow.locations"):
                 candidates.append(_dict(step).get("location"))
     related: list[CodeLocation] = []
+    seen: set[tuple[str, int | None, int | None]] = set()
     for candidate in candidates:
         if len(related) >= MAX_RELATED:
             break
         physical = _physical(candidate)
         _uri, path = context.resolve(physical.get("artifactLocation"))
-        if not path:
-            continue
         region = _dict(physical.get("region"))
+        key = (path or "", as_int(region.get("startLine")), as_int(region.get("startColumn")))
+        if not path or key in seen:  # a flow often repeats its related locations
+            continue
+        seen.add(key)
         snippet = _snippet_text(region) if with_snippets else None
         related.append(
             CodeLocation(
@@ -569,8 +580,9 @@ def _code_finding(
     title: str | None = None,
     confidence: str | None = None,
     suppression: Suppression | None = None,
+    credential: bool = False,
 ) -> Finding:
-    credential = is_credential_rule(view.identifiers)
+    credential = credential or is_credential_rule(view.identifiers)
     shown = view.snippet if view.snippet is not None else _context_lines(view)
     # Hard-coded credential rules never show their snippet (DESIGN "Safety rules").
     snippet = redact(shown) if shown and not credential else None
@@ -598,6 +610,8 @@ def _generic(view: _Result, context: RunContext) -> Finding:
     )
 
 
+#: gosec rules about hard-coded credentials, whatever CWE a version maps them to.
+GOSEC_CREDENTIAL_RULES = frozenset({"G101"})
 _GOSEC_WORD = re.compile(r"^(HIGH|MEDIUM|LOW)$")
 _GOSEC_CONFIDENCE = re.compile(r"Confidence:\s*(\w+)", re.IGNORECASE)
 
@@ -620,6 +634,7 @@ def _gosec(view: _Result, context: RunContext) -> Finding:
         identity=identity,
         severity_pair=severity_pair,
         confidence=confidence_match.group(1) if confidence_match else None,
+        credential=view.rule_id in GOSEC_CREDENTIAL_RULES,
     )
 
 

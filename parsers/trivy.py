@@ -252,7 +252,11 @@ class _Reader:
     def _read_schema2(self, document: dict[str, Any]) -> None:
         schema = document.get("SchemaVersion")
         if schema is not None and as_int(schema) != 2:
-            self.warnings.append(f"unexpected trivy SchemaVersion {schema!r}; read as version 2")
+            shown = as_int(schema)
+            self.warnings.append(
+                f"unexpected trivy SchemaVersion {shown if shown is not None else '(not a number)'}"
+                "; read as version 2"
+            )
         self._read_trivy_info(document.get("Trivy"))
         name = as_str(document.get("ArtifactName"))
         kind = as_str(document.get("ArtifactType"))
@@ -288,7 +292,7 @@ class _Reader:
             self.failure = f"trivy could not scan any of the {len(resources)} resource(s)"
 
     def _read_k8s_resource(self, resource: dict[str, Any], where: str) -> int:
-        """Read one k8s resource; return 1 when trivy reports an error for it."""
+        """Read one k8s resource; return 1 when trivy could not scan it at all."""
         name = "/".join(
             part
             for part in (
@@ -569,7 +573,7 @@ def _misconfiguration(entry: dict[str, Any], where: str, context: _ResultContext
             path=context.scope.resource or context.target,
             start_line=_positive(cause.get("StartLine")),
             end_line=_positive(cause.get("EndLine")),
-            snippet=_cause_snippet(cause.get("Code")),
+            snippet=_cause_snippet(cause.get("Code"), where),
         ),
         identifiers=[avd_id] if avd_id else [],
         references=_references(entry),
@@ -594,12 +598,12 @@ def canonical_check_id(check_id: str, avd_id: str | None) -> str:
     return text
 
 
-def _cause_snippet(code: Any) -> str | None:
+def _cause_snippet(code: Any, where: str) -> str | None:
     """The flagged lines of a misconfiguration (``IsCause``), redacted."""
     if not isinstance(code, dict):
         return None
     lines = []
-    for line in expect_list(code.get("Lines"), "CauseMetadata.Code.Lines"):
+    for line in expect_list(code.get("Lines"), f"{where}.CauseMetadata.Code.Lines"):
         if isinstance(line, dict) and line.get("IsCause") is True:
             lines.append(as_str(line.get("Content")) or "")
     if not lines:

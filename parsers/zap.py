@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import PurePath
 from typing import Any, ClassVar
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
@@ -272,14 +272,20 @@ def _absolute(uri: str, site: Site) -> str:
         return site.url
     if _SCHEME.match(uri) or not _SCHEME.match(site.url):
         return uri
-    return urljoin(site.url.rstrip("/") + "/", uri)
+    try:
+        return urljoin(site.url.rstrip("/") + "/", uri)
+    except ValueError:
+        return uri
 
 
 def _split(uri: str) -> tuple[str, str, str, str, str]:
     try:
         parts = urlsplit(uri)
-    except ValueError:  # e.g. an unbalanced IPv6 bracket
-        parts = urlsplit(uri.replace("[", "").replace("]", ""))
+    except ValueError:
+        # Unparseable (an unbalanced IPv6 bracket, a host that NFKC-normalizes to "#"): kept
+        # as an opaque, percent-encoded path, without what follows "?" or "#".
+        opaque = re.split(r"[?#]", uri, maxsplit=1)[0]
+        return "", "", quote(opaque, safe="/"), "", ""
     return parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment
 
 
@@ -574,11 +580,23 @@ def parse_xml(data: bytes) -> ParseResult:
 # JSON
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_text(value: Any) -> str | None:
+    """A scalar as text; lone surrogates (``"\\ud800"`` escapes) become U+FFFD, since no
+    output could encode them."""
+    text = as_str(value)
+    if text is None or not _LONE_SURROGATE.search(text):
+        return text
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def _strings(doc: Mapping[str, Any], keys: frozenset[str]) -> dict[str, str]:
     """The scalar fields among ``keys`` as text (ZAP writes every value as a string)."""
     fields: dict[str, str] = {}
     for key in keys:
-        text = as_str(doc.get(key))
+        text = _json_text(doc.get(key))
         if text is not None:
             fields[key] = text
     return fields
@@ -608,9 +626,9 @@ def parse_json(data: bytes) -> ParseResult:
         raise ParseError('not a ZAP traditional JSON report: no "site" or "@version" key')
     report = _Report(
         format="json",
-        version=as_str(doc.get("@version")),
-        program_name=as_str(doc.get("@programName")),
-        generated=as_str(doc.get("@generated")),
+        version=_json_text(doc.get("@version")),
+        program_name=_json_text(doc.get("@programName")),
+        generated=_json_text(doc.get("@generated")),
     )
     sites: list[Site] = []
     findings: list[Finding] = []
@@ -618,7 +636,7 @@ def parse_json(data: bytes) -> ParseResult:
         where = f"site[{site_index}]"
         site_doc = expect_dict(raw_site, where)
         site = site_of(
-            *(as_str(site_doc.get(key)) or "" for key in ("@name", "@host", "@port", "@ssl"))
+            *(_json_text(site_doc.get(key)) or "" for key in ("@name", "@host", "@port", "@ssl"))
         )
         sites.append(site)
         for alert_index, raw_alert in enumerate(expect_list(site_doc.get("alerts"), where)):

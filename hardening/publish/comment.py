@@ -567,6 +567,11 @@ def explain_generic(error: ApiError, platform_name: str) -> str:
             f"TLS verification of the {platform_name} server failed while {error.action}; "
             "pass its CA certificate with --ca-file or REQUESTS_CA_BUNDLE."
         )
+    if error.exhausted and error.retry_after is not None:
+        return (
+            f"{platform_name} asked to wait {error.retry_after:.0f} s while {error.action} "
+            f"({error}), longer than the time left in the retry budget, so it gave up."
+        )
     if error.exhausted:
         return (
             f"{platform_name} kept failing while {error.action} ({error}); gave up after "

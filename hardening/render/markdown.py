@@ -1,156 +1,278 @@
 """summary.md: the merge-request comment and job summary, within a size budget.
 
-Sections are added most important first; finding rows are added one at a time while they fit,
-so the budget is met by leaving detail out from the bottom, never by cutting a table or a
-``<details>`` block in half.  Untrusted text goes through ``render.text.markdown``.
+Sections are added most important first; rows are added one at a time while they fit, so the
+budget is met by leaving detail out from the bottom up and saying how much, never by cutting a
+table or a ``<details>`` block in half.  Every string from a report goes through
+``render.text``; links point only at the project's own files and at advisory pages built
+from identifiers.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
-from hardening.model import Finding, Report, RunStatus, Severity, State
+from hardening.model import CalibrationRow, Finding, Report, RunStatus, Severity, State
 from hardening.render import text
+from hardening.render.links import advisory_url
 
 #: Hidden marker by which the comment bot finds its own note.
 MARKER = "<!-- hardening:summary -->"
 DEFAULT_MAX_CHARS = 60_000
-_SEVERITIES = list(Severity)
 _STATUS_LABEL = {
     RunStatus.ok: "ran",
     RunStatus.failed: "**failed**",
     RunStatus.missing: "**missing**",
     RunStatus.not_exercised: "**not exercised**",
 }
+_HEADLINE_STATES = (State.new, State.fixed, State.unchanged, State.accepted, State.unknown)
+#: States listed as needing attention (open and not yet in the reference).
+_ATTENTION = (State.new, State.expired, State.updated)
+_BACKLOG = (State.unchanged, State.accepted, State.false_positive, State.suppressed)
+_FINDINGS_HEADER = "| Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|"
 
 
 def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The summary, at most ``max_chars`` characters long."""
     out = _Budget(max_chars)
-    out.add(MARKER)
-    out.add("## Hardening summary")
-    out.add(_headline(report))
-    out.add(_runs_table(report))
-    problems = _problems(report)
-    if problems:
-        out.add(problems)
-    findings = report.findings
-    new = [f for f in findings if f.state in (None, State.new, State.expired, State.updated)]
-    title = "New findings" if any(f.state is not None for f in findings) else "Findings"
-    out.add_table(
-        f"### {title} ({len(new)})",
-        "| Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|",
-        (_finding_row(f, report.link_base) for f in new),
-        len(new),
+    out.block(f"{MARKER}\n## Hardening summary\n\n{_headline(report)}")
+    if report.gate is not None:
+        out.block(_gate(report))
+    out.table(
+        "### Tools",
+        "| Tool | Version | Status | Findings | Artifact |\n|---|---|---|---|---|",
+        _run_rows(report),
     )
+    problems = list(_problems(report))
+    if problems:
+        out.table("### Problems", "", problems)
+
+    with_diff = report.diff is not None
+    attention = _ordered(
+        report, [f for f in report.findings if f.state in (_ATTENTION if with_diff else (None,))]
+    )
+    title = "New findings" if with_diff else "Findings"
+    out.table(
+        f"### {title} ({len(attention)})",
+        _FINDINGS_HEADER,
+        [_finding_row(f, report) for f in attention],
+        empty="None.",
+    )
+    if with_diff:
+        fixed = [f for f in report.findings if f.state is State.fixed]
+        unknown = [f for f in report.findings if f.state is State.unknown]
+        backlog = [f for f in report.findings if f.state in _BACKLOG]
+        out.details(
+            f"Fixed ({len(fixed)})", _FINDINGS_HEADER, [_finding_row(f, report) for f in fixed]
+        )
+        out.details(
+            f"Unknown: not scanned this time ({len(unknown)})",
+            _FINDINGS_HEADER,
+            [_finding_row(f, report) for f in unknown],
+        )
+        out.details(
+            f"Backlog: unchanged, accepted, suppressed ({len(backlog)})",
+            "| State | Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|---|",
+            [_backlog_row(f, report) for f in backlog],
+        )
+    if report.calibration:
+        out.details(
+            "Gate calibration by rule",
+            "| Tool | Rule | Findings | New | Accepted | False positive | Would block |\n"
+            "|---|---|---|---|---|---|---|",
+            [_calibration_row(row) for row in report.calibration],
+        )
     if report.filtered.total:
-        out.add(_filtered(report))
-    out.finish("_Full details: `findings.json` and `report.html` in the job artifacts._")
-    return out.text()
+        out.details(
+            f"Filtered out ({report.filtered.total})",
+            "| Reason | Findings |\n|---|---|",
+            [
+                f"| {text.markdown(reason)} | {count} |"
+                for reason, count in report.filtered.by_reason.items()
+            ],
+        )
+    if report.skipped:
+        out.details(
+            f"Skipped files ({len(report.skipped)})",
+            "| File | Reason |\n|---|---|",
+            [
+                f"| {text.markdown_code(s.path, 120)} | {text.markdown(s.reason, 200)} |"
+                for s in report.skipped
+            ],
+        )
+    return out.finish()
 
 
 class _Budget:
+    """Appends blocks while they fit in ``max_chars``, keeping room for the closing line."""
+
+    CLOSING = "_Full details: `report.html` and `findings.json` in the job artifacts._"
+
     def __init__(self, max_chars: int) -> None:
         self.max_chars = max_chars
         self.parts: list[str] = []
         self.size = 0
         self.left_out = 0
-        # Room kept for the closing lines.
-        self.reserve = 400
+        self.reserve = len(self.CLOSING) + 120
 
-    def fits(self, block: str) -> bool:
-        return self.size + len(block) + 2 + self.reserve <= self.max_chars
+    def _room(self) -> int:
+        return self.max_chars - self.reserve - self.size
 
-    def add(self, block: str) -> bool:
-        if not self.fits(block):
-            self.left_out += 1
-            return False
+    def _append(self, block: str) -> None:
         self.parts.append(block)
         self.size += len(block) + 2
-        return True
 
-    def add_table(self, heading: str, header: str, rows: Iterable[str], total: int) -> None:
-        if total == 0:
-            self.add(f"{heading}\n\nNone.")
-            return
-        lines = [heading, "", header]
-        size = sum(len(line) + 1 for line in lines)
-        shown = 0
+    def block(self, block: str) -> None:
+        if len(block) + 2 <= self._room():
+            self._append(block)
+        else:
+            self.left_out += 1
+
+    def _fit_rows(self, head: str, rows: Sequence[str], tail: str) -> tuple[list[str], int]:
+        """As many rows as fit after ``head`` and before ``tail`` (and the 'more' note)."""
+        note = 80
+        room = self._room() - len(head) - len(tail) - note - 4
+        shown: list[str] = []
         for row in rows:
-            if self.size + size + len(row) + 1 + self.reserve > self.max_chars:
+            if len(row) + 1 > room:
                 break
-            lines.append(row)
-            size += len(row) + 1
-            shown += 1
-        if shown == 0:
-            self.add(f"{heading}\n\n_{total} not shown: the summary is over its size budget._")
+            shown.append(row)
+            room -= len(row) + 1
+        return shown, len(rows) - len(shown)
+
+    def table(self, heading: str, header: str, rows: Sequence[str], empty: str = "") -> None:
+        if not rows:
+            if empty:
+                self.block(f"{heading}\n\n{empty}")
             return
-        if shown < total:
-            lines.append("")
-            lines.append(f"_…and {total - shown} more not shown here (size budget)._")
-        self.parts.append("\n".join(lines))
-        self.size += size + 2
+        head = f"{heading}\n\n{header}".rstrip()
+        shown, hidden = self._fit_rows(head, rows, "")
+        if not shown:
+            self.block(f"{heading}\n\n_{len(rows)} not shown: over the size budget._")
+            self.left_out += len(rows)
+            return
+        body = head + "\n" + "\n".join(shown)
+        if hidden:
+            body += f"\n\n_…and {hidden} more not shown here (size budget)._"
+            self.left_out += hidden
+        self._append(body)
 
-    def finish(self, closing: str) -> None:
+    def details(self, summary: str, header: str, rows: Sequence[str]) -> None:
+        if not rows:
+            return
+        head = f"<details><summary>{summary}</summary>\n\n{header}"
+        tail = "\n\n</details>"
+        shown, hidden = self._fit_rows(head, rows, tail)
+        if not shown:
+            self.left_out += len(rows)
+            return
+        body = head + "\n" + "\n".join(shown)
+        if hidden:
+            body += f"\n\n_…and {hidden} more not shown here (size budget)._"
+            self.left_out += hidden
+        self._append(body + tail)
+
+    def finish(self) -> str:
+        closing = self.CLOSING
         if self.left_out:
-            closing = f"_{self.left_out} section(s) left out to fit the size budget._\n\n" + closing
-        self.parts.append(closing)
-
-    def text(self) -> str:
-        return "\n\n".join(self.parts) + "\n"
+            closing = (
+                f"_{self.left_out} item(s) left out to stay within {self.max_chars:,} "
+                f"characters._ " + closing
+            )
+        return "\n\n".join([*self.parts, closing]) + "\n"
 
 
 def _headline(report: Report) -> str:
-    findings = report.findings
-    if any(f.state is not None for f in findings):
-        states = Counter(f.state for f in findings)
-        order = [State.new, State.fixed, State.unchanged, State.accepted, State.unknown]
-        parts = [f"**{states.get(s, 0)} {s.value}**" for s in order]
-        return " · ".join(parts)
-    by_severity = Counter(f.severity for f in findings)
-    counts = ", ".join(f"{by_severity[s]} {s.value}" for s in _SEVERITIES if by_severity[s])
-    return f"**{len(findings)} finding(s)**" + (f": {counts}" if counts else "")
+    if report.diff is not None:
+        counts = report.diff.counts
+        parts = [f"**{counts.get(s.value, 0)} {s.value}**" for s in _HEADLINE_STATES]
+        others = [
+            f"{counts[s.value]} {s.value.replace('_', ' ')}"
+            for s in (State.expired, State.updated, State.false_positive, State.suppressed)
+            if counts.get(s.value)
+        ]
+        line = " · ".join(parts)
+        if others:
+            line += " (" + ", ".join(others) + ")"
+        against = report.diff.compare_to or report.diff.baseline
+        if against:
+            line += f"\n\nCompared with {text.markdown_code(against, 120)}."
+        return line
+    by_severity = Counter(f.severity for f in report.findings)
+    counts_text = ", ".join(f"{by_severity[s]} {s.value}" for s in Severity if by_severity[s])
+    line = f"**{len(report.findings)} finding(s)**" + (f": {counts_text}" if counts_text else "")
+    return line + " (no baseline: every finding is listed)"
 
 
-def _runs_table(report: Report) -> str:
-    rows = ["| Tool | Version | Status | Findings | Artifact |", "|---|---|---|---|---|"]
+def _gate(report: Report) -> str:
+    gate = report.gate
+    assert gate is not None
+    mark = "🔴" if gate.fired else "🟢"
+    kind = "Gate" if gate.enforced else "Gate simulation (report-only)"
+    return f"{mark} **{kind}** `{text.one_line(gate.rule)}`: {text.markdown(gate.summary)}"
+
+
+def _run_rows(report: Report) -> list[str]:
+    rows = []
     for run in sorted(report.runs, key=lambda r: (r.tool, r.artifact or "")):
+        counts = ""
+        if run.status is RunStatus.ok:
+            counts = str(run.findings)
+            if run.severity_counts:
+                counts += (
+                    " (" + ", ".join(f"{n} {sev}" for sev, n in run.severity_counts.items()) + ")"
+                )
         rows.append(
             "| {} | {} | {} | {} | {} |".format(
                 text.markdown(run.tool),
                 text.markdown(run.version or ""),
                 _STATUS_LABEL[run.status],
-                run.findings if run.status is RunStatus.ok else "",
-                text.markdown_code(run.artifact or ""),
+                counts,
+                text.markdown_code(run.artifact or "", 100),
             )
         )
-    return "### Tools\n\n" + "\n".join(rows)
+    return rows
 
 
-def _problems(report: Report) -> str:
-    lines = []
+def _problems(report: Report) -> Iterable[str]:
     for run in report.runs:
+        where = f" ({text.markdown_code(run.artifact, 80)})" if run.artifact else ""
         if run.status is not RunStatus.ok and run.error:
-            lines.append(f"- {text.markdown(run.tool)}: {text.markdown(run.error, 300)}")
+            label = _STATUS_LABEL[run.status].strip("*")
+            yield f"- **{text.markdown(run.tool)}** {label}{where}: {text.markdown(run.error, 300)}"
         for warning in run.warnings:
-            lines.append(f"- {text.markdown(run.tool)}: {text.markdown(warning, 300)}")
-    lines.extend(f"- {text.markdown(w, 300)}" for w in report.warnings)
-    return "### Problems\n\n" + "\n".join(lines) if lines else ""
+            yield f"- {text.markdown(run.tool)}{where}: {text.markdown(warning, 300)}"
+    for warning in report.warnings:
+        yield f"- {text.markdown(warning, 300)}"
+    if report.diff is not None and report.diff.drift_tools:
+        tools = ", ".join(text.markdown(t) for t in report.diff.drift_tools)
+        yield (
+            f"- Scanner or database changed since the baseline: {tools}; new findings "
+            "there may be scanner drift (marked ⚠)."
+        )
 
 
-def _where(finding: Finding, link_base: str | None) -> str:
+def _ordered(report: Report, findings: list[Finding]) -> list[Finding]:
+    """Findings in files the merge request changed come first."""
+    if not report.changed_files:
+        return findings
+    changed = set(report.changed_files)
+    return sorted(findings, key=lambda f: f.path not in changed)
+
+
+def _where(finding: Finding, report: Report) -> str:
     loc = finding.location
     if loc is not None:
         label = loc.path + (f":{loc.start_line}" if loc.start_line else "")
         code = text.markdown_code(label, 120)
-        if link_base and not loc.path.startswith("/"):
-            anchor = f"#L{loc.start_line}" if loc.start_line else ""
-            return f"[{code}]({link_base.rstrip('/')}/{quote(loc.path)}{anchor})"
-        return code
+        link = _file_link(report.link_base, loc.path, loc.start_line)
+        return f"[{code}]({link})" if link else code
     if finding.component is not None:
         comp = finding.component
         label = f"{comp.name} {comp.installed_version or ''}".strip()
+        if comp.fixed_version:
+            label += f" → {comp.fixed_version}"
         return text.markdown_code(label, 120)
     if finding.endpoint is not None:
         ep = finding.endpoint
@@ -158,20 +280,48 @@ def _where(finding: Finding, link_base: str | None) -> str:
     return ""
 
 
-def _finding_row(finding: Finding, link_base: str | None) -> str:
+def _file_link(link_base: str | None, path: str, line: int | None) -> str | None:
+    """A link into the project's own files; none for paths that are not repo-relative."""
+    if not link_base or path.startswith("/") or ".." in path.split("/") or ":" in path:
+        return None
+    anchor = f"#L{line}" if line else ""
+    return f"{link_base.rstrip('/')}/{quote(path)}{anchor}"
+
+
+def _rule(finding: Finding) -> str:
+    rule = text.markdown_code(finding.rule_id, 80)
+    for identifier in [finding.rule_id, *finding.identifiers]:
+        url = advisory_url(identifier)
+        if url:
+            return f"[{rule}]({url})"
+    return rule
+
+
+def _finding_row(finding: Finding, report: Report) -> str:
+    severity = finding.severity.value
+    if finding.drift:
+        severity += " ⚠"
     return "| {} | {} | {} | {} | {} |".format(
-        finding.severity.value,
+        severity,
         text.markdown(finding.tool),
-        text.markdown_code(finding.rule_id, 80),
-        _where(finding, link_base),
+        _rule(finding),
+        _where(finding, report),
         text.markdown(finding.title, 120),
     )
 
 
-def _filtered(report: Report) -> str:
-    lines = [f"<details><summary>{report.filtered.total} finding(s) filtered out</summary>", ""]
-    lines.extend(
-        f"- {text.markdown(reason)}: {count}" for reason, count in report.filtered.by_reason.items()
+def _backlog_row(finding: Finding, report: Report) -> str:
+    state = finding.state.value.replace("_", " ") if finding.state else ""
+    return f"| {state} " + _finding_row(finding, report)
+
+
+def _calibration_row(row: CalibrationRow) -> str:
+    return "| {} | {} | {} | {} | {} | {} | {} |".format(
+        text.markdown(row.tool),
+        text.markdown_code(row.rule_id, 80),
+        row.findings,
+        row.new,
+        row.accepted,
+        row.false_positive,
+        row.would_block,
     )
-    lines.extend(["", "</details>"])
-    return "\n".join(lines)

@@ -166,7 +166,11 @@ def test_symbol_finding_is_located_at_the_users_call_site(corpus: Path) -> None:
     assert gjson.references[0] == "https://pkg.go.dev/vuln/GO-2021-0265"
     assert "https://github.com/tidwall/gjson/issues/237" in gjson.references
     assert gjson.properties["symbols"] == ["Result.Get"]
-    assert gjson.identity == ["GO-2021-0265", "github.com/tidwall/gjson", "github.com/tidwall/gjson"]
+    assert gjson.identity == [
+        "GO-2021-0265",
+        "github.com/tidwall/gjson",
+        "github.com/tidwall/gjson",
+    ]
 
 
 def test_title_is_the_summary_else_the_osv_id(corpus: Path) -> None:
@@ -226,9 +230,7 @@ def test_real_v114_stream_gives_72_findings_from_71_osv_ids(corpus: Path) -> Non
 def test_one_osv_in_two_modules_is_two_findings(corpus: Path) -> None:
     findings = parse(corpus / "govulncheck/dd-v1.1.4-issue15033.json").findings
     twice = [f for f in findings if f.rule_id == "GO-2026-4918"]
-    summary = {
-        (f.component.name if f.component else "", f.reachability, f.severity) for f in twice
-    }
+    summary = {(f.component.name if f.component else "", f.reachability, f.severity) for f in twice}
     assert summary == {
         ("golang.org/x/net", "symbol", Severity.high),
         ("stdlib", "package", Severity.low),
@@ -239,9 +241,7 @@ def test_one_osv_in_two_modules_is_two_findings(corpus: Path) -> None:
 def test_symbol_location_in_real_stream_is_in_the_users_module(corpus: Path) -> None:
     found = by_rule(parse(corpus / "govulncheck/dd-v1.1.4-issue15033.json").findings)
     xss = found["GO-2025-3595"]
-    assert xss.location == CodeLocation(
-        path="api/handlers/user.go", start_line=74, start_column=25
-    )
+    assert xss.location == CodeLocation(path="api/handlers/user.go", start_line=74, start_column=25)
     assert xss.properties["symbols"] == ["Tokenizer.Next"]
 
 
@@ -456,7 +456,9 @@ def test_call_site_is_where_the_trace_leaves_the_users_module(tmp_path: Path) ->
 
 def test_other_call_stacks_are_distinct_related_locations_capped(tmp_path: Path) -> None:
     stacks = [
-        symbol_finding(("internal/auth", "internal/auth/token.go", line, 5), ("cmd/api", "m.go", 1, 1))
+        symbol_finding(
+            ("internal/auth", "internal/auth/token.go", line, 5), ("cmd/api", "m.go", 1, 1)
+        )
         for line in range(10, 25)
     ]
     duplicate = symbol_finding(("internal/auth", "internal/auth/token.go", 10, 5))

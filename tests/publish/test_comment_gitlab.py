@@ -230,6 +230,7 @@ def test_a_retry_after_beyond_the_budget_is_not_waited_for(
     assert outcome.action is Action.failed
     assert clock.sleeps == []
     assert "HTTP 429" in outcome.message
+    assert "asked to wait 3600 s" in outcome.message
 
 
 def test_a_vanished_duplicate_is_not_a_failure(gitlab_server: FakeGitLab, clock: FakeClock) -> None:
@@ -542,6 +543,18 @@ def test_a_private_ca_is_trusted_through_requests_ca_bundle(
     fake, ca_file = tls_gitlab
 
     outcome = publish(summary("x"), options(clock), env_for(fake, REQUESTS_CA_BUNDLE=str(ca_file)))
+
+    assert outcome.action is Action.created
+
+
+def test_the_runner_ca_file_variable_is_the_last_fallback(
+    tls_gitlab: tuple[FakeGitLab, Path], clock: FakeClock
+) -> None:
+    fake, ca_file = tls_gitlab
+
+    outcome = publish(
+        summary("x"), options(clock), env_for(fake, CI_SERVER_TLS_CA_FILE=str(ca_file))
+    )
 
     assert outcome.action is Action.created
 

@@ -1,0 +1,23 @@
+"""The only external links hardening writes: advisory pages it builds from identifiers."""
+
+from __future__ import annotations
+
+import re
+
+_PATTERNS = (
+    (re.compile(r"^CVE-\d{4}-\d{4,}$"), "https://nvd.nist.gov/vuln/detail/{id}"),
+    (re.compile(r"^GHSA(-[23456789cfghjmpqrvwx]{4}){3}$"), "https://github.com/advisories/{id}"),
+    (re.compile(r"^GO-\d{4}-\d{4,}$"), "https://pkg.go.dev/vuln/{id}"),
+)
+_CWE = re.compile(r"^CWE-(\d{1,5})$")
+
+
+def advisory_url(identifier: str) -> str | None:
+    """The advisory page for a CVE, GHSA, GO- or CWE identifier; None for anything else."""
+    for pattern, template in _PATTERNS:
+        if pattern.match(identifier):
+            return template.format(id=identifier)
+    match = _CWE.match(identifier)
+    if match:
+        return f"https://cwe.mitre.org/data/definitions/{match.group(1)}.html"
+    return None
