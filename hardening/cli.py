@@ -462,5 +462,58 @@ def baseline_show(baseline_path: Path, triaged: bool) -> None:
         click.echo(line)
 
 
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--platform",
+    type=click.Choice(["auto", "gitlab", "github"]),
+    default="auto",
+    show_default=True,
+    help="Where to post (auto: from the CI variables).",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would be posted and where.")
+@click.option("--strict", is_flag=True, help="Exit non-zero when posting fails.")
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="CA bundle of a self-managed GitLab (default: REQUESTS_CA_BUNDLE).",
+)
+@click.option(
+    "--author", help="GitHub login whose comments are this bot's (default: github-actions[bot])."
+)
+@click.option("--pr", type=int, help="GitHub pull request number (default: from the event).")
+def comment(
+    directory: Path,
+    platform: str,
+    dry_run: bool,
+    strict: bool,
+    ca_file: str | None,
+    author: str | None,
+    pr: int | None,
+) -> None:
+    """Post the summary in DIRECTORY/findings.json as one sticky merge-request note."""
+    from hardening.publish.comment import Action, CommentOptions, Platform, publish
+    from hardening.render import markdown
+    from hardening.report_io import load_report
+
+    report = load_report(directory / "findings.json")
+    options = CommentOptions(
+        platform=Platform(platform),
+        dry_run=dry_run,
+        strict=strict,
+        ca_file=ca_file,
+        author=author,
+        pr=pr,
+    )
+    outcome = publish(lambda limit: markdown.render(report, max_chars=limit), options, os.environ)
+    if outcome.action is Action.failed:
+        click.echo(f"hardening: warning: {outcome.message}", err=True)
+    else:
+        click.echo(outcome.message)
+    if dry_run and outcome.body is not None:
+        click.echo(outcome.body, nl=False)
+    sys.exit(outcome.exit_code)
+
+
 def main() -> None:
     cli(prog_name="hardening")

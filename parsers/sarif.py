@@ -145,7 +145,7 @@ class RunContext:
         if not name or not name.strip():
             raise ParseError(f"{where}.tool.driver has no name")
         components = [_rules(driver, f"{where}.tool.driver")]
-        names = [name]
+        names: list[str | None] = [name]
         extensions = expect_list(tool_obj.get("extensions"), f"{where}.tool.extensions")
         for index, extension in enumerate(extensions):
             ext = expect_dict(extension, f"{where}.tool.extensions[{index}]")

@@ -28,8 +28,7 @@ import requests
 
 from hardening.errors import PublishError
 from hardening.redact import MASK, redact
-
-MARKER = "<!-- hardening:summary -->"
+from hardening.render.markdown import MARKER
 
 GITLAB_MAX_CHARS = 1_000_000
 GITHUB_MAX_CHARS = 65_536

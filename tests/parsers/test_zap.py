@@ -802,3 +802,22 @@ def test_xml_sample_reads_as_written() -> None:
 
 def assert_no_fake_token(findings: list[Finding]) -> None:
     assert not any("FAKE-canary" in f.model_dump_json() for f in findings)
+
+
+def test_unparseable_urls_and_lone_surrogates_still_make_printable_findings(
+    tmp_path: Path,
+) -> None:
+    alert = json_alert(
+        alert="Odd \ud800 title",
+        instances=[instance("http://[::1/x?token=abc"), instance("http://\uff03x/y?q=1")],
+    )
+    path = tmp_path / "zap.json"
+    path.write_text(json.dumps(json_report(alert)), encoding="utf-8")  # "\ud800" escaped
+    findings = read_json(path).findings
+    assert [f.endpoint.url for f in findings if f.endpoint] == [
+        "http%3A//%5B%3A%3A1/x",
+        "http%3A//%EF%BC%83x/y",  # a host that NFKC-normalizes to "#"
+    ]
+    assert findings[0].title == "Odd \ufffd title"
+    for finding in findings:
+        finding.model_dump_json()
