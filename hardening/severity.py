@@ -34,7 +34,12 @@ TABLES: dict[str, dict[str, Severity]] = {
     # that is only required is informational.
     "govulncheck": {"SYMBOL": H, "PACKAGE": L, "MODULE": I},
     # SARIF result level.
-    "sarif": {"ERROR": H, "WARNING": M, "NOTE": L, "NONE": I},
+    # SARIF result level, and the severity words some tools put in security-severity.
+    "sarif": {
+        "ERROR": H, "WARNING": M, "NOTE": L, "NONE": I,
+        "CRITICAL": C, "HIGH": H, "MEDIUM": M, "MODERATE": M, "LOW": L,
+        "INFO": I, "INFORMATIONAL": I,
+    },
 }
 
 #: gitleaks has no severity: every leaked credential is high.

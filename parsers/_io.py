@@ -13,6 +13,18 @@ from typing import Any
 from hardening.errors import ParseError
 
 _JSON_START = re.compile(rb"^\s*[\[{]")
+# A \uD800-\uDFFF escape that is not half of a surrogate pair decodes to a lone surrogate,
+# which no UTF-8 output can hold: such escapes become U+FFFD before parsing.
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def drop_lone_surrogates(text: str) -> str:
+    if "\\ud" not in text and "\\uD" not in text:
+        return text
+    return _LONE_SURROGATE.sub(r"\\ufffd", text)
 
 
 def decode(data: bytes) -> str:
@@ -39,6 +51,7 @@ def loads(data: bytes) -> Any:
     text = decode(data)
     if not text.strip():
         raise ParseError("empty file")
+    text = drop_lone_surrogates(text)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -60,6 +73,7 @@ def iter_concatenated(text: str) -> Iterator[tuple[int, Any]]:
     tolerate trailing text catch it.
     """
     decoder = json.JSONDecoder()
+    text = drop_lone_surrogates(text)
     pos = 0
     end = len(text)
     while True:

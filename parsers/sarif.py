@@ -136,6 +136,7 @@ class RunContext:
     base_uris: dict[str, str]
     artifact_uris: list[str | None]
     skipped_kinds: dict[str, int] = field(default_factory=dict)
+    _facts: dict[tuple[str, int], _RuleFacts] = field(default_factory=dict)
 
     @classmethod
     def build(cls, run: dict[str, Any], where: str) -> RunContext:
@@ -184,6 +185,15 @@ class RunContext:
             return rule_id, self.rules_by_id.get(rule_id, {})
         return None, {}
 
+    def rule_facts(self, rule_id: str, rule: dict[str, Any]) -> _RuleFacts:
+        key = (rule_id, id(rule))
+        facts = self._facts.get(key) if rule else None
+        if facts is None:
+            facts = _RuleFacts.of(rule_id, rule)
+            if rule:  # rules live as long as the run; an empty stand-in does not
+                self._facts[key] = facts
+        return facts
+
     def _component(self, reference: Any) -> int:
         """Index into ``components`` of a toolComponentReference (the driver when absent)."""
         if not isinstance(reference, dict):
@@ -209,8 +219,13 @@ class RunContext:
             return uri, uri
         decoded = unquote(uri)
         base = self.base_uris.get(as_str(artifact_location.get("uriBaseId")) or "")
-        if base and not _ABSOLUTE_PATH.match(decoded):
-            return decoded, base + (uri if _SCHEME.match(base) else decoded)
+        # A uri relative to an absolute base (%SRCROOT% = the checkout on the machine that
+        # scanned) is already repo-relative: resolving it would tie the path, and so the
+        # fingerprint, to that machine.  Only a relative base is prefixed.
+        if base and not _ABSOLUTE_PATH.match(decoded) and not (
+            _SCHEME.match(base) or base.startswith("/")
+        ):
+            return decoded, unquote(base) + decoded
         return decoded, decoded
 
 
@@ -260,6 +275,25 @@ def _artifact_uris(value: Any) -> list[str | None]:
 # --- one result, read once ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _RuleFacts:
+    """What a rule says about each of its results, computed once per rule and run."""
+
+    identifiers: tuple[str, ...]
+    title: str
+    references: tuple[str, ...]
+    confidence: str | None
+
+    @classmethod
+    def of(cls, rule_id: str, rule: dict[str, Any]) -> _RuleFacts:
+        return cls(
+            identifiers=_rule_identifiers(rule_id, rule),
+            title=_title(rule_id, rule),
+            references=_references(rule),
+            confidence=_confidence(rule),
+        )
+
+
 @dataclass
 class _Result:
     """The raw facts of one result every dialect starts from (nothing redacted yet)."""
@@ -275,6 +309,7 @@ class _Result:
     snippet: str | None
     suppression: Suppression | None
     identifiers: list[str]
+    facts: _RuleFacts
 
     @property
     def rule_properties(self) -> dict[str, Any]:
@@ -316,7 +351,11 @@ class _Result:
 
 
 def _read(result: dict[str, Any], context: RunContext, where: str) -> _Result:
-    rule_id, rule = context.rule_for(result)
+    found_id, rule = context.rule_for(result)
+    # gitleaks v7 writes no rule id: its dialect reads the rule from the message.
+    rule_id = found_id or ("" if context.tool == "gitleaks" else UNKNOWN_RULE)
+    facts = context.rule_facts(rule_id, rule)
+    result_ids = _result_identifiers(result)
     message = _message_text(result.get("message"), rule)
     locations = expect_list(result.get("locations"), f"{where}.locations")
     physical = _physical(locations[0] if locations else None)
@@ -324,7 +363,7 @@ def _read(result: dict[str, Any], context: RunContext, where: str) -> _Result:
     region = _dict(physical.get("region"))
     return _Result(
         raw=result,
-        rule_id=rule_id or "",
+        rule_id=rule_id,
         rule=rule,
         message=message,
         uri=uri,
@@ -333,7 +372,8 @@ def _read(result: dict[str, Any], context: RunContext, where: str) -> _Result:
         context_region=_dict(physical.get("contextRegion")),
         snippet=_snippet_text(region),
         suppression=_suppression(result.get("suppressions"), f"{where}.suppressions"),
-        identifiers=_identifiers(rule_id, rule, result),
+        identifiers=list(dict.fromkeys(facts.identifiers + tuple(result_ids))),
+        facts=facts,
     )
 
 
@@ -411,28 +451,38 @@ def _strings(value: Any) -> list[str]:
     return [text for item in items if (text := as_str(item))]
 
 
-def _identifiers(rule_id: str | None, rule: dict[str, Any], result: dict[str, Any]) -> list[str]:
-    texts: list[str] = []
-    for holder in (_dict(rule.get("properties")), _dict(result.get("properties"))):
-        for key in ("tags", "cwe", "cwes", "cve", "aliases"):
-            texts.extend(_strings(holder.get(key)))
-    # Taxonomy links: gosec and ZAP relate rules to CWE taxa; results may carry taxa too.
+def _rule_identifiers(rule_id: str, rule: dict[str, Any]) -> tuple[str, ...]:
+    ids: list[str] = []
+    # A rule named after its advisory (trivy, govulncheck; grype "CVE-...-<package>").
+    head = _CVE.match(rule_id) or _GHSA.match(rule_id) or _GO_ID.match(rule_id)
+    if head:
+        ids.extend(_normalized_ids(head.group(0)))
+    for text in _property_texts(_dict(rule.get("properties"))):
+        ids.extend(_normalized_ids(text))
+    # Taxonomy links: gosec and ZAP relate their rules to CWE taxa.
     for relationship in expect_list(rule.get("relationships"), "rule.relationships"):
         target = _dict(relationship.get("target")) if isinstance(relationship, dict) else {}
         if _taxonomy_name(target) == "CWE" and (cwe := as_str(target.get("id"))):
-            texts.append(f"CWE-{cwe}")
+            ids.extend(_normalized_ids(f"CWE-{cwe}"))
+    return tuple(dict.fromkeys(ids))
+
+
+def _result_identifiers(result: dict[str, Any]) -> list[str]:
+    ids: list[str] = []
+    for text in _property_texts(_dict(result.get("properties"))):
+        ids.extend(_normalized_ids(text))
     for taxon in expect_list(result.get("taxa"), "result.taxa"):
         if isinstance(taxon, dict) and _taxonomy_name(taxon) == "CWE":
-            texts.extend(f"CWE-{cwe}" for cwe in _strings(taxon.get("id")))
-    ids: list[str] = []
-    if rule_id:
-        # A rule named after its advisory (trivy, govulncheck; grype "CVE-...-<package>").
-        head = _CVE.match(rule_id) or _GHSA.match(rule_id) or _GO_ID.match(rule_id)
-        if head:
-            ids.extend(_normalized_ids(head.group(0)))
-    for text in texts:
-        ids.extend(_normalized_ids(text))
-    return list(dict.fromkeys(ids))
+            ids.extend(f"CWE-{int(cwe)}" for cwe in _strings(taxon.get("id")) if cwe.isdigit())
+    return ids
+
+
+def _property_texts(properties: dict[str, Any]) -> list[str]:
+    texts: list[str] = []
+    for key in ("tags", "cwe", "cwes", "cve", "aliases"):
+        if key in properties:
+            texts.extend(_strings(properties[key]))
+    return texts
 
 
 def _taxonomy_name(reference: dict[str, Any]) -> str | None:
@@ -441,10 +491,10 @@ def _taxonomy_name(reference: dict[str, Any]) -> str | None:
     return name.upper() if name else None
 
 
-def _references(view: _Result) -> list[str]:
-    urls = [as_str(view.rule.get("helpUri"))]
-    urls += _strings(view.rule_properties.get("references"))
-    return list(dict.fromkeys(u for u in urls if u and u.startswith(("https://", "http://"))))
+def _references(rule: dict[str, Any]) -> tuple[str, ...]:
+    urls = [as_str(rule.get("helpUri"))]
+    urls += _strings(_dict(rule.get("properties")).get("references"))
+    return tuple(dict.fromkeys(u for u in urls if u and u.startswith(("https://", "http://"))))
 
 
 def _security_severity(view: _Result) -> str | None:
@@ -455,17 +505,20 @@ def _security_severity(view: _Result) -> str | None:
     return None
 
 
-def _generic_severity(view: _Result, word_table: str | None = None) -> tuple[Severity, str]:
-    """security-severity (a CVSS-like score, or a word in ``word_table``), else the level."""
+def _score_severity(view: _Result, word_table: str = "sarif") -> tuple[Severity, str] | None:
+    """security-severity: a CVSS-like score, or a severity word of ``word_table``."""
     score = _security_severity(view)
-    if score is not None:
-        normalized = severity.from_cvss(score)
-        if normalized is None and word_table is not None:
-            normalized = severity.TABLES[word_table].get(score.upper())
-        if normalized is None:
-            normalized = severity.TABLES["sarif"].get(score.upper())
-        if normalized is not None:
-            return normalized, score
+    if score is None:
+        return None
+    normalized = severity.from_cvss(score) or severity.TABLES[word_table].get(score.upper())
+    return (normalized, score) if normalized is not None else None
+
+
+def _generic_severity(view: _Result, word_table: str = "sarif") -> tuple[Severity, str]:
+    """security-severity first, else the result's level, the rule's default, "warning"."""
+    scored = _score_severity(view, word_table)
+    if scored is not None:
+        return scored
     level = view.level or "warning"
     return severity.lookup("sarif", level), level
 
@@ -473,8 +526,8 @@ def _generic_severity(view: _Result, word_table: str | None = None) -> tuple[Sev
 _CONFIDENCE_TAG = re.compile(r"^\s*(\w+)\s+confidence\s*$", re.IGNORECASE)
 
 
-def _confidence(view: _Result) -> str | None:
-    properties = view.rule_properties
+def _confidence(rule: dict[str, Any]) -> str | None:
+    properties = _dict(rule.get("properties"))
     explicit = as_str(properties.get("confidence"))
     if explicit:
         return explicit
@@ -504,9 +557,9 @@ def _rule_text(rule: dict[str, Any], *keys: str) -> str | None:
     return None
 
 
-def _title(view: _Result) -> str:
-    text = _rule_text(view.rule, "shortDescription", "name", "fullDescription")
-    return redact(_one_line(text or view.rule_id or "SARIF result", MAX_TITLE))
+def _title(rule_id: str, rule: dict[str, Any]) -> str:
+    text = _rule_text(rule, "shortDescription", "name", "fullDescription")
+    return redact(_one_line(text or rule_id or "SARIF result", MAX_TITLE))
 
 
 def _display_message(text: str) -> str:
@@ -590,15 +643,15 @@ def _code_finding(
         tool=context.tool,
         kind=Kind.code,
         rule_id=view.rule_id,
-        title=title or _title(view),
+        title=title or view.facts.title,
         severity=severity_pair[0],
         tool_severity=severity_pair[1],
-        confidence=confidence or _confidence(view),
+        confidence=confidence or view.facts.confidence,
         message=_display_message(view.message),
         location=view.location(snippet),
         related_locations=_related(view, context, with_snippets=not credential),
         identifiers=view.identifiers,
-        references=_references(view),
+        references=list(view.facts.references),
         suppression=suppression or view.suppression,
         identity=identity,
     )
@@ -642,9 +695,8 @@ _SEMGREP_LEVELS = {"error": "ERROR", "warning": "WARNING", "note": "INFO", "none
 
 
 def _semgrep(view: _Result, context: RunContext) -> Finding:
-    if _security_severity(view) is not None:
-        severity_pair = _generic_severity(view, word_table="semgrep")
-    else:
+    severity_pair = _score_severity(view, word_table="semgrep")
+    if severity_pair is None:
         word = _SEMGREP_LEVELS.get((view.level or "warning").lower(), "WARNING")
         severity_pair = (severity.lookup("semgrep", word), word)
     suppression = view.suppression
@@ -682,7 +734,9 @@ def _gitleaks(view: _Result, context: RunContext) -> Finding:
     if not rule_id:
         # gitleaks v7 writes no ruleId: "AWS Access Key secret detected" names the rule.
         match = _V7_MESSAGE.match(view.message)
-        rule_id = match.group("rule") if match else "gitleaks"
+        named = match.group("rule") if match else "gitleaks"
+        # A name no rule carries is shown only redacted: the message may hold the secret.
+        rule_id = named if named in context.rules_by_id else redact(named)
         rule = context.rules_by_id.get(rule_id, rule)
     properties = view.result_properties
     offender = as_str(properties.get("offender"))  # v7: the secret; the snippet is the line
@@ -702,7 +756,7 @@ def _gitleaks(view: _Result, context: RunContext) -> Finding:
         message=title,
         location=view.location(None),
         identifiers=view.identifiers,
-        references=_references(view),
+        references=list(view.facts.references),
         suppression=view.suppression,
         commits=[commit] if commit else [],
         identity=_secret_identity(rule_id, secret, view.snippet),
@@ -765,7 +819,7 @@ def _trivy(view: _Result, context: RunContext) -> Finding:
     kind = _trivy_kind(view, facts)
     severity_pair = _trivy_severity(view, facts)
     uri = view.uri or ""
-    title = _title(view) if kind is not Kind.secret else _trivy_secret_title(view)
+    title = view.facts.title if kind is not Kind.secret else _trivy_secret_title(view)
     base: dict[str, Any] = {
         "tool": context.tool,
         "kind": kind,
@@ -774,7 +828,7 @@ def _trivy(view: _Result, context: RunContext) -> Finding:
         "severity": severity_pair[0],
         "tool_severity": severity_pair[1],
         "identifiers": view.identifiers,
-        "references": _references(view),
+        "references": list(view.facts.references),
         "suppression": view.suppression,
         "properties": {"class": name} if (name := as_str(view.rule.get("name"))) else {},
     }
@@ -888,7 +942,7 @@ def _govulncheck(view: _Result, context: RunContext) -> Finding:
             else None
         ),
         identifiers=view.identifiers,
-        references=_references(view),
+        references=list(view.facts.references),
         reachability=reachability,
         suppression=view.suppression,
         # No module: this SARIF names one only at some levels, and identity must not move
@@ -919,7 +973,7 @@ def _zap(view: _Result, context: RunContext) -> Finding:
         tool=context.tool,
         kind=Kind.dast,
         rule_id=view.rule_id,
-        title=_title(view),
+        title=view.facts.title,
         severity=severity_pair[0],
         tool_severity=severity_pair[1],
         confidence=confidence,
@@ -928,7 +982,7 @@ def _zap(view: _Result, context: RunContext) -> Finding:
             method=method, url=zap.display_url(url), param=redact(param) if param else None
         ),
         identifiers=view.identifiers,
-        references=_references(view),
+        references=list(view.facts.references),
         suppression=view.suppression or (ZAP_FALSE_POSITIVE if false_positive else None),
         identity=fingerprint.endpoint_identity(
             view.rule_id, method, zap.identity_url(url), param.lower() if param else None
@@ -964,8 +1018,6 @@ def convert_result(result: Any, context: RunContext, where: str = "result") -> F
         context.skipped_kinds[kind] = context.skipped_kinds.get(kind, 0) + 1
         return None
     view = _read(entry, context, where)
-    if not view.rule_id and context.tool != "gitleaks":  # gitleaks v7 names it in the message
-        view.rule_id = UNKNOWN_RULE
     return DIALECTS.get(context.tool, _generic)(view, context)
 
 

@@ -197,7 +197,7 @@ LEGACY_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Response time of .* exceeded", re.I), "max_response_time"),
 ]
 
-_CUSTOM_CHECK_TITLE = re.compile(r"^(?:Custom check failed|Check) `([^`]+)`")
+_CUSTOM_CHECK_TITLE = re.compile(r"^(?:Custom check failed:\s*|Check\s+)`([^`]+)`")
 _KNOWN_CHECKS = frozenset(CHECK_TITLES) | frozenset(SCHEMATHESIS_CHECKS)
 
 
@@ -257,6 +257,16 @@ _CURL_CREDENTIAL_OPTION = re.compile(
     r"(?P<v>'[^']*'|\"[^\"]*\"|\S+)"
 )
 
+# ``-H 'Name: value'`` in any quoting (a single-quoted value may embed ``'"'"'``): values of
+# headers whose names say they carry credentials are masked whatever the value looks like.
+_CURL_HEADER = re.compile(
+    r"(?P<opt>(?:^|\s)(?:-H|--header)(?:\s+|=))"
+    r"(?:'(?P<sq>(?:[^']|'\"'\"')*)'|\"(?P<dq>(?:[^\"\\]|\\.)*)\"|(?P<bare>\S+))"
+)
+_SENSITIVE_HEADER = re.compile(
+    r"(?i)authori[sz]ation|cookie|api[-_]?key|token|secret|session|passw|credential|signature"
+)
+
 _MAX_MESSAGE = 400
 _MAX_MESSAGE_LINES = 4
 _MAX_LINE = 300
@@ -265,9 +275,20 @@ _MAX_CURL = 2000
 
 def redact_curl(curl: str) -> str:
     """A reproduction command with credential headers, cookies and URL passwords masked."""
-    masked = _CURL_CREDENTIAL_OPTION.sub(lambda m: f"{m.group('opt')}'{MASK}'", curl)
+    masked = _CURL_HEADER.sub(_mask_curl_header, curl)
+    masked = _CURL_CREDENTIAL_OPTION.sub(lambda m: f"{m.group('opt')}'{MASK}'", masked)
     text = redact(masked)
     return text if len(text) <= _MAX_CURL else text[: _MAX_CURL - 1] + "…"
+
+
+def _mask_curl_header(match: re.Match[str]) -> str:
+    quote = "'" if match.group("sq") is not None else '"' if match.group("dq") is not None else ""
+    header = match.group("sq") or match.group("dq") or match.group("bare") or ""
+    name, colon, _value = header.partition(":")
+    if not colon or not _SENSITIVE_HEADER.search(name):
+        return match.group(0)
+    separator = ": " if quote else ":"  # an unquoted header stays one shell word
+    return f"{match.group('opt')}{quote}{name}{separator}{MASK}{quote}"
 
 
 def one_line(text: str, limit: int = _MAX_LINE) -> str:
@@ -302,6 +323,8 @@ def short_message(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 _OPERATION = re.compile(r"^([A-Za-z]+)\s+(/\S*)")
+#: Where Schemathesis reports run-level checks, which are about no single operation.
+_RUN_CHECKS_LABEL = "Run checks"
 _URL = re.compile(r"https?://[^\s'\"<>`]+", re.I)
 _CURL_METHOD = re.compile(r"(?:^|\s)(?:-X|--request)\s+'?([A-Za-z]+)'?")
 
@@ -424,10 +447,10 @@ class FindingCollector:
         self._groups: dict[tuple[str, str, str], _Group] = {}
 
     def add(self, record: FailureRecord) -> None:
-        key = _identity(record)
-        group = self._groups.get((key[0], key[1], key[2]))
+        check, method, path = _identity(record)
+        group = self._groups.get((check, method, path))
         if group is None:
-            group = self._groups[(key[0], key[1], key[2])] = _Group(first=record)
+            group = self._groups[(check, method, path)] = _Group(first=record)
         else:
             _fill_missing(group.first, record)
         group.occurrences += record.occurrences
@@ -545,6 +568,15 @@ def resolve_check(
 # ---------------------------------------------------------------------------------------------
 # Run status
 # ---------------------------------------------------------------------------------------------
+
+
+def counted(lines: list[str]) -> list[str]:
+    """Identical error lines once each, in first-seen order, with how often they occurred
+    (the same timeout is reported by every phase that met it)."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    return [line if count == 1 else f"{line} (x{count})" for line, count in counts.items()]
 
 
 def exercise_status(run: ToolRun, *, exercised: int, errored: int, errors: list[str]) -> None:
@@ -731,18 +763,7 @@ class SchemathesisJunitParser(Parser):
         return None
 
     def parse(self, artifact: Artifact) -> ParseResult:
-        root = _read_xml(artifact.read_bytes())
-        suites = (
-            [root]
-            if _local(root.tag) == "testsuite"
-            else [element for element in root.iter() if _local(element.tag) == "testsuite"]
-        )
-        if _local(root.tag) not in ("testsuites", "testsuite"):
-            raise ParseError(f"root element is <{_local(root.tag)}>, expected <testsuites>")
-        ours = [suite for suite in suites if (suite.get("name") or "").lower() == TOOL]
-        if not ours:
-            raise ParseError("not a Schemathesis JUnit report: no testsuite named 'schemathesis'")
-        cases = [_junit_case(element) for suite in ours for element in suite if _is_case(element)]
+        cases = _schemathesis_cases(_read_xml(artifact.read_bytes()))
         run = ToolRun(tool=TOOL, format=self.format)
         collector = FindingCollector()
         known = [case.operation for case in cases if case.operation.path is not None]
@@ -752,12 +773,30 @@ class SchemathesisJunitParser(Parser):
                 layouts.add(_add_junit_failure(collector, case.operation, failure, known, run))
             for error in case.errors:
                 run.run_errors.append(_junit_error_line(case.operation, error))
+        run.run_errors = counted(run.run_errors)
         if layouts:
             run.properties["junit_layout"] = sorted(layouts)
+        # A testcase with no outcome element passed; one with only <error> or <skipped> did not
+        # exercise its operation.
         exercised = sum(1 for case in cases if case.failures or not (case.errors or case.skipped))
         errored = sum(1 for case in cases if case.errors and not case.failures)
         exercise_status(run, exercised=exercised, errored=errored, errors=run.run_errors)
         return ParseResult(runs=[run], findings=collector.findings())
+
+
+def _schemathesis_cases(root: Any) -> list[_JunitCase]:
+    """The testcases of the suites named "schemathesis" (the name its JUnit writer gives)."""
+    root_tag = _local(root.tag)
+    if root_tag == "testsuite":
+        suites = [root]
+    elif root_tag == "testsuites":
+        suites = [element for element in root if _local(element.tag) == "testsuite"]
+    else:
+        raise ParseError(f"root element is <{root_tag}>, expected <testsuites>")
+    ours = [suite for suite in suites if (suite.get("name") or "").strip().lower() == TOOL]
+    if not ours:
+        raise ParseError("not a Schemathesis JUnit report: no testsuite named 'schemathesis'")
+    return [_junit_case(element) for suite in ours for element in suite if _is_case(element)]
 
 
 def _is_case(element: Any) -> bool:
@@ -800,11 +839,12 @@ def _add_junit_failure(
         # 3.x / early 4.x: the whole text in ``message``, flattened onto one line.
         layout, cases = "details-in-message", parse_failure_text(message, flattened=True)
     seen: set[str] = set()
+    where = None if operation.label == _RUN_CHECKS_LABEL else operation
     for case in cases:
-        target = operation
-        if operation.path is None and operation.method is None and case.curl:
+        target = where
+        if where is not None and where.path is None and where.method is None and case.curl:
             # "Stateful tests" and similar labels: the reproduction says which operation.
-            target = infer_operation(case.curl, known) or operation
+            target = infer_operation(case.curl, known) or where
         url = _URL.search(case.curl) if case.curl else None
         for check in case.checks:
             check_id = resolve_check(run.warnings, title=check.title, code=check.code)
@@ -822,12 +862,12 @@ def _add_junit_failure(
                     concrete_url=url.group(0) if url else None,
                 )
             )
-    _add_unmatched_codes(collector, operation, codes, seen, run)
+    _add_unmatched_codes(collector, where, codes, seen, run)
     if not seen and not codes:
         # A failure whose check this parser cannot tell is still a failure: kept, and said so.
         collector.add(
             FailureRecord(
-                check=resolve_check(run.warnings), operation=operation, message=message or text
+                check=resolve_check(run.warnings), operation=where, message=message or text
             )
         )
     return layout
@@ -835,7 +875,7 @@ def _add_junit_failure(
 
 def _add_unmatched_codes(
     collector: FindingCollector,
-    operation: Operation,
+    operation: Operation | None,
     codes: list[str],
     seen: set[str],
     run: ToolRun,
@@ -891,7 +931,7 @@ _ANY_EVENT_LINE = re.compile(
     rb'\n\s*\{\s*"(?:' + b"|".join(k.encode() for k in _EVENT_KINDS) + rb')"\s*:'
 )
 _TESTED = frozenset({"success", "failure"})
-_STATEFUL_LABELS = frozenset({"Stateful tests", "Run checks"})
+_STATEFUL_LABELS = frozenset({"Stateful tests", _RUN_CHECKS_LABEL})
 
 
 @dataclass
@@ -926,7 +966,8 @@ class SchemathesisNdjsonParser(Parser):
         if not text.strip():
             raise ParseError("empty file")
         state = _StreamState(run=ToolRun(tool=TOOL, format=self.format))
-        lines = text.splitlines()
+        # JSON strings may hold characters str.splitlines() breaks on: split on newlines only.
+        lines = text.split("\n")
         last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
         for index, line in enumerate(lines):
             if not line.strip():
@@ -1166,6 +1207,7 @@ _EVENT_HANDLERS: dict[str, Callable[[_StreamState, dict[str, Any], int], None]] 
 
 def _finish_stream(state: _StreamState) -> ParseResult:
     run = state.run
+    run.run_errors = counted(run.run_errors)
     if state.fatal is not None:
         run.status, run.error = RunStatus.failed, state.fatal
     elif not state.finished:

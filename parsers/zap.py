@@ -339,7 +339,7 @@ class _AlertFacts:
     identifiers: tuple[str, ...]
     references: tuple[str, ...]
     count: int | None
-    otherinfo: str
+    otherinfo: str  # plain, redacted, short: for instances that have none of their own
     properties: tuple[tuple[str, str], ...]
 
 
@@ -406,7 +406,7 @@ def alert_facts(fields: Mapping[str, str]) -> _AlertFacts:
         identifiers=_identifiers(fields),
         references=tuple(reference_urls(fields.get("reference", ""))),
         count=as_int(fields.get("count")),
-        otherinfo=fields.get("otherinfo", ""),
+        otherinfo=_short(html_to_text(fields.get("otherinfo", ""))),
         properties=tuple(extra.items()),
     )
 
@@ -432,9 +432,12 @@ def _finding(facts: _AlertFacts, site: Site, instance: Mapping[str, str]) -> Fin
         if value:
             properties[key] = _short(value)
     # ZAP 2.12+ has otherinfo per instance; older reports only on the alert.
-    otherinfo = html_to_text(instance.get("otherinfo", facts.otherinfo))
+    if "otherinfo" in instance:
+        otherinfo = _short(html_to_text(instance["otherinfo"]))
+    else:
+        otherinfo = facts.otherinfo
     if otherinfo:
-        properties["otherinfo"] = _short(otherinfo)
+        properties["otherinfo"] = otherinfo
     return Finding(
         tool=TOOL,
         kind=Kind.dast,

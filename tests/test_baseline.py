@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import SAMPLES
 
 from hardening import baseline as baseline_mod
 from hardening.cli import cli
 from hardening.errors import BaselineError
+from support import SAMPLES
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -71,9 +71,17 @@ def test_format_1_is_upgraded_on_read() -> None:
         "schema_version": 1,
         "fingerprint_version": "v1",
         "entries": [
-            {"fingerprint": "abc", "tool": "gosec", "kind": "code", "rule_id": "G104",
-             "severity": "low", "first_seen": "2026-01-02", "status": "accepted",
-             "reason": "legacy", "expires": "2027-01-01"}
+            {
+                "fingerprint": "abc",
+                "tool": "gosec",
+                "kind": "code",
+                "rule_id": "G104",
+                "severity": "low",
+                "first_seen": "2026-01-02",
+                "status": "accepted",
+                "reason": "legacy",
+                "expires": "2027-01-01",
+            }
         ],
     }
     upgraded = baseline_mod.parse(json.dumps(old), "old.json")
@@ -85,8 +93,17 @@ def test_accept_with_expiry_and_show(tmp_path: Path) -> None:
     path = tmp_path / "baseline.json"
     invoke("baseline", "update", str(SAMPLES), "--baseline", str(path))
     fingerprint = next(iter(json.loads(path.read_text())["entries"]))
-    code, _ = invoke("baseline", "accept", fingerprint[:10], "--reason", "compensating control",
-                     "--expires", "2020-01-01", "--baseline", str(path))
+    code, _ = invoke(
+        "baseline",
+        "accept",
+        fingerprint[:10],
+        "--reason",
+        "compensating control",
+        "--expires",
+        "2020-01-01",
+        "--baseline",
+        str(path),
+    )
     assert code == 0
     entry = json.loads(path.read_text())["entries"][fingerprint]
     assert (entry["triage"], entry["expires"]) == ("accepted", "2020-01-01")
@@ -100,8 +117,17 @@ def test_false_positive_from_a_report_not_yet_in_the_baseline(tmp_path: Path) ->
     invoke("aggregate", str(SAMPLES / "gosec"), "--out", str(out_dir), "-q")
     finding = json.loads((out_dir / "findings.json").read_text())["findings"][0]
     path = tmp_path / "baseline.json"
-    code, out = invoke("baseline", "false-positive", finding["fingerprint"], "--reason", "test",
-                       "--report", str(out_dir / "findings.json"), "--baseline", str(path))
+    code, out = invoke(
+        "baseline",
+        "false-positive",
+        finding["fingerprint"],
+        "--reason",
+        "test",
+        "--report",
+        str(out_dir / "findings.json"),
+        "--baseline",
+        str(path),
+    )
     assert code == 0, out
     entry = json.loads(path.read_text())["entries"][finding["fingerprint"]]
     assert entry["triage"] == "false_positive"
@@ -110,8 +136,9 @@ def test_false_positive_from_a_report_not_yet_in_the_baseline(tmp_path: Path) ->
 def test_accept_unknown_fingerprint_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "baseline.json"
     invoke("baseline", "update", str(SAMPLES), "--baseline", str(path))
-    code, out = invoke("baseline", "accept", "ffffffffffff", "--reason", "x",
-                       "--baseline", str(path))
+    code, out = invoke(
+        "baseline", "accept", "ffffffffffff", "--reason", "x", "--baseline", str(path)
+    )
     assert code == 2
     assert "no baseline entry" in out
 
@@ -136,15 +163,30 @@ def test_interrupted_write_leaves_the_previous_file(tmp_path: Path) -> None:
 
 
 def write_gosec(path: Path, rule: str) -> None:
-    path.write_text(json.dumps({
-        "Golang errors": {},
-        "Issues": [{"severity": "LOW", "confidence": "HIGH", "cwe": {"id": "703"},
-                    "rule_id": rule, "details": "Errors unhandled", "file": "/src/main.go",
-                    "code": f"7: call{rule}()\n", "line": "7", "column": "2", "nosec": False,
-                    "suppressions": None}],
-        "Stats": {"files": 1, "lines": 10, "nosec": 0, "found": 1},
-        "GosecVersion": "2.21.4",
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "Golang errors": {},
+                "Issues": [
+                    {
+                        "severity": "LOW",
+                        "confidence": "HIGH",
+                        "cwe": {"id": "703"},
+                        "rule_id": rule,
+                        "details": "Errors unhandled",
+                        "file": "/src/main.go",
+                        "code": f"7: call{rule}()\n",
+                        "line": "7",
+                        "column": "2",
+                        "nosec": False,
+                        "suppressions": None,
+                    }
+                ],
+                "Stats": {"files": 1, "lines": 10, "nosec": 0, "found": 1},
+                "GosecVersion": "2.21.4",
+            }
+        )
+    )
 
 
 def test_two_concurrent_updates_keep_both_tools(tmp_path: Path) -> None:
@@ -154,17 +196,49 @@ def test_two_concurrent_updates_keep_both_tools(tmp_path: Path) -> None:
     one.mkdir()
     two.mkdir()
     write_gosec(one / "gosec.json", "G104")
-    (two / "gitleaks.json").write_text(json.dumps([{
-        "RuleID": "generic-api-key", "Description": "Generic API Key", "StartLine": 3,
-        "EndLine": 3, "StartColumn": 1, "EndColumn": 20, "Match": "key=abc",
-        "Secret": "Zq8xV2kL9pT4", "File": "config.env", "SymlinkFile": "", "Commit": "",
-        "Entropy": 3.5, "Author": "", "Email": "", "Date": "", "Message": "", "Tags": [],
-        "Fingerprint": "config.env:generic-api-key:3",
-    }]))
+    (two / "gitleaks.json").write_text(
+        json.dumps(
+            [
+                {
+                    "RuleID": "generic-api-key",
+                    "Description": "Generic API Key",
+                    "StartLine": 3,
+                    "EndLine": 3,
+                    "StartColumn": 1,
+                    "EndColumn": 20,
+                    "Match": "key=abc",
+                    "Secret": "Zq8xV2kL9pT4",
+                    "File": "config.env",
+                    "SymlinkFile": "",
+                    "Commit": "",
+                    "Entropy": 3.5,
+                    "Author": "",
+                    "Email": "",
+                    "Date": "",
+                    "Message": "",
+                    "Tags": [],
+                    "Fingerprint": "config.env:generic-api-key:3",
+                }
+            ]
+        )
+    )
     procs = [
-        subprocess.Popen([sys.executable, "-m", "hardening", "baseline", "update", str(folder),
-                          "--strip-prefix", "/src", "--baseline", str(path)])
-        for folder in (one, two) for _ in range(3)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hardening",
+                "baseline",
+                "update",
+                str(folder),
+                "--strip-prefix",
+                "/src",
+                "--baseline",
+                str(path),
+            ]
+        )
+        for folder in (one, two)
+        for _ in range(3)
     ]
     assert [p.wait(timeout=120) for p in procs] == [0] * len(procs)
     data = json.loads(path.read_text())

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-from support import SAMPLES
 
 from hardening import __version__
 from hardening.cli import cli
+from support import SAMPLES
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -65,7 +65,7 @@ def test_profile_reports_missing_tools_and_skips_others(tmp_path: Path) -> None:
     (tmp_path / "trivy.json").write_text(
         '{"SchemaVersion": 2, "ArtifactName": "x", "ArtifactType": "filesystem", "Results": []}'
     )
-    code, out = run("aggregate", str(tmp_path), "--profile", "sast", "--out", str(tmp_path / "o"))
+    code, _ = run("aggregate", str(tmp_path), "--profile", "sast", "--out", str(tmp_path / "o"))
     assert code == 0
     report = json.loads((tmp_path / "o" / "findings.json").read_text())
     status = {r["tool"]: r["status"] for r in report["runs"]}
@@ -89,7 +89,7 @@ def test_bad_input_option_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_aggregate_needs_something_to_read() -> None:
-    code, out = run("aggregate")
+    code, _ = run("aggregate")
     assert code == 2
 
 

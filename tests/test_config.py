@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import SAMPLES
 
 from hardening import config
 from hardening.cli import cli
 from hardening.errors import ConfigError
 from hardening.model import Severity, State
+from support import SAMPLES
 
 
 def test_hardening_toml_is_found_upward(tmp_path: Path) -> None:

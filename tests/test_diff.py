@@ -145,8 +145,13 @@ finding_keys = st.tuples(
 def make_report(keys: set[tuple[str, str, str, int]]) -> Report:
     findings = [
         Finding(
-            tool=tool, kind=Kind.code, rule_id=rule, title=rule, severity=Severity.medium,
-            location=CodeLocation(path=path, start_line=1), fingerprint=f"{tool}-{rule}-{path}-{n}",
+            tool=tool,
+            kind=Kind.code,
+            rule_id=rule,
+            title=rule,
+            severity=Severity.medium,
+            location=CodeLocation(path=path, start_line=1),
+            fingerprint=f"{tool}-{rule}-{path}-{n}",
         )
         for tool, rule, path, n in sorted(keys)
     ]
@@ -162,8 +167,9 @@ def diffed(keys: set[tuple[str, str, str, int]], baseline: Baseline) -> Report:
 
 @settings(max_examples=150, deadline=None)
 @given(st.sets(finding_keys, max_size=25), st.sets(finding_keys, max_size=25))
-def test_diff_is_set_algebra(a: set[tuple[str, str, str, int]],
-                             b: set[tuple[str, str, str, int]]) -> None:
+def test_diff_is_set_algebra(
+    a: set[tuple[str, str, str, int]], b: set[tuple[str, str, str, int]]
+) -> None:
     base = diff.update(Baseline(), diffed(a, Baseline()), TODAY)
     same = diffed(a, base)
     assert {f.state for f in same.findings} <= {State.unchanged}
@@ -176,8 +182,15 @@ def test_diff_is_set_algebra(a: set[tuple[str, str, str, int]],
 
 
 def test_update_keeps_triaged_fixed_entries() -> None:
-    entry = BaselineEntry(tool="gosec", kind=Kind.code, rule_id="r", severity=Severity.low,
-                          first_seen="2026-01-01", triage=Triage.accepted, reason="x")
+    entry = BaselineEntry(
+        tool="gosec",
+        kind=Kind.code,
+        rule_id="r",
+        severity=Severity.low,
+        first_seen="2026-01-01",
+        triage=Triage.accepted,
+        reason="x",
+    )
     untriaged = entry.model_copy(update={"triage": Triage.open, "reason": None})
     base = Baseline(entries={"kept": entry, "dropped": untriaged})
     report = make_report(set())

@@ -45,7 +45,10 @@ def test_suppressed_findings_are_counted_separately() -> None:
     # A report that omits the suppressed one (semgrep JSON) and one that keeps it (SARIF)
     # agree on the unsuppressed finding.
     without = [code("a.go", 20, "md5.New()")]
-    with_suppressed = [code("a.go", 10, "md5.New()", suppressed=True), code("a.go", 20, "md5.New()")]
+    with_suppressed = [
+        code("a.go", 10, "md5.New()", suppressed=True),
+        code("a.go", 20, "md5.New()"),
+    ]
     fingerprint.assign(without)
     fingerprint.assign(with_suppressed)
     assert without[0].fingerprint == with_suppressed[1].fingerprint
@@ -115,9 +118,10 @@ def test_dast_identity_collapses_ids_and_drops_query() -> None:
 
 
 def test_path_template_collapses_uuid_and_hex_ids() -> None:
-    assert fingerprint.path_template(
-        "/u/0b9e3c1a-3f1e-4c55-9a9e-2c8f7a1d9e11/k/5f2b9c8d7e6a"
-    ) == "/u/{id}/k/{id}"
+    assert (
+        fingerprint.path_template("/u/0b9e3c1a-3f1e-4c55-9a9e-2c8f7a1d9e11/k/5f2b9c8d7e6a")
+        == "/u/{id}/k/{id}"
+    )
 
 
 def dependency(version: str) -> Finding:

@@ -60,18 +60,25 @@ def test_no_corpus_secret_reaches_any_output_or_comment(corpus: Path, tmp_path: 
     args += [str(corpus / name) for name in SECRET_FILES]
     result = runner.invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0
-    update = runner.invoke(cli, ["baseline", "update", "--baseline", str(tmp_path / "b.json"),
-                                 *args[5:]], catch_exceptions=False)
+    update = runner.invoke(
+        cli,
+        ["baseline", "update", "--baseline", str(tmp_path / "b.json"), *args[5:]],
+        catch_exceptions=False,
+    )
     assert update.exit_code == 0
 
     fake = FakeGitLab()
     with fake.running():
         env = {
-            "GITLAB_CI": "true", "CI_API_V4_URL": fake.api_url, "CI_PROJECT_ID": "42",
-            "CI_MERGE_REQUEST_IID": "7", "HARDENING_GITLAB_TOKEN": GITLAB_TOKEN,
+            "GITLAB_CI": "true",
+            "CI_API_V4_URL": fake.api_url,
+            "CI_PROJECT_ID": "42",
+            "CI_MERGE_REQUEST_IID": "7",
+            "HARDENING_GITLAB_TOKEN": GITLAB_TOKEN,
         }
-        posted = runner.invoke(cli, ["comment", str(tmp_path / "out")], env=env,
-                               catch_exceptions=False)
+        posted = runner.invoke(
+            cli, ["comment", str(tmp_path / "out")], env=env, catch_exceptions=False
+        )
     assert posted.exit_code == 0, posted.output
     bodies = [note["body"] for note in fake.notes.values()]
     assert bodies, "the summary was posted"
@@ -81,8 +88,12 @@ def test_no_corpus_secret_reaches_any_output_or_comment(corpus: Path, tmp_path: 
     written["terminal"] = result.output + update.output + posted.output
     for index, body in enumerate(bodies):
         written[f"comment-{index}"] = body
-    leaks = [(where, secret) for where, content in written.items() for secret in secrets
-             if secret in content]
+    leaks = [
+        (where, secret)
+        for where, content in written.items()
+        for secret in secrets
+        if secret in content
+    ]
     assert leaks == [], f"secrets leaked: {[(w, s[:6] + '…') for w, s in leaks]}"
 
 

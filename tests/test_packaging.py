@@ -22,8 +22,18 @@ def build_wheel(tmp_path: Path) -> Path:
     )
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-q",
-         "-w", str(wheels), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-build-isolation",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
         check=True,
     )
     (wheel,) = wheels.glob("hardening-*.whl")

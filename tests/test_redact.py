@@ -22,7 +22,7 @@ KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAcanary\n-----END RSA PRI
 @pytest.mark.parametrize(
     ("text", "secret"),
     [
-        (f"token := \"{GITHUB}\"", GITHUB),
+        (f'token := "{GITHUB}"', GITHUB),
         (f"aws_access_key_id = {AWS}", AWS),
         (f"slack: {SLACK}", SLACK),
         (f"GITLAB_TOKEN={GITLAB}", GITLAB),

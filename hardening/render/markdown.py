@@ -301,7 +301,7 @@ def _finding_row(finding: Finding, report: Report) -> str:
     severity = finding.severity.value
     if finding.drift:
         severity += " ⚠"
-    return "| {} | {} | {} | {} | {} |".format(
+    return _row(
         severity,
         text.markdown(finding.tool),
         _rule(finding),
@@ -316,12 +316,13 @@ def _backlog_row(finding: Finding, report: Report) -> str:
 
 
 def _calibration_row(row: CalibrationRow) -> str:
-    return "| {} | {} | {} | {} | {} | {} | {} |".format(
+    return _row(
         text.markdown(row.tool),
         text.markdown_code(row.rule_id, 80),
-        row.findings,
-        row.new,
-        row.accepted,
-        row.false_positive,
-        row.would_block,
+        *(str(n) for n in (row.findings, row.new, row.accepted, row.false_positive)),
+        str(row.would_block),
     )
+
+
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"

@@ -714,24 +714,32 @@ def test_message_strings_are_filled_with_arguments(tmp_path: Path) -> None:
     assert only(parse(write(tmp_path, log([by_id], rules)))).message == "Call to f with 2 arguments"
 
 
-def test_uris_are_decoded_and_resolved_against_their_base(tmp_path: Path) -> None:
+def test_uris_relative_to_an_absolute_base_stay_repo_relative(tmp_path: Path) -> None:
+    """The base is the checkout of the machine that scanned: resolving against it would tie
+    the path (and the fingerprint) to that machine."""
     doc = log(
         [
             result(locations=[location("cmd/api/main%20v2.go", uriBaseId="%SRCROOT%")]),
             result(locations=[location("internal/a%20b.go", uriBaseId="ROOT")]),
             result(locations=[location("file:///builds/acme/payments-api/go.mod")]),
+            result(locations=[location("x.go", uriBaseId="SUB")]),
         ],
-        originalUriBaseIds={"ROOT": {"uri": "file:///builds/acme/payments-api/"}},
+        originalUriBaseIds={
+            "ROOT": {"uri": "file:///home/dev/payments-api/"},
+            "SUB": {"uri": "services/api/"},
+        },
     )
-    undefined, resolved, file_uri = parse(write(tmp_path, doc)).findings
+    undefined, relative, file_uri, nested = parse(write(tmp_path, doc)).findings
     assert undefined.path == "cmd/api/main v2.go"
-    assert resolved.path == "file:///builds/acme/payments-api/internal/a%20b.go"
+    assert relative.path == "internal/a b.go"
     assert file_uri.path == "file:///builds/acme/payments-api/go.mod"
+    assert nested.path == "services/api/x.go"
     normalized = read(write(tmp_path, doc))
     assert [f.path for f in normalized.findings] == [
         "cmd/api/main v2.go",
         "internal/a b.go",
         "go.mod",
+        "services/api/x.go",
     ]
 
 

@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 from markdown_it import MarkdownIt
-from support import SAMPLES
 
 from hardening import diff
 from hardening.baseline import Baseline
@@ -21,6 +20,7 @@ from hardening.model import (
 )
 from hardening.pipeline import AggregateOptions, aggregate
 from hardening.render import markdown
+from support import SAMPLES
 
 TODAY = date(2026, 11, 28)
 MD = MarkdownIt("commonmark").enable("table")
@@ -34,11 +34,17 @@ def sample_report() -> Report:
 
 def hostile(n: int = 1) -> Finding:
     return Finding(
-        tool="semgrep", kind=Kind.code, rule_id="x|y`z", severity=Severity.high,
-        title=("<script>alert(1)</script> <img src=x onerror=alert(1)> @all @maintainer "
-               "[click](javascript:alert(1)) ![img](https://evil.test/p.png) | pipe ` tick "
-               "</details> <!-- hardening:summary --> \x1b[31mred https://evil.test #12"),
-        message="m", location=CodeLocation(path=f"src/a{n}.go", start_line=3),
+        tool="semgrep",
+        kind=Kind.code,
+        rule_id="x|y`z",
+        severity=Severity.high,
+        title=(
+            "<script>alert(1)</script> <img src=x onerror=alert(1)> @all @maintainer "
+            "[click](javascript:alert(1)) ![img](https://evil.test/p.png) | pipe ` tick "
+            "</details> <!-- hardening:summary --> \x1b[31mred https://evil.test #12"
+        ),
+        message="m",
+        location=CodeLocation(path=f"src/a{n}.go", start_line=3),
         fingerprint=f"fp{n}",
     )
 
@@ -104,9 +110,13 @@ def test_links_point_only_at_project_files_and_advisories() -> None:
     report.link_base = "https://gitlab.example/acme/api/-/blob/abc"
     _, links, _ = html_and_links(markdown.render(report))
     assert links
-    prefixes = ("https://gitlab.example/acme/api/-/blob/abc/", "https://nvd.nist.gov/",
-                "https://github.com/advisories/", "https://pkg.go.dev/vuln/",
-                "https://cwe.mitre.org/")
+    prefixes = (
+        "https://gitlab.example/acme/api/-/blob/abc/",
+        "https://nvd.nist.gov/",
+        "https://github.com/advisories/",
+        "https://pkg.go.dev/vuln/",
+        "https://cwe.mitre.org/",
+    )
     assert all(link.startswith(prefixes) for link in links)
 
 
@@ -126,11 +136,17 @@ def test_budget_is_respected_without_cutting_structure(budget: int) -> None:
 
 
 def test_failed_and_missing_tools_are_explained() -> None:
-    report = Report(runs=[
-        ToolRun(tool="semgrep", status=RunStatus.failed, artifact="semgrep.json",
-                error="truncated JSON"),
-        ToolRun(tool="gosec", status=RunStatus.missing, error="expected, but no artifact"),
-    ])
+    report = Report(
+        runs=[
+            ToolRun(
+                tool="semgrep",
+                status=RunStatus.failed,
+                artifact="semgrep.json",
+                error="truncated JSON",
+            ),
+            ToolRun(tool="gosec", status=RunStatus.missing, error="expected, but no artifact"),
+        ]
+    )
     text = markdown.render(report)
     assert "**failed**" in text and "**missing**" in text
     assert "truncated JSON" in text
@@ -138,7 +154,6 @@ def test_failed_and_missing_tools_are_explained() -> None:
 
 def test_changed_files_come_first() -> None:
     findings = [hostile(1), hostile(2)]
-    report = Report(runs=[ToolRun(tool="semgrep")], findings=findings,
-                    changed_files=["src/a2.go"])
+    report = Report(runs=[ToolRun(tool="semgrep")], findings=findings, changed_files=["src/a2.go"])
     text = markdown.render(report)
     assert text.index("src/a2.go") < text.index("src/a1.go")

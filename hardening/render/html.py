@@ -1,0 +1,478 @@
+"""report.html: one self-contained page, readable offline from a CI artifact.
+
+The page makes no request of any kind: styles, script, data and the chart are inline, and a
+Content-Security-Policy meta tag forbids everything else (``default-src 'none'``; the one style
+and the one script are allowed by their SHA-256 hashes, computed here).
+
+Everything that does not grow with the findings (headline, gate, tool runs, chart,
+calibration) is rendered by Jinja2 with autoescape.  The findings go into a
+``<script type="application/json">`` block in a compact form (an interned string table and one
+short array per finding) with ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, so no text from a
+report can close the block; the page's script builds one page of table rows at a time with DOM
+APIs only, so 100k findings never become 100k DOM rows.
+
+Like every renderer this reads the model only: states, gate, calibration and diff counts come
+from the Report as the pipeline computed them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from hardening.model import Finding, Kind, Report, RunStatus, Severity, State
+from hardening.report_io import write_atomic
+
+TEMPLATE = "report.html.j2"
+#: Table rows the page renders at once.
+PAGE_SIZE = 200
+#: Calibration rows shown; the rest are in findings.json.
+MAX_CALIBRATION_ROWS = 500
+#: States always shown in the headline (others only when non-zero), as in summary.md.
+HEADLINE_STATES = (State.new, State.fixed, State.unchanged, State.accepted, State.unknown)
+_SEVERITIES = list(Severity)
+_STATES = list(State)
+#: Findings that went away are not part of today's picture in the chart.
+_GONE_STATES = frozenset({State.fixed, State.unknown})
+
+#: Advisory pages hardening builds itself, from identifiers only.
+_ADVISORIES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"CVE-\d{4}-\d{4,}"), "https://nvd.nist.gov/vuln/detail/{id}"),
+    (
+        re.compile(r"GHSA-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}"),
+        "https://github.com/advisories/{id}",
+    ),
+    (re.compile(r"GO-\d{4}-\d{4,}"), "https://pkg.go.dev/vuln/{id}"),
+    (re.compile(r"CWE-(?P<n>\d{1,6})"), "https://cwe.mitre.org/data/definitions/{n}.html"),
+)
+
+# C0 and C1 controls except tab, newline and carriage return, and bidirectional overrides
+# (which can make text read differently from what it is).
+_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+_STATUS_LABEL = {
+    RunStatus.ok: "ran",
+    RunStatus.failed: "failed",
+    RunStatus.missing: "missing",
+    RunStatus.not_exercised: "not exercised",
+}
+
+# Chart geometry (SVG user units).
+_CHART_LABEL_WIDTH = 150
+_CHART_BAR_WIDTH = 520
+_CHART_COUNT_WIDTH = 70
+_CHART_ROW_HEIGHT = 24
+_CHART_TOP = 30
+
+
+def advisory_url(identifier: str) -> str | None:
+    """The advisory page for a CVE, GHSA, GO- or CWE identifier; None for anything else."""
+    for pattern, template in _ADVISORIES:
+        match = pattern.fullmatch(identifier)
+        if match:
+            number = match.groupdict().get("n")
+            return template.format(id=identifier, n=int(number) if number else "")
+    return None
+
+
+def render(report: Report) -> str:
+    """The whole page as one string."""
+    return _template().render(
+        csp=_content_security_policy,
+        data=_script_json(_table_data(report)),
+        view=_view(report),
+    )
+
+
+def write(report: Report, path: Path) -> None:
+    """Write ``report.html`` atomically.  Text a parser kept as lone surrogates (undecodable
+    bytes) becomes U+FFFD instead of failing the write."""
+    write_atomic(path, render(report).encode("utf-8", "replace"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Template and Content-Security-Policy
+
+
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env.from_string(_template_source())
+
+
+def _template_source() -> str:
+    try:
+        folder = resources.files("hardening.templates")
+    except ModuleNotFoundError:
+        # An editable install maps the data-only templates/ folder as a namespace package it
+        # cannot import; there the folder sits beside the package in the source tree.
+        return (Path(__file__).resolve().parents[2] / "templates" / TEMPLATE).read_text("utf-8")
+    return folder.joinpath(TEMPLATE).read_text("utf-8")
+
+
+def _csp_hash(source: str) -> str:
+    digest = hashlib.sha256(source.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def _content_security_policy(style: str, script: str) -> str:
+    """Called by the template with the exact text of its one style and one script."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"style-src {_csp_hash(style)}",
+            f"script-src {_csp_hash(script)}",
+            "img-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+
+
+def _script_json(data: Any) -> Markup:
+    """JSON safe inside a ``<script type="application/json">`` element: no ``<`` at all, so
+    neither ``</script>`` nor ``<!--`` can appear; ``&`` and ``>`` for good measure, and the
+    line separators JavaScript once treated as newlines."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+    return Markup(text)
+
+
+def _clean(value: str) -> str:
+    return _UNSAFE_CHARS.sub("", value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Server-rendered parts (autoescaped by the template)
+
+
+@dataclass(frozen=True)
+class _Count:
+    label: str
+    count: int
+    css: str
+
+
+@dataclass(frozen=True)
+class _Segment:
+    severity: str
+    x: float
+    width: float
+    count: int
+
+
+@dataclass(frozen=True)
+class _Bar:
+    tool: str
+    y: int
+    total: int
+    segments: list[_Segment]
+
+
+@dataclass(frozen=True)
+class _Chart:
+    width: int
+    height: int
+    label_width: int
+    bars: list[_Bar]
+    legend: list[tuple[str, int]]
+
+
+def _view(report: Report) -> dict[str, Any]:
+    states_present = _states_present(report)
+    tools = sorted({_clean(tool) for tool in {f.tool for f in report.findings}})
+    return {
+        "title": "Hardening report" + (f" ({_clean(report.profile)})" if report.profile else ""),
+        "generator": f"{_clean(report.generator)} {_clean(report.generator_version)}".strip(),
+        "profile": _clean(report.profile or ""),
+        "has_states": bool(states_present),
+        "headline": _headline(report),
+        "total": len(report.findings),
+        "diff": report.diff,
+        "gate": report.gate,
+        "runs": _runs(report),
+        "problems": _problems(report),
+        "skipped": [(_clean(s.path), _clean(s.reason)) for s in report.skipped],
+        "filtered": [(_clean(k), v) for k, v in report.filtered.by_reason.items()],
+        "filtered_total": report.filtered.total,
+        "chart": _chart(report),
+        "calibration": report.calibration[:MAX_CALIBRATION_ROWS],
+        "calibration_left_out": max(0, len(report.calibration) - MAX_CALIBRATION_ROWS),
+        "state_options": [s.value for s in _STATES if s in states_present],
+        "severity_options": [s.value for s in _SEVERITIES],
+        "tool_options": tools,
+        "page_size": PAGE_SIZE,
+    }
+
+
+def _states_present(report: Report) -> set[State]:
+    if report.diff is not None:
+        return {State(name) for name, n in report.diff.counts.items() if n and name in State}
+    return {f.state for f in report.findings if f.state is not None}
+
+
+def _headline(report: Report) -> list[_Count]:
+    if report.diff is not None:
+        counts = report.diff.counts
+        return [
+            _Count(state.value.replace("_", " "), counts.get(state.value, 0), state.value)
+            for state in _STATES
+            if state in HEADLINE_STATES or counts.get(state.value, 0)
+        ]
+    by_severity = Counter(f.severity for f in report.findings)
+    return [_Count(s.value, by_severity[s], s.value) for s in _SEVERITIES]
+
+
+def _runs(report: Report) -> list[dict[str, Any]]:
+    rows = []
+    for run in sorted(report.runs, key=lambda r: (r.tool, r.artifact or "")):
+        version = _clean(run.version or "")
+        if run.database_date:
+            version += f" (db {_clean(run.database_date)})"
+        rows.append(
+            {
+                "tool": _clean(run.tool),
+                "version": version.strip(),
+                "status": _STATUS_LABEL[run.status],
+                "css": run.status.value,
+                "findings": run.findings if run.status is RunStatus.ok else None,
+                "artifact": _clean(run.artifact or ""),
+                "error": _clean(run.error or ""),
+            }
+        )
+    return rows
+
+
+def _problems(report: Report) -> list[tuple[str, str]]:
+    """(source, text) for tool warnings, errors the tools reported, and report warnings."""
+    problems: list[tuple[str, str]] = []
+    for run in report.runs:
+        tool = _clean(run.tool)
+        problems.extend((tool, _clean(w)) for w in run.warnings)
+        problems.extend((tool, "reported: " + _clean(e)) for e in run.run_errors)
+    problems.extend(("hardening", _clean(w)) for w in report.warnings)
+    return problems
+
+
+def _chart(report: Report) -> _Chart | None:
+    """Findings present today (not fixed or unknown), by tool and severity, as stacked bars."""
+    counted = Counter(
+        (f.tool, f.severity) for f in report.findings if f.state not in _GONE_STATES
+    )
+    if not counted:
+        return None
+    by_tool: dict[str, Counter[Severity]] = {}
+    for (tool, severity), n in counted.items():
+        by_tool.setdefault(tool, Counter())[severity] = n
+    largest = max(c.total() for c in by_tool.values())
+    bars = []
+    for row, tool in enumerate(sorted(by_tool, key=lambda t: (-by_tool[t].total(), t))):
+        bars.append(_bar(_clean(tool), _CHART_TOP + row * _CHART_ROW_HEIGHT, by_tool[tool], largest))
+    totals = Counter[Severity]()
+    for counts in by_tool.values():
+        totals.update(counts)
+    return _Chart(
+        width=_CHART_LABEL_WIDTH + _CHART_BAR_WIDTH + _CHART_COUNT_WIDTH,
+        height=_CHART_TOP + len(bars) * _CHART_ROW_HEIGHT + 6,
+        label_width=_CHART_LABEL_WIDTH,
+        bars=bars,
+        legend=[(s.value, totals[s]) for s in _SEVERITIES],
+    )
+
+
+def _bar(tool: str, y: int, counts: Counter[Severity], largest: int) -> _Bar:
+    x = float(_CHART_LABEL_WIDTH)
+    segments = []
+    for severity in _SEVERITIES:
+        if counts[severity]:
+            width = counts[severity] / largest * _CHART_BAR_WIDTH
+            segments.append(_Segment(severity.value, round(x, 2), round(width, 2), counts[severity]))
+            x += width
+    return _Bar(tool, y, counts.total(), segments)
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings data for the page's script
+
+
+class _Strings(dict[str | None, int]):
+    """An interned string table: repeated tool names, rules, titles, paths and messages are
+    stored once and referenced by index; index 0 is the empty string (absent).  A dict
+    subclass so a lookup that hits (the common case) costs one C call."""
+
+    def __init__(self) -> None:
+        super().__init__({None: 0, "": 0})
+        self.items: list[str] = [""]
+
+    def __missing__(self, value: str | None) -> int:
+        index = len(self.items)
+        self[value] = index
+        self.items.append(_clean(value or ""))
+        return index
+
+
+_Intern = Callable[[str | None], int]
+
+
+def _table_data(report: Report) -> dict[str, Any]:
+    """The compact findings table the script reads.
+
+    ``f`` holds one array per finding: [state, severity, tool, rule, title, where, line,
+    fingerprint, details], where state and severity index ``st`` and ``sv`` (state -1: none),
+    strings index ``s``, and details is an object with short keys, present only when set
+    (``l``: [path, start line, end line, start column, end column], ``c``: component, ``e``:
+    endpoint, ``i``: identifiers ...).  ``u`` maps identifiers to the advisory pages built from
+    them.
+    """
+    strings = _Strings()
+    ix: _Intern = strings.__getitem__
+    state_index: dict[State | None, int] = {state: i for i, state in enumerate(_STATES)}
+    state_index[None] = -1
+    severity_index = {severity: i for i, severity in enumerate(_SEVERITIES)}
+    kind_index = {kind: ix(kind.value) for kind in Kind}
+    advisories: dict[str, str] = {}
+    rows = []
+    for finding in report.findings:
+        where, line = _where(finding)
+        details = _details(finding, ix, advisories)
+        details["k"] = kind_index[finding.kind]
+        rows.append(
+            [
+                state_index[finding.state],
+                severity_index[finding.severity],
+                ix(finding.tool),
+                ix(finding.rule_id),
+                ix(finding.title),
+                ix(where),
+                line,
+                finding.fingerprint,
+                details,
+            ]
+        )
+    return {
+        "st": [s.value for s in _STATES],
+        "sv": [s.value for s in _SEVERITIES],
+        "n": PAGE_SIZE,
+        "s": strings.items,
+        "u": advisories,
+        "f": rows,
+    }
+
+
+def _where(finding: Finding) -> tuple[str, int]:
+    if finding.location is not None:
+        return finding.location.path, finding.location.start_line or 0
+    if finding.component is not None:
+        comp = finding.component
+        return f"{comp.name} {comp.installed_version or ''}".strip(), 0
+    if finding.endpoint is not None:
+        ep = finding.endpoint
+        return f"{ep.method or ''} {ep.url}".strip(), 0
+    return "", 0
+
+
+def _details(finding: Finding, ix: _Intern, advisories: dict[str, str]) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    if finding.message and finding.message != finding.title:
+        d["m"] = ix(finding.message)
+    loc = finding.location
+    if loc is not None:
+        d["l"] = [
+            ix(loc.path),
+            loc.start_line or 0,
+            loc.end_line or 0,
+            loc.start_column or 0,
+            loc.end_column or 0,
+        ]
+        if loc.snippet:
+            d["p"] = ix(loc.snippet)
+    if finding.related_locations:
+        d["rl"] = [
+            ix(r.path + (f":{r.start_line}" if r.start_line else ""))
+            for r in finding.related_locations
+        ]
+    comp = finding.component
+    if comp is not None:
+        d["c"] = [
+            ix(comp.name),
+            ix(comp.installed_version),
+            ix(comp.fixed_version),
+            ix(comp.purl),
+            ix(comp.target),
+            ix(comp.package_path),
+            ix(comp.ecosystem),
+            ix(comp.status),
+        ]
+    ep = finding.endpoint
+    if ep is not None:
+        d["e"] = [ix(ep.method), ix(ep.url), ix(ep.param)]
+    if finding.identifiers:
+        d["i"] = [ix(i) for i in finding.identifiers]
+        for identifier in finding.identifiers:
+            if identifier not in advisories:
+                url = advisory_url(identifier)
+                if url:
+                    advisories[identifier] = url
+    if finding.references:
+        d["r"] = [ix(r) for r in finding.references]
+    _optional_details(finding, ix, d)
+    return d
+
+
+def _optional_details(finding: Finding, ix: _Intern, d: dict[str, Any]) -> None:
+    if finding.tool_severity:
+        d["ts"] = ix(finding.tool_severity)
+    if finding.confidence:
+        d["cf"] = ix(finding.confidence)
+    if finding.reachability:
+        d["rc"] = ix(finding.reachability)
+    if finding.suppression is not None:
+        d["su"] = [ix(finding.suppression.kind), ix(finding.suppression.justification)]
+    artifacts = finding.artifacts or ([finding.artifact] if finding.artifact else [])
+    if artifacts:
+        d["a"] = [ix(a) for a in artifacts]
+    if finding.occurrences > 1:
+        d["o"] = finding.occurrences
+    if finding.count is not None:
+        d["n"] = finding.count
+    if finding.commits:
+        d["cm"] = [ix(c) for c in finding.commits]
+    if finding.drift:
+        d["dr"] = 1
+    if finding.properties:
+        d["pr"] = [
+            [ix(key), ix(_property_text(value))] for key, value in finding.properties.items()
+        ]
+
+
+def _property_text(value: Any, limit: int = 300) -> str:
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    value = str(value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"

@@ -1,0 +1,63 @@
+"""Writing large JSON documents piece by piece, atomically.
+
+Machine outputs of a million findings are written one item at a time, so the whole document
+never exists in memory; the file appears under its name only once it is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+_BUFFER = 1 << 20
+
+
+@contextmanager
+def atomic_text(path: Path) -> Iterator[TextIO]:
+    """A UTF-8 text stream (no BOM) to a temporary file renamed over ``path`` on success.
+
+    Unpaired surrogates in untrusted text become ``?`` rather than invalid UTF-8.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(
+            fd, "w", encoding="utf-8", errors="replace", newline="\n", buffering=_BUFFER
+        ) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text of one item (non-ASCII kept as is: the file is UTF-8)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def open_object(value: dict[str, Any], key: str) -> str:
+    """The JSON text of ``value`` left open after a last member ``key`` whose array is about
+    to be streamed: ``{"a":1,"key":[``."""
+    text = dumps(value)
+    separator = "," if value else ""
+    return f"{text[:-1]}{separator}{dumps(key)}:["
+
+
+def write_items(out: TextIO, items: Iterable[Any]) -> int:
+    """Write the items of an already opened JSON array, one per line; return how many."""
+    count = 0
+    for item in items:
+        out.write(",\n" if count else "\n")
+        out.write(dumps(item))
+        count += 1
+    if count:
+        out.write("\n")
+    return count

@@ -1,0 +1,485 @@
+"""hardening.sarif: SARIF 2.1.0 built with sarif-om, written as a stream.
+
+One run per tool (its findings, or none when it ran and found nothing), each with the driver's
+name, version and the rules its results use.  Every result carries ``partialFingerprints``
+(the v1 fingerprint), a level from the normalized severity, ``baselineState`` when the report
+was diffed, and ``suppressions`` for in-source suppressed, accepted and false-positive findings.
+
+Streaming: the log's head and each run's head are written as JSON text up to ``"results":[``;
+then one sarif-om ``Result`` at a time is built, converted to plain JSON and written, so a
+million results never exist together (DESIGN "Outputs", issue 8).
+
+Mappings (DESIGN "Outputs"):
+
+=====================  ==================================================================
+normalized severity    SARIF ``level``: critical, high -> error; medium -> warning;
+                       low, info -> note
+finding state          ``baselineState``: new -> new; unchanged, accepted, false_positive,
+                       suppressed -> unchanged; updated -> updated; fixed -> absent;
+                       expired -> unchanged (the result was in the baseline run too; only its
+                       acceptance lapsed, so it carries no suppression and its
+                       ``properties.state`` says expired); unknown -> the result is left out
+=====================  ==================================================================
+
+Locations: a code location becomes a physical location relative to ``%SRCROOT%``; a
+dependency or license finding without one points at its lockfile, manifest or image
+(``component.target``) and names the package as a logical location; a DAST or API finding has
+a logical location for its operation and a ``webRequest`` with method and URL.  Snippets are
+written only when the finding has one and never for secret-class findings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote, urlsplit
+
+import attrs
+import sarif_om
+
+from hardening.model import (
+    CodeLocation,
+    Finding,
+    Kind,
+    Report,
+    RunStatus,
+    Severity,
+    State,
+    ToolRun,
+)
+from hardening.redact import is_credential_rule
+from hardening.render import jsonstream
+from hardening.render.links import advisory_url
+
+SARIF_VERSION = "2.1.0"
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+FINGERPRINT_KEY = "hardening/v1"
+SRCROOT = "%SRCROOT%"
+#: Tool notifications (errors) kept per run.
+MAX_NOTIFICATIONS = 20
+
+LEVELS: dict[Severity, str] = {
+    Severity.critical: "error",
+    Severity.high: "error",
+    Severity.medium: "warning",
+    Severity.low: "note",
+    Severity.info: "note",
+}
+
+#: State -> baselineState; a state missing here (unknown) leaves the result out.
+BASELINE_STATES: dict[State, str] = {
+    State.new: "new",
+    State.unchanged: "unchanged",
+    State.accepted: "unchanged",
+    State.false_positive: "unchanged",
+    State.suppressed: "unchanged",
+    State.updated: "updated",
+    State.expired: "unchanged",
+    State.fixed: "absent",
+}
+
+#: GitHub code scanning ranks security results by this rule property (CVSS-like scale).
+SECURITY_SEVERITY: dict[Severity, str] = {
+    Severity.critical: "9.5",
+    Severity.high: "8.0",
+    Severity.medium: "5.5",
+    Severity.low: "3.0",
+    Severity.info: "0.0",
+}
+
+#: Tool statuses meaning the tool was run (a missing tool gets a run only for its findings).
+_RAN = (RunStatus.ok, RunStatus.failed, RunStatus.not_exercised)
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+# Characters kept as they are in a file URI; everything else is percent-encoded.
+_URI_SAFE = "/-._~!$&'()*+,;=@"
+
+
+def write(report: Report, path: Path) -> None:
+    """Write ``report`` as SARIF 2.1.0 to ``path`` (atomically, one result at a time)."""
+    with jsonstream.atomic_text(path) as out:
+        write_stream(report, out)
+
+
+def write_stream(report: Report, out: TextIO) -> None:
+    log = sarif_om.SarifLog(
+        schema_uri=SCHEMA_URI,
+        version=SARIF_VERSION,
+        runs=[],
+        properties={
+            "generator": report.generator,
+            "generator_version": report.generator_version,
+            "hardening_output": True,
+            "fingerprint_version": report.fingerprint_version,
+        },
+    )
+    head = to_json(log)
+    del head["runs"]
+    # "$schema" first, so a reader of the first bytes knows the document.
+    head = {"$schema": head.pop("$schema"), **head}
+    out.write(jsonstream.open_object(head, "runs"))
+    diffed = report.diff is not None
+    for index, group in enumerate(_groups(report)):
+        out.write(",\n" if index else "\n")
+        _write_run(group, diffed, out)
+    out.write("\n]}\n")
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _ToolGroup:
+    """One SARIF run: a tool's runs as read, and its findings that are written."""
+
+    tool: str
+    runs: list[ToolRun] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _groups(report: Report) -> list[_ToolGroup]:
+    groups: dict[str, _ToolGroup] = {}
+    for run in report.runs:
+        if run.status in _RAN:
+            groups.setdefault(run.tool, _ToolGroup(run.tool)).runs.append(run)
+    for finding in report.findings:
+        if finding.state is State.unknown:
+            continue
+        group = groups.get(finding.tool)
+        if group is None:
+            group = groups[finding.tool] = _ToolGroup(finding.tool)
+            group.runs = [run for run in report.runs if run.tool == finding.tool]
+        group.findings.append(finding)
+    return list(groups.values())
+
+
+def _write_run(group: _ToolGroup, diffed: bool, out: TextIO) -> None:
+    rules = _Rules()
+    for finding in group.findings:
+        rules.add(finding)
+    run = sarif_om.Run(
+        tool=sarif_om.Tool(
+            driver=sarif_om.ToolComponent(
+                name=group.tool, version=_version(group.runs), rules=rules.descriptors()
+            )
+        ),
+        invocations=[_invocation(group.runs)] if group.runs else None,
+        properties=_run_properties(group.runs),
+    )
+    out.write(jsonstream.open_object(to_json(run), "results"))
+    jsonstream.write_items(
+        out, (to_json(_result(f, rules.index[f.rule_id], diffed)) for f in group.findings)
+    )
+    out.write("]}")
+
+
+class _Rules:
+    """The distinct rules of one run, in order of first use."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.first: list[Finding] = []
+        self.worst: list[Severity] = []
+
+    def add(self, finding: Finding) -> None:
+        at = self.index.get(finding.rule_id)
+        if at is None:
+            self.index[finding.rule_id] = len(self.first)
+            self.first.append(finding)
+            self.worst.append(finding.severity)
+        elif finding.severity.rank > self.worst[at].rank:
+            self.worst[at] = finding.severity
+
+    def descriptors(self) -> list[Any]:
+        return [_rule(first, worst) for first, worst in zip(self.first, self.worst, strict=True)]
+
+
+def _rule(finding: Finding, worst: Severity) -> Any:
+    return sarif_om.ReportingDescriptor(
+        id=finding.rule_id,
+        short_description=sarif_om.MultiformatMessageString(text=finding.title or finding.rule_id),
+        help_uri=_help_uri(finding),
+        properties={"tags": ["security"], "security-severity": SECURITY_SEVERITY[worst]},
+    )
+
+
+def _help_uri(finding: Finding) -> str | None:
+    """An advisory page built from the rule id or an identifier; never a report's own URL."""
+    for identifier in (finding.rule_id, *finding.identifiers):
+        url = advisory_url(identifier)
+        if url is not None:
+            return url
+    return None
+
+
+def _version(runs: list[ToolRun]) -> str | None:
+    """The tool's version; the newest when artifacts disagree (all are in the properties)."""
+    versions = sorted({run.version for run in runs if run.version}, key=_version_key)
+    return versions[-1] if versions else None
+
+
+def _version_key(version: str) -> tuple[tuple[int, ...], str]:
+    return tuple(int(part) for part in re.findall(r"\d+", version)), version
+
+
+def _invocation(runs: list[ToolRun]) -> Any:
+    notes = [
+        sarif_om.Notification(level="error", message=sarif_om.Message(text=text))
+        for run in runs
+        for text in ([run.error] if run.error else []) + run.run_errors
+    ][:MAX_NOTIFICATIONS]
+    return sarif_om.Invocation(
+        execution_successful=all(run.status is RunStatus.ok for run in runs),
+        tool_execution_notifications=notes or None,
+    )
+
+
+def _run_properties(runs: list[ToolRun]) -> dict[str, Any] | None:
+    if not runs:
+        return None
+    properties: dict[str, Any] = {"status": _worst_status(runs).value}
+    versions = sorted({run.version for run in runs if run.version}, key=_version_key)
+    dates = sorted({run.database_date for run in runs if run.database_date})
+    artifacts = [run.artifact for run in runs if run.artifact]
+    for key, values in (("versions", versions), ("database_dates", dates), ("artifacts", artifacts)):
+        if values:
+            properties[key] = values
+    return properties
+
+
+def _worst_status(runs: list[ToolRun]) -> RunStatus:
+    for status in (RunStatus.failed, RunStatus.not_exercised, RunStatus.missing):
+        if any(run.status is status for run in runs):
+            return status
+    return RunStatus.ok
+
+
+# --- results ------------------------------------------------------------------------------
+
+
+def _result(finding: Finding, rule_index: int, diffed: bool) -> Any:
+    state = finding.state
+    return sarif_om.Result(
+        rule_id=finding.rule_id,
+        rule_index=rule_index,
+        level=LEVELS[finding.severity],
+        message=sarif_om.Message(text=finding.message or finding.title or finding.rule_id),
+        locations=[_location(finding)],
+        related_locations=_related(finding),
+        web_request=_web_request(finding),
+        partial_fingerprints={FINGERPRINT_KEY: finding.fingerprint}
+        if finding.fingerprint
+        else None,
+        baseline_state=BASELINE_STATES.get(state) if diffed and state is not None else None,
+        suppressions=_suppressions(finding),
+        properties=_result_properties(finding),
+    )
+
+
+def _location(finding: Finding) -> Any:
+    if finding.location is not None:
+        return sarif_om.Location(physical_location=_physical(finding.location, _shows(finding)))
+    component = finding.component
+    if component is not None:
+        where = component.target or component.package_path
+        return sarif_om.Location(
+            physical_location=sarif_om.PhysicalLocation(artifact_location=_artifact(where))
+            if where
+            else None,
+            logical_locations=[
+                sarif_om.LogicalLocation(
+                    name=component.name,
+                    fully_qualified_name=component.purl or _package_name(finding),
+                    kind="module",
+                )
+            ],
+        )
+    endpoint = finding.endpoint
+    if endpoint is not None:
+        operation = " ".join(part for part in (endpoint.method, endpoint.url) if part)
+        return sarif_om.Location(
+            logical_locations=[
+                sarif_om.LogicalLocation(
+                    name=urlsplit(endpoint.url).path or endpoint.url,
+                    fully_qualified_name=operation,
+                    kind="resource",
+                )
+            ]
+        )
+    # Nothing to point at (rare): the artifact the finding was read from.
+    where = finding.artifact or (finding.artifacts[0] if finding.artifacts else None)
+    return sarif_om.Location(
+        physical_location=sarif_om.PhysicalLocation(artifact_location=_artifact(where))
+        if where
+        else None,
+        message=None if where else sarif_om.Message(text=finding.title or finding.rule_id),
+    )
+
+
+def _package_name(finding: Finding) -> str:
+    component = finding.component
+    assert component is not None
+    if component.installed_version:
+        return f"{component.name}@{component.installed_version}"
+    return component.name
+
+
+def _physical(location: CodeLocation, show_snippet: bool) -> Any:
+    return sarif_om.PhysicalLocation(
+        artifact_location=_artifact(location.path),
+        region=_region(location, show_snippet),
+    )
+
+
+def _artifact(path: str) -> Any:
+    """A repo-relative path resolves against %SRCROOT%; an absolute one becomes a file URI."""
+    if _WINDOWS_DRIVE.match(path):
+        return sarif_om.ArtifactLocation(
+            uri="file:///" + quote(path.replace("\\", "/"), safe=_URI_SAFE + ":")
+        )
+    if path.startswith("/"):
+        return sarif_om.ArtifactLocation(uri="file://" + quote(path, safe=_URI_SAFE))
+    if _URL.match(path):
+        return sarif_om.ArtifactLocation(uri=path)
+    # ':' is encoded too: an image such as "alpine:3.19" must not read as a URI scheme.
+    return sarif_om.ArtifactLocation(uri=quote(path, safe=_URI_SAFE), uri_base_id=SRCROOT)
+
+
+def _region(location: CodeLocation, show_snippet: bool) -> Any:
+    start = location.start_line
+    if start is None or start < 1:
+        return None
+    end = location.end_line if location.end_line and location.end_line >= start else None
+    start_column = (
+        location.start_column if location.start_column and location.start_column >= 1 else None
+    )
+    end_column = location.end_column if location.end_column and location.end_column >= 1 else None
+    snippet = location.snippet if show_snippet and location.snippet else None
+    return sarif_om.Region(
+        start_line=start,
+        end_line=end,
+        start_column=start_column,
+        end_column=end_column,
+        snippet=sarif_om.ArtifactContent(text=snippet) if snippet else None,
+    )
+
+
+def _shows(finding: Finding) -> bool:
+    """Whether the finding's snippets may be written: never for secret-class findings."""
+    return finding.kind is not Kind.secret and not is_credential_rule(finding.identifiers)
+
+
+def _related(finding: Finding) -> list[Any] | None:
+    if not finding.related_locations:
+        return None
+    show = _shows(finding)
+    return [
+        sarif_om.Location(id=index, physical_location=_physical(place, show))
+        for index, place in enumerate(finding.related_locations)
+    ]
+
+
+def _web_request(finding: Finding) -> Any:
+    endpoint = finding.endpoint
+    if endpoint is None or finding.location is not None:
+        return None
+    return sarif_om.WebRequest(method=endpoint.method, target=endpoint.url)
+
+
+def _suppressions(finding: Finding) -> list[Any] | None:
+    if finding.suppression is not None:
+        kind = "external" if finding.suppression.kind == "external" else "inSource"
+        return [sarif_om.Suppression(kind=kind, justification=finding.suppression.justification)]
+    if finding.state in (State.accepted, State.false_positive):
+        return [
+            sarif_om.Suppression(
+                kind="external", status="accepted", justification=_triage_reason(finding)
+            )
+        ]
+    return None
+
+
+def _triage_reason(finding: Finding) -> str:
+    reason = finding.properties.get("triage_reason")
+    if isinstance(reason, str) and reason:
+        return reason
+    if finding.state is State.false_positive:
+        return "marked as a false positive in the baseline"
+    return "accepted in the baseline"
+
+
+def _result_properties(finding: Finding) -> dict[str, Any]:
+    properties: dict[str, Any] = {"severity": finding.severity.value, "kind": finding.kind.value}
+    if finding.state is not None:
+        properties["state"] = finding.state.value
+    if finding.tool_severity:
+        properties["tool_severity"] = finding.tool_severity
+    if finding.confidence:
+        properties["confidence"] = finding.confidence
+    if finding.identifiers:
+        properties["identifiers"] = finding.identifiers
+    if finding.component is not None:
+        properties["component"] = finding.component.model_dump(exclude_none=True)
+    if finding.endpoint is not None:
+        properties["endpoint"] = finding.endpoint.model_dump(exclude_none=True)
+    if finding.drift:
+        properties["drift"] = True
+    return properties
+
+
+# --- sarif-om objects to JSON ---------------------------------------------------------------
+
+#: Properties written even when equal to sarif-om's default, because readers act on them.
+_ALWAYS_WRITTEN = frozenset({"level"})
+#: Values written as they are: text, numbers, and property bags or string maps.
+_PLAIN = frozenset({str, int, float, bool, dict})
+
+
+@dataclass(frozen=True)
+class _Schema:
+    """Of one sarif-om class: attribute -> SARIF property name, and the defaults left out."""
+
+    keys: dict[str, str]
+    defaults: dict[str, object]
+
+
+#: Filled on first use of each class.
+_SCHEMAS: dict[type, _Schema] = {}
+
+
+def _schema(cls: type) -> _Schema:
+    keys: dict[str, str] = {}
+    defaults: dict[str, object] = {}
+    for spec in attrs.fields(cls):
+        key = keys[spec.name] = spec.metadata["schema_property_name"]
+        default: object = spec.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            default = default.factory()  # type: ignore[attr-defined]
+        if default is not None and default is not attrs.NOTHING and key not in _ALWAYS_WRITTEN:
+            defaults[spec.name] = default
+    return _Schema(keys, defaults)
+
+
+def to_json(value: Any) -> Any:
+    """A sarif-om object as plain JSON data under SARIF's property names, leaving out unset
+    (None) values and values equal to the schema default.  Dicts are property bags or string
+    maps and are taken as they are; lists are converted item by item."""
+    cls = type(value)
+    schema = _SCHEMAS.get(cls)
+    if schema is None:
+        if cls is list:
+            return [to_json(item) for item in value]
+        if not attrs.has(cls):
+            return value
+        schema = _SCHEMAS[cls] = _schema(cls)
+    keys, defaults = schema.keys, schema.defaults
+    # sarif-om classes are plain attrs classes: vars() is the fast way to read every field.
+    return {
+        keys[name]: item if type(item) in _PLAIN else to_json(item)
+        for name, item in vars(value).items()
+        if item is not None and (name not in defaults or item != defaults[name])
+    }
