@@ -79,6 +79,43 @@ _SCREEN = re.compile(
 )
 
 
+# Credentials curl takes outside headers, so they are not header-shaped:
+# ``-b/--cookie VALUE``, ``-u/--user USER:PASSWORD``, ``--oauth2-bearer TOKEN``.
+_CURL_CREDENTIAL_OPTION = re.compile(
+    r"(?P<opt>(?:^|\s)(?:-b|--cookie|-u|--user|--proxy-user|-U|--oauth2-bearer)(?:\s+|=))"
+    r"(?P<v>'[^']*'|\"[^\"]*\"|\S+)"
+)
+
+# ``-H 'Name: value'`` in any quoting (a single-quoted value may embed ``'"'"'``): values of
+# headers whose names say they carry credentials are masked whatever the value looks like.
+_CURL_HEADER = re.compile(
+    r"(?P<opt>(?:^|\s)(?:-H|--header)(?:\s+|=))"
+    r"(?:'(?P<sq>(?:[^']|'\"'\"')*)'|\"(?P<dq>(?:[^\"\\]|\\.)*)\"|(?P<bare>\S+))"
+)
+_SENSITIVE_HEADER = re.compile(
+    r"(?i)authori[sz]ation|cookie|api[-_]?key|token|secret|session|passw|credential|signature"
+)
+_CURL_SCREEN = re.compile(
+    r"(?:^|\s)(?:-[HbuU]|--header|--cookie|--user|--proxy-user|--oauth2-bearer)[\s=]"
+)
+
+
+def _mask_curl_header(match: re.Match[str]) -> str:
+    quote = "'" if match.group("sq") is not None else '"' if match.group("dq") is not None else ""
+    header = match.group("sq") or match.group("dq") or match.group("bare") or ""
+    name, colon, _value = header.partition(":")
+    if not colon or not _SENSITIVE_HEADER.search(name):
+        return match.group(0)
+    separator = ": " if quote else ":"  # an unquoted header stays one shell word
+    return f"{match.group('opt')}{quote}{name}{separator}{MASK}{quote}"
+
+
+def _redact_command_line(text: str) -> str:
+    """curl reproductions: credential headers in any quoting, cookies, users and bearers."""
+    text = _CURL_HEADER.sub(_mask_curl_header, text)
+    return _CURL_CREDENTIAL_OPTION.sub(lambda m: f"{m.group('opt')}'{MASK}'", text)
+
+
 def entropy(value: str) -> float:
     """Shannon entropy in bits per character."""
     if not value:
@@ -114,7 +151,11 @@ def _mask_bare(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """Return ``text`` with every credential-shaped value replaced by ``[REDACTED]``."""
-    if not text or not _SCREEN.search(text):
+    if not text:
+        return text
+    if _CURL_SCREEN.search(text):
+        text = _redact_command_line(text)
+    if not _SCREEN.search(text):
         return text
     for _label, pattern in _COMPILED:
         text = pattern.sub(_mask_value, text)

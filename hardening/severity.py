@@ -49,6 +49,7 @@ SECRET_DEFAULT = H
 SCHEMATHESIS_CHECKS: dict[str, Severity] = {
     "not_a_server_error": H,
     "ignored_auth": H,
+    "object_level_authorization": H,
     "use_after_free": H,
     "response_schema_conformance": M,
     "negative_data_rejection": M,
@@ -59,6 +60,7 @@ SCHEMATHESIS_CHECKS: dict[str, Severity] = {
     "content_type_conformance": L,
     "response_headers_conformance": L,
     "unsupported_method": L,
+    "allow_header_conformance": L,
     "max_response_time": L,
 }
 SCHEMATHESIS_DEFAULT = M

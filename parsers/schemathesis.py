@@ -40,7 +40,7 @@ from hardening.parsers._io import (
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
-from hardening.redact import MASK, redact
+from hardening.redact import redact
 from hardening.severity import SCHEMATHESIS_CHECKS, SCHEMATHESIS_DEFAULT
 
 TOOL = "schemathesis"
@@ -250,23 +250,6 @@ def check_severity(check: str) -> Severity:
 # Redaction of reproductions and one-line texts
 # ---------------------------------------------------------------------------------------------
 
-# Credentials curl takes outside headers, which the shared redactor does not know as such:
-# ``-b/--cookie VALUE``, ``-u/--user USER:PASSWORD``, ``--oauth2-bearer TOKEN``.
-_CURL_CREDENTIAL_OPTION = re.compile(
-    r"(?P<opt>(?:^|\s)(?:-b|--cookie|-u|--user|--proxy-user|-U|--oauth2-bearer)(?:\s+|=))"
-    r"(?P<v>'[^']*'|\"[^\"]*\"|\S+)"
-)
-
-# ``-H 'Name: value'`` in any quoting (a single-quoted value may embed ``'"'"'``): values of
-# headers whose names say they carry credentials are masked whatever the value looks like.
-_CURL_HEADER = re.compile(
-    r"(?P<opt>(?:^|\s)(?:-H|--header)(?:\s+|=))"
-    r"(?:'(?P<sq>(?:[^']|'\"'\"')*)'|\"(?P<dq>(?:[^\"\\]|\\.)*)\"|(?P<bare>\S+))"
-)
-_SENSITIVE_HEADER = re.compile(
-    r"(?i)authori[sz]ation|cookie|api[-_]?key|token|secret|session|passw|credential|signature"
-)
-
 _MAX_MESSAGE = 400
 _MAX_MESSAGE_LINES = 4
 _MAX_LINE = 300
@@ -274,21 +257,10 @@ _MAX_CURL = 2000
 
 
 def redact_curl(curl: str) -> str:
-    """A reproduction command with credential headers, cookies and URL passwords masked."""
-    masked = _CURL_HEADER.sub(_mask_curl_header, curl)
-    masked = _CURL_CREDENTIAL_OPTION.sub(lambda m: f"{m.group('opt')}'{MASK}'", masked)
-    text = redact(masked)
+    """A reproduction command, redacted (the shared redactor knows curl's credential options
+    and headers) and cut to a readable length."""
+    text = redact(curl)
     return text if len(text) <= _MAX_CURL else text[: _MAX_CURL - 1] + "…"
-
-
-def _mask_curl_header(match: re.Match[str]) -> str:
-    quote = "'" if match.group("sq") is not None else '"' if match.group("dq") is not None else ""
-    header = match.group("sq") or match.group("dq") or match.group("bare") or ""
-    name, colon, _value = header.partition(":")
-    if not colon or not _SENSITIVE_HEADER.search(name):
-        return match.group(0)
-    separator = ": " if quote else ":"  # an unquoted header stays one shell word
-    return f"{match.group('opt')}{quote}{name}{separator}{MASK}{quote}"
 
 
 def one_line(text: str, limit: int = _MAX_LINE) -> str:

@@ -60,3 +60,18 @@ def test_ordinary_code_is_left_alone(text: str) -> None:
 def test_credential_rules_are_recognised_by_cwe() -> None:
     assert is_credential_rule(["CWE-798"])
     assert not is_credential_rule(["CWE-79"])
+
+
+@pytest.mark.parametrize(
+    ("curl", "secret"),
+    [
+        ("curl -X GET --cookie 'sid=CookieCanary42' http://t/x", "CookieCanary42"),
+        ("curl -b sid=CookieCanary43 http://t/x", "CookieCanary43"),
+        ("curl -u admin:PassCanary44 http://t/x", "PassCanary44"),
+        ("curl --oauth2-bearer BearerCanary45 http://t/x", "BearerCanary45"),
+        ("curl -H 'X-Api-Key: abc' http://t/x", "abc' "),
+        ("curl -H 'Cookie: a=1; s='\"'\"'SplitCanary46' http://t/x", "SplitCanary46"),
+    ],
+)
+def test_curl_credential_forms_are_masked(curl: str, secret: str) -> None:
+    assert secret not in redact(curl)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 _BUFFER = 1 << 20
+# One encoder for every item: json.dumps builds a new one per call when given options.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 @contextmanager
@@ -40,7 +42,7 @@ def atomic_text(path: Path) -> Iterator[TextIO]:
 
 def dumps(value: Any) -> str:
     """Compact JSON text of one item (non-ASCII kept as is: the file is UTF-8)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def open_object(value: dict[str, Any], key: str) -> str:
