@@ -27,14 +27,13 @@ from urllib.parse import urlsplit
 
 from hardening.model import FINGERPRINT_VERSION, Finding, Kind
 
-_WS = re.compile(r"\s+")
 _VERSION = re.compile(r"\bv?\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.\-]+)?\b")
 _SEP = "\x1f"
 
 
 def normalize_text(text: str) -> str:
     """Collapse runs of whitespace so re-indentation does not change identity."""
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def text_digest(text: str) -> str:

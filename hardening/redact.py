@@ -70,12 +70,13 @@ _ASSIGNED_BARE = re.compile(
 
 _COMPILED = [(label, re.compile(pattern, re.DOTALL)) for label, pattern in _TOKEN_PATTERNS]
 
-# Cheap screen: text without any of these fragments needs no regex work at all.
+# Cheap screen over the lower-cased text: text without any of these fragments needs no
+# regex work at all.  (A case-sensitive search of lower-cased text is several times faster
+# than a case-insensitive one.)
 _SCREEN = re.compile(
-    r"(?i)PRIVATE KEY|gh[pousr]_|github_pat_|gl[a-z]{1,6}-|GR1348941"
-    r"|A[KSGINRBC][A-Z]{2}[A-Z0-9]{16}"
-    r"|xox|hooks\.slack|AIza|ya29\.|_live_|_test_|npm_|pypi-|eyJ|authoriz|bearer|basic|cookie"
-    r"|key|token|://[^/\s]*@|pass|pwd|secret|credential"
+    r"private key|gh[pousr]_|github_pat_|gl[a-z]{1,6}-|gr1348941"
+    r"|a(?:kia|sia|gpa|ida|roa|npa|nva|ipa|bia|cca)|xox|hooks\.slack|aiza|ya29\.|_live_|_test_"
+    r"|npm_|pypi-|eyj|authoriz|bearer|basic|cookie|key|token|@|pass|pwd|secret|credential"
 )
 
 
@@ -155,7 +156,7 @@ def redact(text: str) -> str:
         return text
     if _CURL_SCREEN.search(text):
         text = _redact_command_line(text)
-    if not _SCREEN.search(text):
+    if not _SCREEN.search(text.lower()):
         return text
     for _label, pattern in _COMPILED:
         text = pattern.sub(_mask_value, text)

@@ -35,6 +35,7 @@ import jinja2
 from markupsafe import Markup
 
 from hardening.model import Finding, Kind, Report, RunStatus, Severity, State
+from hardening.render.links import advisory_url
 from hardening.report_io import write_atomic
 
 TEMPLATE = "report.html.j2"
@@ -49,17 +50,6 @@ _STATES = list(State)
 _STATE_BY_NAME = {state.value: state for state in State}
 #: Findings that went away are not part of today's picture in the chart.
 _GONE_STATES = frozenset({State.fixed, State.unknown})
-
-#: Advisory pages hardening builds itself, from identifiers only.
-_ADVISORIES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"CVE-\d{4}-\d{4,}"), "https://nvd.nist.gov/vuln/detail/{id}"),
-    (
-        re.compile(r"GHSA-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}"),
-        "https://github.com/advisories/{id}",
-    ),
-    (re.compile(r"GO-\d{4}-\d{4,}"), "https://pkg.go.dev/vuln/{id}"),
-    (re.compile(r"CWE-(?P<n>\d{1,6})"), "https://cwe.mitre.org/data/definitions/{n}.html"),
-)
 
 # C0 and C1 controls except tab, newline and carriage return, and bidirectional overrides
 # (which can make text read differently from what it is).
@@ -78,16 +68,6 @@ _CHART_BAR_WIDTH = 520
 _CHART_COUNT_WIDTH = 70
 _CHART_ROW_HEIGHT = 24
 _CHART_TOP = 30
-
-
-def advisory_url(identifier: str) -> str | None:
-    """The advisory page for a CVE, GHSA, GO- or CWE identifier; None for anything else."""
-    for pattern, template in _ADVISORIES:
-        match = pattern.fullmatch(identifier)
-        if match:
-            number = match.groupdict().get("n")
-            return template.format(id=identifier, n=int(number) if number else "")
-    return None
 
 
 def render(report: Report) -> str:
@@ -260,9 +240,10 @@ def _states_present(report: Report) -> set[State]:
 def _headline(report: Report) -> list[_Count]:
     if report.diff is not None:
         counts = report.diff.counts
+        shown = [*HEADLINE_STATES, *(s for s in _STATES if s not in HEADLINE_STATES)]
         return [
             _Count(state.value.replace("_", " "), counts.get(state.value, 0), state.value)
-            for state in _STATES
+            for state in shown
             if state in HEADLINE_STATES or counts.get(state.value, 0)
         ]
     by_severity = Counter(f.severity for f in report.findings)

@@ -10,7 +10,8 @@ from identifiers.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from hardening.model import CalibrationRow, Finding, Report, RunStatus, Severity, State
@@ -20,6 +21,7 @@ from hardening.render.links import advisory_url
 #: Hidden marker by which the comment bot finds its own note.
 MARKER = "<!-- hardening:summary -->"
 DEFAULT_MAX_CHARS = 60_000
+T = TypeVar("T")
 _STATUS_LABEL = {
     RunStatus.ok: "ran",
     RunStatus.failed: "**failed**",
@@ -42,66 +44,73 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     out.table(
         "### Tools",
         "| Tool | Version | Status | Findings | Artifact |\n|---|---|---|---|---|",
-        _run_rows(report),
+        Rows(_run_rows(report), str),
     )
     problems = list(_problems(report))
     if problems:
-        out.table("### Problems", "", problems)
+        out.table("### Problems", "", Rows(problems, str))
+
+    def row(finding: Finding) -> str:
+        return _finding_row(finding, report)
 
     with_diff = report.diff is not None
-    attention = _ordered(
-        report, [f for f in report.findings if f.state in (_ATTENTION if with_diff else (None,))]
-    )
+    wanted = _ATTENTION if with_diff else (None,)
+    attention = _ordered(report, [f for f in report.findings if f.state in wanted])
     title = "New findings" if with_diff else "Findings"
-    out.table(
-        f"### {title} ({len(attention)})",
-        _FINDINGS_HEADER,
-        [_finding_row(f, report) for f in attention],
-        empty="None.",
-    )
+    out.table(f"### {title} ({len(attention)})", _FINDINGS_HEADER, Rows(attention, row), "None.")
     if with_diff:
         fixed = [f for f in report.findings if f.state is State.fixed]
         unknown = [f for f in report.findings if f.state is State.unknown]
         backlog = [f for f in report.findings if f.state in _BACKLOG]
+        out.details(f"Fixed ({len(fixed)})", _FINDINGS_HEADER, Rows(fixed, row))
         out.details(
-            f"Fixed ({len(fixed)})", _FINDINGS_HEADER, [_finding_row(f, report) for f in fixed]
-        )
-        out.details(
-            f"Unknown: not scanned this time ({len(unknown)})",
-            _FINDINGS_HEADER,
-            [_finding_row(f, report) for f in unknown],
+            f"Unknown: not scanned this time ({len(unknown)})", _FINDINGS_HEADER, Rows(unknown, row)
         )
         out.details(
             f"Backlog: unchanged, accepted, suppressed ({len(backlog)})",
             "| State | Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|---|",
-            [_backlog_row(f, report) for f in backlog],
+            Rows(backlog, lambda f: _backlog_row(f, report)),
         )
     if report.calibration:
         out.details(
             "Gate calibration by rule",
             "| Tool | Rule | Findings | New | Accepted | False positive | Would block |\n"
             "|---|---|---|---|---|---|---|",
-            [_calibration_row(row) for row in report.calibration],
+            Rows(report.calibration, _calibration_row),
         )
     if report.filtered.total:
         out.details(
             f"Filtered out ({report.filtered.total})",
             "| Reason | Findings |\n|---|---|",
-            [
-                f"| {text.markdown(reason)} | {count} |"
-                for reason, count in report.filtered.by_reason.items()
-            ],
+            Rows(
+                list(report.filtered.by_reason.items()),
+                lambda item: _row(text.markdown(item[0]), str(item[1])),
+            ),
         )
     if report.skipped:
         out.details(
             f"Skipped files ({len(report.skipped)})",
             "| File | Reason |\n|---|---|",
-            [
-                f"| {text.markdown_code(s.path, 120)} | {text.markdown(s.reason, 200)} |"
-                for s in report.skipped
-            ],
+            Rows(
+                report.skipped,
+                lambda s: _row(text.markdown_code(s.path, 120), text.markdown(s.reason, 200)),
+            ),
         )
     return out.finish()
+
+
+class Rows:
+    """A sized, lazily rendered sequence of table rows."""
+
+    def __init__(self, items: Sequence[T], render_row: Callable[[T], str]) -> None:
+        self._items: Sequence[Any] = items
+        self._render: Callable[[Any], str] = render_row
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._render(item) for item in self._items)
 
 
 class _Budget:
@@ -129,8 +138,11 @@ class _Budget:
         else:
             self.left_out += 1
 
-    def _fit_rows(self, head: str, rows: Sequence[str], tail: str) -> tuple[list[str], int]:
-        """As many rows as fit after ``head`` and before ``tail`` (and the 'more' note)."""
+    def _fit_rows(self, head: str, rows: Rows, tail: str) -> tuple[list[str], int]:
+        """As many rows as fit after ``head`` and before ``tail`` (and the 'more' note).
+
+        Rows are rendered lazily: a huge report renders only what the budget can show.
+        """
         note = 80
         room = self._room() - len(head) - len(tail) - note - 4
         shown: list[str] = []
@@ -141,7 +153,7 @@ class _Budget:
             room -= len(row) + 1
         return shown, len(rows) - len(shown)
 
-    def table(self, heading: str, header: str, rows: Sequence[str], empty: str = "") -> None:
+    def table(self, heading: str, header: str, rows: Rows, empty: str = "") -> None:
         if not rows:
             if empty:
                 self.block(f"{heading}\n\n{empty}")
@@ -158,7 +170,7 @@ class _Budget:
             self.left_out += hidden
         self._append(body)
 
-    def details(self, summary: str, header: str, rows: Sequence[str]) -> None:
+    def details(self, summary: str, header: str, rows: Rows) -> None:
         if not rows:
             return
         head = f"<details><summary>{summary}</summary>\n\n{header}"

@@ -1,0 +1,134 @@
+"""gl-code-quality-report.json: the GitLab Code Quality report, written as a stream.
+
+A JSON array (UTF-8, no BOM) of issues with exactly the properties GitLab documents:
+``description``, ``check_name``, ``fingerprint``, ``severity`` and ``location`` (``path`` and
+``lines.begin``).  GitLab ignores anything else, so nothing else is written.
+
+Which findings: the open ones.  GitLab's merge-request widget compares this report with the
+target branch's and calls whatever disappeared "resolved", so the report lists what is open
+today: findings without a state (no baseline), new, unchanged, updated and expired ones.  Left
+out: fixed (gone), unknown (not judged today; the SARIF output leaves them out too), and
+accepted, false-positive and in-source suppressed findings, which a team has decided not to
+act on; accepting a finding makes it leave the widget as resolved.
+
+Mappings (DESIGN "Outputs"):
+
+==================  ==========================================================================
+severity            critical -> blocker, high -> critical, medium -> major, low -> minor,
+                    info -> info
+check_name          ``<tool>:<rule_id>``
+fingerprint         the v1 fingerprint (unique per finding after merging; a repeat is skipped)
+location.path       the code location's path; else, for a package, its lockfile, manifest or
+                    image (``component.target``), its path in the artifact, or its purl or
+                    name; for a DAST or API finding, the URL path of the endpoint; else the
+                    artifact the finding was read from
+location.lines      ``begin``: the start line, or 1 where there is none
+==================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from hardening.model import Finding, Report, Severity, State
+from hardening.render import jsonstream
+from hardening.render.text import one_line
+
+SEVERITIES: dict[Severity, str] = {
+    Severity.critical: "blocker",
+    Severity.high: "critical",
+    Severity.medium: "major",
+    Severity.low: "minor",
+    Severity.info: "info",
+}
+
+#: States of findings that are not open today.
+CLOSED_STATES = frozenset(
+    {State.fixed, State.unknown, State.accepted, State.false_positive, State.suppressed}
+)
+#: Longest description written; GitLab shows it as one line in the widget.
+MAX_DESCRIPTION = 500
+
+
+def write(report: Report, path: Path) -> None:
+    """Write the open findings of ``report`` to ``path`` (atomically, one issue at a time)."""
+    with jsonstream.atomic_text(path) as out:
+        out.write("[")
+        jsonstream.write_items(out, issues(report))
+        out.write("]\n")
+
+
+def render(report: Report) -> list[dict[str, Any]]:
+    """Every issue in memory (for tests and small reports; ``write`` streams)."""
+    return list(issues(report))
+
+
+def issues(report: Report) -> Iterator[dict[str, Any]]:
+    """One Code Quality issue per open finding, in report order, fingerprints unique."""
+    seen: set[str] = set()
+    for finding in report.findings:
+        if not is_open(finding):
+            continue
+        fingerprint = finding.fingerprint or _fallback_fingerprint(finding)
+        if fingerprint in seen:
+            continue
+        seen.add(fingerprint)
+        yield issue(finding, fingerprint)
+
+
+def is_open(finding: Finding) -> bool:
+    return finding.suppression is None and finding.state not in CLOSED_STATES
+
+
+def issue(finding: Finding, fingerprint: str) -> dict[str, Any]:
+    line = finding.location.start_line if finding.location else None
+    return {
+        "description": description(finding),
+        "check_name": f"{finding.tool}:{finding.rule_id}",
+        "fingerprint": fingerprint,
+        "severity": SEVERITIES[finding.severity],
+        "location": {
+            "path": location_path(finding),
+            "lines": {"begin": line if line and line > 0 else 1},
+        },
+    }
+
+
+def description(finding: Finding) -> str:
+    """``<tool>: <title>``, with the package or operation it is about (one line)."""
+    text = f"{finding.tool}: {finding.title or finding.rule_id}"
+    component = finding.component
+    if component is not None:
+        package = " ".join(p for p in (component.name, component.installed_version) if p)
+        fixed = f", fixed in {component.fixed_version}" if component.fixed_version else ""
+        text += f" ({package}{fixed})"
+    elif finding.endpoint is not None and finding.location is None:
+        endpoint = finding.endpoint
+        text += f" ({' '.join(p for p in (endpoint.method, endpoint.url) if p)})"
+    return one_line(text, MAX_DESCRIPTION)
+
+
+def location_path(finding: Finding) -> str:
+    """The file GitLab attaches the issue to; a stable stand-in where there is no file."""
+    if finding.location is not None and finding.location.path:
+        return finding.location.path
+    component = finding.component
+    if component is not None:
+        for candidate in (component.target, component.package_path, component.purl):
+            if candidate:
+                return candidate
+        return component.name
+    if finding.endpoint is not None:
+        return urlsplit(finding.endpoint.url).path or finding.endpoint.url
+    return finding.artifact or (finding.artifacts[0] if finding.artifacts else finding.tool)
+
+
+def _fallback_fingerprint(finding: Finding) -> str:
+    """For a finding built without the pipeline (no fingerprint): stable from what it is."""
+    line = finding.location.start_line if finding.location else None
+    parts = [finding.tool, finding.kind.value, finding.rule_id, location_path(finding), str(line)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
