@@ -20,7 +20,7 @@ from hardening import __version__
 from hardening.errors import HardeningError
 
 #: Output format names, kept here so --help does not import the renderers.
-FORMAT_CHOICES = ["json", "markdown"]
+FORMAT_CHOICES = ["json", "markdown", "html", "sarif", "codequality"]
 DEFAULT_BASELINE = ".hardening/baseline.json"
 
 F = TypeVar("F", bound=Callable[..., Any])

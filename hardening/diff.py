@@ -55,7 +55,14 @@ def apply(
     present = set()
     for finding in report.findings:
         present.add(finding.fingerprint)
-        finding.state = _state(finding, baseline.entries.get(finding.fingerprint), ref, today)
+        triage = baseline.entries.get(finding.fingerprint)
+        finding.state = _state(finding, triage, ref, today)
+        if (
+            triage is not None
+            and triage.reason
+            and finding.state in (State.accepted, State.false_positive, State.expired)
+        ):
+            finding.properties["triage_reason"] = triage.reason
         finding.drift = finding.state is State.new and finding.tool in drift_tools
 
     gone: list[Finding] = []

@@ -14,6 +14,9 @@ from hardening.report_io import write_atomic, write_report
 class OutputFormat(StrEnum):
     json = "json"
     markdown = "markdown"
+    html = "html"
+    sarif = "sarif"
+    codequality = "codequality"
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,36 @@ def _write_markdown(report: Report, out: Path, settings: RenderSettings) -> Path
     return path
 
 
+def _write_html(report: Report, out: Path, settings: RenderSettings) -> Path:
+    from hardening.render import html
+
+    path = out / "report.html"
+    html.write(report, path)
+    return path
+
+
+def _write_sarif(report: Report, out: Path, settings: RenderSettings) -> Path:
+    from hardening.render import sarif_out
+
+    path = out / "hardening.sarif"
+    sarif_out.write(report, path)
+    return path
+
+
+def _write_codequality(report: Report, out: Path, settings: RenderSettings) -> Path:
+    from hardening.render import codequality
+
+    path = out / "gl-code-quality-report.json"
+    codequality.write(report, path)
+    return path
+
+
 WRITERS: dict[OutputFormat, Callable[[Report, Path, RenderSettings], Path]] = {
     OutputFormat.json: _write_json,
     OutputFormat.markdown: _write_markdown,
+    OutputFormat.html: _write_html,
+    OutputFormat.sarif: _write_sarif,
+    OutputFormat.codequality: _write_codequality,
 }
 assert set(WRITERS) == set(OutputFormat), "every output format needs a writer"
 

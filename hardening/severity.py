@@ -36,9 +36,17 @@ TABLES: dict[str, dict[str, Severity]] = {
     # SARIF result level.
     # SARIF result level, and the severity words some tools put in security-severity.
     "sarif": {
-        "ERROR": H, "WARNING": M, "NOTE": L, "NONE": I,
-        "CRITICAL": C, "HIGH": H, "MEDIUM": M, "MODERATE": M, "LOW": L,
-        "INFO": I, "INFORMATIONAL": I,
+        "ERROR": H,
+        "WARNING": M,
+        "NOTE": L,
+        "NONE": I,
+        "CRITICAL": C,
+        "HIGH": H,
+        "MEDIUM": M,
+        "MODERATE": M,
+        "LOW": L,
+        "INFO": I,
+        "INFORMATIONAL": I,
     },
 }
 

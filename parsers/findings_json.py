@@ -18,6 +18,8 @@ from hardening.parsers._io import decode, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
 
 _MARKER = re.compile(rb'"generator"\s*:\s*"hardening"')
+#: hardening's SARIF output carries the same generator; it is skipped, not read back.
+_OWN_SARIF = re.compile(rb'"hardening_output"\s*:\s*true')
 _NOT_FINDINGS = {State.fixed, State.unknown}
 
 
@@ -29,6 +31,8 @@ class FindingsJsonParser(Parser):
     @classmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
         body = strip_bom(head)
+        if _OWN_SARIF.search(body):
+            return None
         if body.lstrip().startswith(b"{") and _MARKER.search(body):
             return Detection(95)
         return None

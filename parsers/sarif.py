@@ -75,7 +75,9 @@ _RUNS = re.compile(rb'"runs"\s*:\s*\[')
 # gosec writes keys in alphabetical order: "runs" first, "$schema"/"version" at the very end.
 _RUNS_FIRST = re.compile(rb'^\s*\{\s*"runs"\s*:\s*\[\s*(?:\{|\])')
 _RUN_MARKERS = re.compile(rb'"(?:driver|ruleId|physicalLocation|toolExecutionNotifications)"\s*:')
-_OWN_DRIVER = re.compile(rb'"driver"\s*:\s*\{[^{}]*?"name"\s*:\s*"hardening"')
+_OWN_DRIVER = re.compile(
+    rb'"hardening_output"\s*:\s*true|"driver"\s*:\s*\{[^{}]*?"name"\s*:\s*"hardening"'
+)
 
 
 def _detect(head: bytes, path: PurePath) -> Detection | None:
@@ -222,8 +224,10 @@ class RunContext:
         # A uri relative to an absolute base (%SRCROOT% = the checkout on the machine that
         # scanned) is already repo-relative: resolving it would tie the path, and so the
         # fingerprint, to that machine.  Only a relative base is prefixed.
-        if base and not _ABSOLUTE_PATH.match(decoded) and not (
-            _SCHEME.match(base) or base.startswith("/")
+        if (
+            base
+            and not _ABSOLUTE_PATH.match(decoded)
+            and not (_SCHEME.match(base) or base.startswith("/"))
         ):
             return decoded, unquote(base) + decoded
         return decoded, decoded

@@ -138,7 +138,6 @@ def _content_security_policy(style: str, script: str) -> str:
             "default-src 'none'",
             f"style-src {_csp_hash(style)}",
             f"script-src {_csp_hash(script)}",
-            "img-src data:",
             "base-uri 'none'",
             "form-action 'none'",
         ]

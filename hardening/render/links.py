@@ -15,9 +15,9 @@ _CWE = re.compile(r"^CWE-(\d{1,5})$")
 def advisory_url(identifier: str) -> str | None:
     """The advisory page for a CVE, GHSA, GO- or CWE identifier; None for anything else."""
     for pattern, template in _PATTERNS:
-        if pattern.match(identifier):
+        if pattern.fullmatch(identifier):
             return template.format(id=identifier)
-    match = _CWE.match(identifier)
+    match = _CWE.fullmatch(identifier)
     if match:
         return f"https://cwe.mitre.org/data/definitions/{match.group(1)}.html"
     return None

@@ -56,6 +56,10 @@ ADVISORY_PREFIXES = (
 
 
 def chromium_binary() -> str | None:
+    """HARDENING_CHROMIUM names another Chromium-based browser (e.g. Google Chrome)."""
+    configured = os.environ.get("HARDENING_CHROMIUM")
+    if configured:
+        return configured if Path(configured).is_file() else None
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
         return found
@@ -66,7 +70,7 @@ def chromium_binary() -> str | None:
 def chromium() -> str:
     binary = chromium_binary()
     if binary is None:
-        reason = "chromium not found (Debian: apt-get install chromium)"
+        reason = "chromium not found (Debian: apt-get install chromium; or set HARDENING_CHROMIUM)"
         if os.environ.get("HARDENING_REQUIRE_CHROMIUM") == "1":
             pytest.fail(f"{reason}; HARDENING_REQUIRE_CHROMIUM=1 requires it")
         pytest.skip(reason)

@@ -77,9 +77,7 @@ def run_of(log: dict[str, Any], tool: str) -> dict[str, Any]:
 
 
 def aggregate_samples(baseline: Baseline | None = None, paths: list[Path] | None = None) -> Report:
-    return aggregate(
-        AggregateOptions(paths=paths or [SAMPLES], baseline=baseline, today=TODAY)
-    )
+    return aggregate(AggregateOptions(paths=paths or [SAMPLES], baseline=baseline, today=TODAY))
 
 
 def test_samples_give_a_valid_log_with_one_run_per_tool(tmp_path: Path) -> None:
@@ -139,13 +137,14 @@ def test_sample_dependency_without_code_location_points_at_its_target(tmp_path: 
     log = written(report, tmp_path)
     results = results_by_fingerprint(log)
     busybox = next(f for f in report.findings if f.rule_id == "CVE-2023-42363")
+    assert busybox.component is not None
     location = results[busybox.fingerprint]["locations"][0]
     # An image is not a file, and "registry...:1.4.2" must not read as a URI scheme.
     assert location["physicalLocation"]["artifactLocation"]["uri"] == (
         "registry.gitlab.com/acme/payments-api%3A1.4.2%20(alpine%203.20.3)"
     )
     assert location["logicalLocations"] == [
-        {"name": "busybox", "fullyQualifiedName": busybox.component.purl, "kind": "module"}  # type: ignore[union-attr]
+        {"name": "busybox", "fullyQualifiedName": busybox.component.purl, "kind": "module"}
     ]
 
 
@@ -461,9 +460,7 @@ def test_dependency_locations_point_at_lockfile_image_or_package_path(
     results = results_by_fingerprint(every_kind)
     assert results["f-module"]["locations"] == [
         {
-            "physicalLocation": {
-                "artifactLocation": {"uri": "go.mod", "uriBaseId": "%SRCROOT%"}
-            },
+            "physicalLocation": {"artifactLocation": {"uri": "go.mod", "uriBaseId": "%SRCROOT%"}},
             "logicalLocations": [
                 {
                     "name": "github.com/jackc/pgx/v5",

@@ -1,0 +1,1 @@
+"""Jinja2 templates, installed inside the package as hardening.templates."""
