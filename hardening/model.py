@@ -244,6 +244,14 @@ class DiffInfo(_Model):
     )
 
 
+class ReachabilitySummary(_Model):
+    """trivy dependency findings matched to govulncheck's (same vulnerability, same module)."""
+
+    correlated: int = 0
+    reachable: int = Field(default=0, description="Of them, called at symbol level")
+    by_level: dict[str, int] = Field(default_factory=dict)
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     fingerprint_version: str = FINGERPRINT_VERSION
@@ -265,4 +273,5 @@ class Report(_Model):
     diff: DiffInfo | None = None
     gate: GateResult | None = None
     calibration: list[CalibrationRow] = Field(default_factory=list)
+    reachability: ReachabilitySummary | None = None
     properties: dict[str, Any] = Field(default_factory=dict)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from hardening import __version__, diff, discover, gate
+from hardening import __version__, correlate, diff, discover, gate
 from hardening.baseline import Baseline
 from hardening.config import GateConfig, SeverityOverride
 from hardening.filters import SnapshotFilter
@@ -95,6 +95,8 @@ def aggregate(options: AggregateOptions) -> Report:
             "root so fingerprints stay stable across machines"
         )
     gate.apply_overrides(report.findings, options.severity_overrides)
+    if any(run.tool == "govulncheck" for run in report.runs):
+        report.reachability = correlate.carry_reachability(report.findings)
     if options.baseline is not None:
         reference = None
         if options.compare_to is not None:

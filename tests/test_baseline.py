@@ -157,7 +157,7 @@ def test_interrupted_write_leaves_the_previous_file(tmp_path: Path) -> None:
         "os.fsync = die\n"
         f"io.write_atomic(Path({str(path)!r}), 'x' * 100000)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], check=False)
+    result = subprocess.run([sys.executable, "-c", script], check=False, cwd=tmp_path)
     assert result.returncode == 9
     assert path.read_bytes() == before
 
@@ -235,7 +235,10 @@ def test_two_concurrent_updates_keep_both_tools(tmp_path: Path) -> None:
                 "/src",
                 "--baseline",
                 str(path),
-            ]
+            ],
+            # Not the checkout: `python -m` puts the working folder first on sys.path, and the
+            # source tree's hardening/ lacks the installed parsers subpackage.
+            cwd=tmp_path,
         )
         for folder in (one, two)
         for _ in range(3)

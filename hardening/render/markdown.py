@@ -17,6 +17,7 @@ from urllib.parse import quote
 from hardening.model import CalibrationRow, Finding, Report, RunStatus, Severity, State
 from hardening.render import text
 from hardening.render.links import advisory_url
+from hardening.render.terminal import reachability_sentence
 
 #: Hidden marker by which the comment bot finds its own note.
 MARKER = "<!-- hardening:summary -->"
@@ -41,6 +42,8 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     out.block(f"{MARKER}\n## Hardening summary\n\n{_headline(report)}")
     if report.gate is not None:
         out.block(_gate(report))
+    if report.reachability is not None and report.reachability.correlated:
+        out.block(reachability_sentence(report) + ".")
     out.table(
         "### Tools",
         "| Tool | Version | Status | Findings | Artifact |\n|---|---|---|---|---|",

@@ -76,6 +76,8 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
             + ", ".join(report.diff.drift_tools)
             + " (new findings there may be scanner drift)"
         )
+    if report.reachability is not None and report.reachability.correlated:
+        lines.append(reachability_sentence(report))
     if report.gate is not None:
         label = "Gate" if report.gate.enforced else "Gate (simulated)"
         colour_name = "red" if report.gate.fired else "green"
@@ -90,6 +92,16 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
     if rest and lead:
         lines.append(f"  ({rest} other finding(s) are unchanged, accepted, fixed or unknown)")
     return "\n".join(lines) + "\n"
+
+
+def reachability_sentence(report: Report) -> str:
+    """How many trivy dependency findings govulncheck says the code reaches."""
+    summary = report.reachability
+    assert summary is not None
+    return (
+        f"Reachability: {summary.reachable} of {summary.correlated} Go dependency finding(s) "
+        "that trivy and govulncheck both report are called from the code (symbol level)"
+    )
 
 
 def _profile(report: Report) -> str:
