@@ -22,11 +22,11 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -40,6 +40,16 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 #: The floor: parse every file named on the command line and keep them all alive.
 FLOOR_CODE = "import json, sys\nheld = [json.load(open(p, 'rb')) for p in sys.argv[1:]]\n"
+#: Runs argv[1:] with stdout discarded and prints its wall time, peak RSS and exit code.
+WRAPPER_CODE = """\
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+_pid, status, usage = os.wait4(child.pid, 0)
+wall = time.perf_counter() - started
+child.returncode = code = os.waitstatus_to_exitcode(status)
+print(json.dumps({"wall_s": wall, "maxrss_kib": usage.ru_maxrss, "returncode": code}))
+"""
 #: Largest findings.json the runner opens to check counts (it loads it whole).
 CHECK_LIMIT = 512 * 2**20
 
@@ -114,32 +124,40 @@ class Step:
 # --- measuring --------------------------------------------------------------------------------
 
 
-def measure(command: Sequence[str], cwd: Path, timeout: float) -> Measure:
-    """Run ``command`` in a fresh child; its own wall time and peak RSS (``os.wait4``)."""
+def measure(command: Sequence[str], cwd: Path, timeout: float, python: str) -> Measure:
+    """Run ``command`` in a fresh child; its own wall time and peak RSS.
+
+    A small wrapper process starts the command and reads its rusage with ``os.wait4``.  Not the
+    runner itself: on Linux a child's peak RSS includes the memory of the process it was forked
+    from, and the runner grows when it checks large outputs.
+    """
     with tempfile.TemporaryFile() as stderr:
-        started = time.perf_counter()
         process = subprocess.Popen(
-            list(command),
+            [python, "-c", WRAPPER_CODE, *command],
             cwd=cwd,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=stderr,
+            start_new_session=True,  # a timeout ends the wrapper and the command together
         )
-        killer = threading.Timer(timeout, process.kill)
-        killer.start()
         try:
-            _pid, status, usage = os.wait4(process.pid, 0)
-        finally:
-            killer.cancel()
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        error = ""
-        if process.returncode != 0:
-            stderr.seek(0)
-            tail = stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:]
-            error = " | ".join(tail) or f"exit {process.returncode}"
+            report, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return Measure(timeout, 0.0, -1, f"timed out after {timeout:g} s")
+        stderr.seek(0)
+        tail = stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+    try:
+        facts = json.loads(report)
+    except ValueError:
+        return Measure(0.0, 0.0, process.returncode or -1, " | ".join(tail) or "wrapper failed")
+    returncode = int(facts["returncode"])
+    error = (" | ".join(tail) or f"exit {returncode}") if returncode else ""
     # ru_maxrss is in KiB on Linux.
-    return Measure(round(wall, 3), round(usage.ru_maxrss / 1024, 1), process.returncode, error)
+    return Measure(
+        round(facts["wall_s"], 3), round(facts["maxrss_kib"] / 1024, 1), returncode, error
+    )
 
 
 def warm(paths: Sequence[Path]) -> None:
@@ -222,7 +240,9 @@ def case_steps(case: Case, python: str, work: Path) -> list[Step]:
     ]
 
 
-def run_case(case: Case, steps: list[Step], work: Path, repeat: int, timeout: float) -> None:
+def run_case(
+    case: Case, steps: list[Step], work: Path, repeat: int, timeout: float, python: str
+) -> None:
     out = work / f"{case.kind}-{size_label(case.size)}"
     warm([case.base, case.next])
     for _ in range(repeat):
@@ -230,7 +250,7 @@ def run_case(case: Case, steps: list[Step], work: Path, repeat: int, timeout: fl
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
         for step in steps:
-            result = measure(step.command, work, timeout)
+            result = measure(step.command, work, timeout, python)
             step.runs.append(result)
             _progress(step, result)
 
@@ -485,13 +505,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             extra = startup_steps(args.python, args.samples, work)
             for _ in range(args.repeat):
                 for step in extra:
-                    result = measure(step.command, work, args.timeout)
+                    result = measure(step.command, work, args.timeout, args.python)
                     step.runs.append(result)
                     _progress(step, result)
             steps += extra
         for case in cases:
             case_list = case_steps(case, args.python, work)
-            run_case(case, case_list, work, args.repeat, args.timeout)
+            run_case(case, case_list, work, args.repeat, args.timeout, args.python)
             check_outputs(case, case_list, work)
             steps += case_list
     finally:

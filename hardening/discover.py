@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -64,12 +65,17 @@ def read_head(path: Path) -> bytes:
         return handle.read(HEAD_BYTES)
 
 
+_BASELINE = re.compile(rb'^\s*\{\s*"entries"\s*:|"fingerprint_version"\s*:\s*"v\d+"')
+
+
 def identify(path: Path, head: bytes | None = None) -> Choice:
     """Pick the parser with the strongest claim on ``path``, or say why none applies."""
     if path.name in OWN_OUTPUTS:
         return Choice(None, f"{OWN_OUTPUTS[path.name]}, not a scanner report")
     if head is None:
         head = read_head(path)
+    if _BASELINE.search(strip_bom(head)) and b'"generator"' not in head:
+        return Choice(None, "hardening baseline file, not a scanner report")
     best: tuple[Detection, type[Parser]] | None = None
     pure = PurePath(path.as_posix())
     for cls in parsers():

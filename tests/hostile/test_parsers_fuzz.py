@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -26,6 +27,7 @@ from xml.etree import ElementTree
 import pytest
 from hostile_support import (
     CANARIES,
+    Scratch,
     count,
     dump_json_values,
     json_values,
@@ -43,6 +45,20 @@ from hypothesis import strategies as st
 from support import corpus_dir
 
 PARSERS = parser_names()
+
+
+@pytest.fixture
+def scratch_file() -> Iterator[Callable[[Path], Scratch]]:
+    """Scratch files for one test, closed at its end."""
+    opened: list[Scratch] = []
+
+    def make(path: Path) -> Scratch:
+        opened.append(Scratch(path))
+        return opened[-1]
+
+    yield make
+    for scratch in opened:
+        scratch.close()
 XML_PARSERS = [name for name in PARSERS if parser_class(name).format.endswith("xml")]
 
 #: Cases per strategy and parser: enough to reach the odd branches, fast enough for CI.
@@ -109,7 +125,7 @@ def json_shapes(keys: list[str]) -> st.SearchStrategy[Any]:
             st.lists(children, max_size=5),
             st.dictionaries(key, children, max_size=8),
         ),
-        max_leaves=40,
+        max_leaves=25,
     )
 
 
@@ -309,10 +325,12 @@ def test_every_registered_parser_has_a_sample() -> None:
 
 
 @pytest.mark.parametrize("parser", PARSERS)
-def test_generated_json_shapes(parser: str, tmp_path: Path) -> None:
+def test_generated_json_shapes(
+    parser: str, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
+) -> None:
     cls = parser_class(parser)
     keys, _ = vocabulary(parser)
-    scratch = tmp_path / "report.json"
+    scratch = scratch_file(tmp_path / "report.json")
 
     @fuzz_settings("json-shapes")
     @given(st.lists(json_shapes(keys), min_size=1, max_size=3))
@@ -324,10 +342,12 @@ def test_generated_json_shapes(parser: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("parser", PARSERS)
-def test_mutated_samples(parser: str, tmp_path: Path) -> None:
+def test_mutated_samples(
+    parser: str, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
+) -> None:
     cls = parser_class(parser)
     samples = samples_by_parser()[parser]
-    scratch = tmp_path / samples[0].name
+    scratch = scratch_file(tmp_path / samples[0].name)
     strategy = st.one_of([mutations(path.read_bytes()) for path in samples])
 
     @fuzz_settings("mutations")
@@ -340,9 +360,11 @@ def test_mutated_samples(parser: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("parser", PARSERS)
-def test_random_bytes(parser: str, tmp_path: Path) -> None:
+def test_random_bytes(
+    parser: str, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
+) -> None:
     cls = parser_class(parser)
-    scratch = tmp_path / "artifact"
+    scratch = scratch_file(tmp_path / "artifact")
 
     @fuzz_settings("random-bytes")
     @given(random_bytes())
@@ -354,10 +376,12 @@ def test_random_bytes(parser: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("parser", XML_PARSERS)
-def test_generated_xml(parser: str, tmp_path: Path) -> None:
+def test_generated_xml(
+    parser: str, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
+) -> None:
     cls = parser_class(parser)
     tags, attributes = vocabulary(parser)
-    scratch = tmp_path / "report.xml"
+    scratch = scratch_file(tmp_path / "report.xml")
 
     @fuzz_settings("xml-shapes")
     @given(st.one_of(xml_trees(tags, attributes), xml_soup()))
@@ -373,10 +397,12 @@ def test_the_xml_parsers_are_the_expected_ones() -> None:
 
 
 @pytest.mark.parametrize("parser", PARSERS)
-def test_sample_truncated_at_every_byte(parser: str, tmp_path: Path) -> None:
+def test_sample_truncated_at_every_byte(
+    parser: str, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
+) -> None:
     cls = parser_class(parser)
     data = shrink(samples_by_parser()[parser][0].read_bytes())
-    scratch = tmp_path / "artifact"
+    scratch = scratch_file(tmp_path / "artifact")
     whole = parse_bytes(cls, scratch, data)
     assert whole.result is not None and whole.result.findings, "the shrunk sample still reads"
     reasons = set()
@@ -404,13 +430,15 @@ def small_corpus_files() -> list[Any]:
 
 
 @pytest.mark.parametrize("path", small_corpus_files())
-def test_small_corpus_file_truncated_at_every_byte(path: Path, tmp_path: Path) -> None:
+def test_small_corpus_file_truncated_at_every_byte(
+    path: Path, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
+) -> None:
     from hardening import discover
 
     cls = discover.identify(path).parser
     assert cls is not None
     data = path.read_bytes()
-    scratch = tmp_path / path.name
+    scratch = scratch_file(tmp_path / path.name)
     for end in range(len(data) + 1):
         parse_bytes(cls, scratch, data[:end])
     count(cls.name, "truncations (corpus)", len(data) + 1)
@@ -425,17 +453,20 @@ def deep_json(depth: int) -> bytes:
 
 
 @pytest.mark.parametrize("parser", PARSERS)
-def test_memory_stays_bounded_on_deep_and_repeated_input(parser: str, tmp_path: Path) -> None:
+def test_memory_stays_bounded_on_deep_and_repeated_input(
+    parser: str, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
+) -> None:
     """100,000 nested objects, and a real sample's first list item repeated 2,000 times."""
     cls = parser_class(parser)
     sample = samples_by_parser()[parser][0].read_bytes()
     inputs = [deep_json(100_000), b"[" * 100_000 + b"]" * 100_000]
     if sample_kind(sample) == "json":
         inputs.append(_repeated(json_values(sample)[0], 2000))
+    scratch = scratch_file(tmp_path / "big.json")
     for data in inputs:
         tracemalloc.start()
         try:
-            parse_bytes(cls, tmp_path / "big.json", data)
+            parse_bytes(cls, scratch, data)
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
