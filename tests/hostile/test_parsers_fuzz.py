@@ -62,7 +62,9 @@ def scratch_file() -> Iterator[Callable[[Path], Scratch]]:
 XML_PARSERS = [name for name in PARSERS if parser_class(name).format.endswith("xml")]
 
 #: Cases per strategy and parser: enough to reach the odd branches, fast enough for CI.
-EXAMPLES = {"json-shapes": 150, "mutations": 200, "random-bytes": 100, "xml-shapes": 200}
+EXAMPLES = {"json-shapes": 100, "mutations": 150, "random-bytes": 150, "xml-shapes": 200}
+#: Samples above this size are mutated in their shrunk form (deep copies cost time).
+MUTATE_WHOLE_BELOW = 32 * 1024
 
 
 def fuzz_settings(kind: str) -> settings:
@@ -348,7 +350,10 @@ def test_mutated_samples(
     cls = parser_class(parser)
     samples = samples_by_parser()[parser]
     scratch = scratch_file(tmp_path / samples[0].name)
-    strategy = st.one_of([mutations(path.read_bytes()) for path in samples])
+    datas = [path.read_bytes() for path in samples]
+    strategy = st.one_of(
+        [mutations(data if len(data) < MUTATE_WHOLE_BELOW else shrink(data)) for data in datas]
+    )
 
     @fuzz_settings("mutations")
     @given(strategy)
