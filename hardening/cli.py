@@ -22,6 +22,8 @@ from hardening.errors import HardeningError
 #: Output format names, kept here so --help does not import the renderers.
 FORMAT_CHOICES = ["json", "markdown", "html", "sarif", "codequality"]
 DEFAULT_BASELINE = ".hardening/baseline.json"
+#: Inputs above this size are refused (the largest real reports seen are under 1 GB).
+DEFAULT_MAX_INPUT_BYTES = 2 * 1024**3
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,6 +59,16 @@ def _parse_input(value: str) -> tuple[str, Path]:
     if not file.is_file():
         raise click.BadParameter(f"{path}: no such file", param_hint="--input")
     return tool.strip(), file
+
+
+max_input_bytes_option = click.option(
+    "--max-input-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_INPUT_BYTES,
+    show_default=True,
+    metavar="N",
+    help="Refuse input files larger than N bytes (each fails with the reason).",
+)
 
 
 def reading_options(func: F) -> F:
@@ -115,6 +127,7 @@ def reading_options(func: F) -> F:
             type=click.Path(dir_okay=False, path_type=Path),
             help="The baseline file kept in the repository.",
         ),
+        max_input_bytes_option,
     ]
     for option in reversed(options):
         func = option(func)
@@ -166,6 +179,7 @@ def _build(params: dict[str, Any], *, baseline_required: bool) -> Any:
         gate=config.gate,
         baseline=baseline,
         baseline_origin=str(baseline_path) if baseline_path else None,
+        max_bytes=params["max_input_bytes"],
     )
     return options, config, baseline_path
 
@@ -274,12 +288,14 @@ def aggregate(**params: Any) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Source tree the report was taken from (never changes fingerprints).",
 )
+@max_input_bytes_option
 def inspect(
     file: Path,
     as_json: bool,
     tool: str | None,
     strip_prefix: tuple[str, ...],
     source_root: Path | None,
+    max_input_bytes: int,
 ) -> None:
     """Show what was read from one artifact, before filters and merging."""
     from hardening.paths import PathNormalizer
@@ -287,7 +303,11 @@ def inspect(
     from hardening.render import inspect_view
 
     outcome = read_artifact(
-        file, file.as_posix(), PathNormalizer.from_settings(strip_prefix), forced_tool=tool
+        file,
+        file.as_posix(),
+        PathNormalizer.from_settings(strip_prefix),
+        forced_tool=tool,
+        max_bytes=max_input_bytes,
     )
     if as_json:
         click.echo(json.dumps(inspect_view.as_dict(outcome), indent=2, sort_keys=True))

@@ -83,21 +83,41 @@ def _describe(rule: tuple[State, Severity]) -> str:
 def calibration(report: Report, gate: GateConfig) -> list[CalibrationRow]:
     default = parse_gate(gate.rule)
     per_tool = {tool: parse_gate(rule) for tool, rule in gate.tools.items()}
-    rows: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # One pass, one small list of counters per (tool, rule): this runs over every finding.
+    # Counters: findings, new, accepted, false_positive, suppressed, would_block.
+    rows: dict[tuple[str, str], list[int]] = {}
+    gone = (State.fixed, State.unknown)
     for finding in report.findings:
-        if finding.state in (State.fixed, State.unknown):
+        state = finding.state
+        if state in gone:
             continue
-        row = rows[(finding.tool, finding.rule_id)]
-        row["findings"] += 1
-        row["new"] += finding.state in (None, State.new)
-        row["accepted"] += finding.state is State.accepted
-        row["false_positive"] += finding.state is State.false_positive
-        row["suppressed"] += finding.state is State.suppressed or finding.suppressed
-        state, threshold = per_tool.get(finding.tool, default)
-        row["would_block"] += _blocks(finding, state, threshold)
+        key = (finding.tool, finding.rule_id)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = [0, 0, 0, 0, 0, 0]
+        row[0] += 1
+        if state is None or state is State.new:
+            row[1] += 1
+        elif state is State.accepted:
+            row[2] += 1
+        elif state is State.false_positive:
+            row[3] += 1
+        if state is State.suppressed or finding.suppression is not None:
+            row[4] += 1
+        rule_state, threshold = per_tool.get(finding.tool, default)
+        if _blocks(finding, rule_state, threshold):
+            row[5] += 1
+    ordered = sorted(rows.items(), key=lambda item: (-item[1][0], item[0]))
     return [
-        CalibrationRow(tool=tool, rule_id=rule, **counts)
-        for (tool, rule), counts in sorted(
-            rows.items(), key=lambda item: (-item[1]["findings"], item[0])
+        CalibrationRow(
+            tool=tool,
+            rule_id=rule,
+            findings=counts[0],
+            new=counts[1],
+            accepted=counts[2],
+            false_positive=counts[3],
+            suppressed=counts[4],
+            would_block=counts[5],
         )
+        for (tool, rule), counts in ordered
     ]

@@ -56,7 +56,8 @@ def read_artifact(
     try:
         result = parser_cls().parse(Artifact(path=path, name=name, max_bytes=max_bytes))
     except ParseError as exc:
-        outcome.runs = [_failed_run(parser_cls, name, str(exc))]
+        reason = str(exc) + (_forced_hint(path, parser_cls) if forced_tool else "")
+        outcome.runs = [_failed_run(parser_cls, name, reason)]
         return outcome
     except OSError as exc:
         outcome.runs = [_failed_run(parser_cls, name, f"cannot read: {exc.strerror}")]
@@ -68,7 +69,7 @@ def read_artifact(
         return outcome
     except Exception as exc:  # a parser bug must not lose the other artifacts
         reason = f"unexpected {type(exc).__name__} in {parser_cls.name} parser: {exc}"
-        outcome.runs = [_failed_run(parser_cls, name, redact(reason)[:300])]
+        outcome.runs = [_failed_run(parser_cls, name, reason)]
         return outcome
 
     for run in result.runs:
@@ -114,11 +115,38 @@ def _count(runs: list[ToolRun], findings: list[Finding]) -> None:
         run.severity_counts = {s.value: counts[s.value] for s in Severity if counts[s.value]}
 
 
+def _forced_hint(path: Path, forced: type[Parser]) -> str:
+    """Why a forced parser failed, when the content says: another tool's report, or a format
+    a parser recognises in order to skip it (a JUnit export)."""
+    try:
+        choice = discover.identify(path)
+    except OSError:
+        return ""
+    claimed = choice.parser
+    if claimed is None:
+        recognised = choice.skip_reason and not choice.skip_reason.endswith(_UNRECOGNISED)
+        return f" ({choice.skip_reason})" if recognised else ""
+    if claimed is forced or (claimed.tool and claimed.tool == forced.tool):
+        return ""
+    return f" (the file looks like a {claimed.tool or claimed.name} {claimed.format} report)"
+
+
+#: Endings of discover.identify's reasons for files no parser claimed at all.
+_UNRECOGNISED = ("no parser recognises this file", "of unknown tool")
+
+
 def _failed_run(parser_cls: type[Parser], name: str, reason: str) -> ToolRun:
     return ToolRun(
         tool=parser_cls.tool or parser_cls.name,
         format=parser_cls.format,
         artifact=name,
         status=RunStatus.failed,
-        error=reason,
+        error=_one_line_reason(reason),
     )
+
+
+def _one_line_reason(reason: str, limit: int = 300) -> str:
+    """Parsers promise one-line reasons without secrets; this holds it for third-party parsers
+    and exception texts too, since the reason reaches every output."""
+    line = " ".join(redact(reason).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -5,24 +5,29 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from hardening.errors import HardeningError
-from hardening.model import Report
+from hardening.model import Finding, Report
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
+def write_atomic(path: Path, data: str | bytes | Iterable[bytes]) -> None:
     """Write through a temporary file in the same folder, then rename over the target, so an
-    interrupted write leaves the previous file intact."""
+    interrupted write leaves the previous file intact.  ``data`` may be a stream of chunks."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if isinstance(data, str):
+        data = [data.encode("utf-8")]
+    elif isinstance(data, bytes):
+        data = [data]
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for chunk in data:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         Path(tmp).replace(path)
@@ -31,12 +36,38 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
+_FINDINGS = TypeAdapter(list[Finding])
+#: Findings serialized per chunk, so a million never exist as one JSON text.
+_CHUNK = 20_000
+
+
+def report_chunks(report: Report) -> Iterator[bytes]:
+    """findings.json as a stream of bytes: the report, then its findings chunk by chunk.
+
+    Findings leave out fields at their defaults (empty lists, nulls), which the schema fills
+    back in when the file is read, and their identity inputs, which only parsers need.
+    """
+    head = report.model_dump_json(exclude={"findings"}).encode()
+    yield head[:-1] + b',"findings":['
+    findings = report.findings
+    for start in range(0, len(findings), _CHUNK):
+        chunk = _FINDINGS.dump_json(
+            findings[start : start + _CHUNK],
+            exclude_defaults=True,
+            exclude={"__all__": {"identity"}},  # type: ignore[dict-item]
+        )
+        if start:
+            yield b",\n"
+        yield chunk[1:-1]
+    yield b"]}\n"
+
+
 def dump_report(report: Report) -> str:
-    return report.model_dump_json(indent=1, exclude={"findings": {"__all__": {"identity"}}}) + "\n"
+    return b"".join(report_chunks(report)).decode()
 
 
 def write_report(report: Report, path: Path) -> None:
-    write_atomic(path, dump_report(report))
+    write_atomic(path, report_chunks(report))
 
 
 def load_report(path: Path) -> Report:

@@ -35,6 +35,7 @@ import jinja2
 from markupsafe import Markup
 
 from hardening.model import Finding, Kind, Report, RunStatus, Severity, State
+from hardening.render import jsonstream
 from hardening.render.links import advisory_url
 from hardening.report_io import write_atomic
 
@@ -148,7 +149,7 @@ def _script_json(data: Any) -> Markup:
     """JSON safe inside a ``<script type="application/json">`` element: no ``<`` at all, so
     neither ``</script>`` nor ``<!--`` can appear; ``&`` and ``>`` for good measure, and the
     line separators JavaScript once treated as newlines."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = jsonstream.dumps(data)
     text = (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 _BUFFER = 1 << 20
 # One encoder for every item: json.dumps builds a new one per call when given options.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -41,8 +43,14 @@ def atomic_text(path: Path) -> Iterator[TextIO]:
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON text of one item (non-ASCII kept as is: the file is UTF-8)."""
-    return _ENCODER.encode(value)
+    """Compact JSON text of one item (non-ASCII kept as is: the file is UTF-8).
+
+    orjson is several times faster; text it refuses (unpaired surrogates from a report) goes
+    through the standard encoder, and the file's error handler replaces them."""
+    try:
+        return orjson.dumps(value).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return _ENCODER.encode(value)
 
 
 def open_object(value: dict[str, Any], key: str) -> str:

@@ -6,8 +6,8 @@ name, version and the rules its results use.  Every result carries ``partialFing
 was diffed, and ``suppressions`` for in-source suppressed, accepted and false-positive findings.
 
 Streaming: the log's head and each run's head are written as JSON text up to ``"results":[``;
-then one sarif-om ``Result`` at a time is built, converted to plain JSON and written, so a
-million results never exist together (DESIGN "Outputs", issue 8).
+then one result at a time is built as plain JSON (the log, runs and rules are sarif-om
+objects) and written, so a million results never exist together (DESIGN "Outputs", issue 8).
 
 Mappings (DESIGN "Outputs"):
 
@@ -31,7 +31,7 @@ written only when the finding has one and never for secret-class findings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
@@ -177,7 +177,7 @@ def _write_run(group: _ToolGroup, diffed: bool, out: TextIO) -> None:
     )
     out.write(jsonstream.open_object(to_json(run), "results"))
     jsonstream.write_items(
-        out, (to_json(_result(f, rules.index[f.rule_id], diffed)) for f in group.findings)
+        out, (_result(f, rules.index[f.rule_id], diffed) for f in group.findings)
     )
     out.write("]}")
 
@@ -270,63 +270,75 @@ def _worst_status(runs: list[ToolRun]) -> RunStatus:
 # --- results ------------------------------------------------------------------------------
 
 
-def _result(finding: Finding, rule_index: int, diffed: bool) -> Any:
+def _result(finding: Finding, rule_index: int, diffed: bool) -> dict[str, Any]:
+    """One result as SARIF JSON.  Results are built as plain dicts under SARIF's property
+    names rather than as sarif-om objects: at a million results the object layer cost more
+    than everything else the writer does (the log, runs and rules still go through sarif-om)."""
+    result: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "ruleIndex": rule_index,
+        "level": LEVELS[finding.severity],
+        "message": {"text": finding.message or finding.title or finding.rule_id},
+        "locations": [_location(finding)],
+    }
+    if finding.related_locations:
+        show = _shows(finding)
+        result["relatedLocations"] = [
+            {"id": index, "physicalLocation": _physical(place, show)}
+            for index, place in enumerate(finding.related_locations)
+        ]
+    endpoint = finding.endpoint
+    if endpoint is not None and finding.location is None:
+        request = {"target": endpoint.url}
+        if endpoint.method:
+            request["method"] = endpoint.method
+        result["webRequest"] = request
+    if finding.fingerprint:
+        result["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
     state = finding.state
-    return sarif_om.Result(
-        rule_id=finding.rule_id,
-        rule_index=rule_index,
-        level=LEVELS[finding.severity],
-        message=sarif_om.Message(text=finding.message or finding.title or finding.rule_id),
-        locations=[_location(finding)],
-        related_locations=_related(finding),
-        web_request=_web_request(finding),
-        partial_fingerprints={FINGERPRINT_KEY: finding.fingerprint}
-        if finding.fingerprint
-        else None,
-        baseline_state=BASELINE_STATES.get(state) if diffed and state is not None else None,
-        suppressions=_suppressions(finding),
-        properties=_result_properties(finding),
-    )
+    if diffed and state is not None and state in BASELINE_STATES:
+        result["baselineState"] = BASELINE_STATES[state]
+    suppressions = _suppressions(finding)
+    if suppressions:
+        result["suppressions"] = suppressions
+    result["properties"] = _result_properties(finding)
+    return result
 
 
-def _location(finding: Finding) -> Any:
+def _location(finding: Finding) -> dict[str, Any]:
     if finding.location is not None:
-        return sarif_om.Location(physical_location=_physical(finding.location, _shows(finding)))
+        return {"physicalLocation": _physical(finding.location, _shows(finding))}
     component = finding.component
     if component is not None:
         where = component.target or component.package_path
-        return sarif_om.Location(
-            physical_location=sarif_om.PhysicalLocation(artifact_location=_artifact(where))
-            if where
-            else None,
-            logical_locations=[
-                sarif_om.LogicalLocation(
-                    name=component.name,
-                    fully_qualified_name=component.purl or _package_name(finding),
-                    kind="module",
-                )
-            ],
-        )
+        location: dict[str, Any] = {}
+        if where:
+            location["physicalLocation"] = {"artifactLocation": _artifact(where)}
+        location["logicalLocations"] = [
+            {
+                "name": component.name,
+                "fullyQualifiedName": component.purl or _package_name(finding),
+                "kind": "module",
+            }
+        ]
+        return location
     endpoint = finding.endpoint
     if endpoint is not None:
         operation = " ".join(part for part in (endpoint.method, endpoint.url) if part)
-        return sarif_om.Location(
-            logical_locations=[
-                sarif_om.LogicalLocation(
-                    name=urlsplit(endpoint.url).path or endpoint.url,
-                    fully_qualified_name=operation,
-                    kind="resource",
-                )
+        return {
+            "logicalLocations": [
+                {
+                    "name": urlsplit(endpoint.url).path or endpoint.url,
+                    "fullyQualifiedName": operation,
+                    "kind": "resource",
+                }
             ]
-        )
+        }
     # Nothing to point at (rare): the artifact the finding was read from.
     where = finding.artifact or (finding.artifacts[0] if finding.artifacts else None)
-    return sarif_om.Location(
-        physical_location=sarif_om.PhysicalLocation(artifact_location=_artifact(where))
-        if where
-        else None,
-        message=None if where else sarif_om.Message(text=finding.title or finding.rule_id),
-    )
+    if where:
+        return {"physicalLocation": {"artifactLocation": _artifact(where)}}
+    return {"message": {"text": finding.title or finding.rule_id}}
 
 
 def _package_name(finding: Finding) -> str:
@@ -337,16 +349,17 @@ def _package_name(finding: Finding) -> str:
     return component.name
 
 
-def _physical(location: CodeLocation, show_snippet: bool) -> Any:
-    return sarif_om.PhysicalLocation(
-        artifact_location=_artifact(location.path),
-        region=_region(location, show_snippet),
-    )
+def _physical(location: CodeLocation, show_snippet: bool) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": _artifact(location.path)}
+    region = _region(location, show_snippet)
+    if region is not None:
+        physical["region"] = region
+    return physical
 
 
-def _artifact(path: str) -> Any:
+def _artifact(path: str) -> dict[str, str]:
     uri, base = _uri(path)
-    return sarif_om.ArtifactLocation(uri=uri, uri_base_id=base)
+    return {"uri": uri, "uriBaseId": base} if base else {"uri": uri}
 
 
 @lru_cache(maxsize=4096)
@@ -362,23 +375,20 @@ def _uri(path: str) -> tuple[str, str | None]:
     return quote(path, safe=_URI_SAFE), SRCROOT
 
 
-def _region(location: CodeLocation, show_snippet: bool) -> Any:
+def _region(location: CodeLocation, show_snippet: bool) -> dict[str, Any] | None:
     start = location.start_line
     if start is None or start < 1:
         return None
-    end = location.end_line if location.end_line and location.end_line >= start else None
-    start_column = (
-        location.start_column if location.start_column and location.start_column >= 1 else None
-    )
-    end_column = location.end_column if location.end_column and location.end_column >= 1 else None
-    snippet = location.snippet if show_snippet and location.snippet else None
-    return sarif_om.Region(
-        start_line=start,
-        end_line=end,
-        start_column=start_column,
-        end_column=end_column,
-        snippet=sarif_om.ArtifactContent(text=snippet) if snippet else None,
-    )
+    region: dict[str, Any] = {"startLine": start}
+    if location.end_line and location.end_line >= start:
+        region["endLine"] = location.end_line
+    if location.start_column and location.start_column >= 1:
+        region["startColumn"] = location.start_column
+    if location.end_column and location.end_column >= 1:
+        region["endColumn"] = location.end_column
+    if show_snippet and location.snippet:
+        region["snippet"] = {"text": location.snippet}
+    return region
 
 
 def _shows(finding: Finding) -> bool:
@@ -386,31 +396,17 @@ def _shows(finding: Finding) -> bool:
     return finding.kind is not Kind.secret and not is_credential_rule(finding.identifiers)
 
 
-def _related(finding: Finding) -> list[Any] | None:
-    if not finding.related_locations:
-        return None
-    show = _shows(finding)
-    return [
-        sarif_om.Location(id=index, physical_location=_physical(place, show))
-        for index, place in enumerate(finding.related_locations)
-    ]
-
-
-def _web_request(finding: Finding) -> Any:
-    endpoint = finding.endpoint
-    if endpoint is None or finding.location is not None:
-        return None
-    return sarif_om.WebRequest(method=endpoint.method, target=endpoint.url)
-
-
-def _suppressions(finding: Finding) -> list[Any] | None:
+def _suppressions(finding: Finding) -> list[dict[str, str]] | None:
     if finding.suppression is not None:
         kind = "external" if finding.suppression.kind == "external" else "inSource"
-        return [sarif_om.Suppression(kind=kind, justification=finding.suppression.justification)]
+        entry = {"kind": kind}
+        if finding.suppression.justification:
+            entry["justification"] = finding.suppression.justification
+        return [entry]
     if finding.state in (State.accepted, State.false_positive):
         # No status: SARIF 2.1.0 calls it "status", the schema snapshot sarif-om and the test
         # validate against call it "state"; absent, it means accepted under both.
-        return [sarif_om.Suppression(kind="external", justification=_triage_reason(finding))]
+        return [{"kind": "external", "justification": _triage_reason(finding)}]
     return None
 
 
@@ -437,9 +433,13 @@ def _result_properties(finding: Finding) -> dict[str, Any]:
     if finding.identifiers:
         properties["identifiers"] = finding.identifiers
     if finding.component is not None:
-        properties["component"] = finding.component.model_dump(exclude_none=True)
+        properties["component"] = {
+            k: v for k, v in asdict(finding.component).items() if v is not None
+        }
     if finding.endpoint is not None:
-        properties["endpoint"] = finding.endpoint.model_dump(exclude_none=True)
+        properties["endpoint"] = {
+            k: v for k, v in asdict(finding.endpoint).items() if v is not None
+        }
     if finding.drift:
         properties["drift"] = True
     return properties
