@@ -866,11 +866,14 @@ _EFFECTS = (
     "crash the process",
     "corrupt data written to disk",
 )
-_REFERENCE_HOSTS = (
+#: Reference URLs of CVE ids only.
+_CVE_REFERENCES = (
     "https://access.redhat.com/security/cve/{id}",
     "https://nvd.nist.gov/vuln/detail/{id}",
     "https://www.cve.org/CVERecord?id={id}",
     "https://security-tracker.debian.org/tracker/{id}",
+)
+_REFERENCE_HOSTS = (
     "https://ubuntu.com/security/notices/USN-{n}-1",
     "https://github.com/advisories/GHSA-{g}",
     "https://lists.debian.org/debian-lts-announce/2024/{m:02d}/msg000{n2:02d}.html",
@@ -985,7 +988,7 @@ def _package_name(key: str, index: int) -> str:
     serial = index // (len(_NOUNS) * len(_QUALIFIERS))
     tail = str(serial) if serial else ""
     if key == "debian":
-        return f"lib{noun}-{qualifier}{tail or ''}"
+        return f"lib{noun}-{qualifier}{tail}"
     if key == "node-pkg":
         return f"@{qualifier}/{noun}{tail}" if index % 5 == 0 else f"{qualifier}-{noun}{tail}"
     if key == "python-pkg":
@@ -1056,7 +1059,7 @@ class VulnerabilityCatalog:
                 pkg=short,
                 commit=short_hash(vuln_id, size=20),
             )
-            for template in rng.sample(_REFERENCE_HOSTS, rng.randint(4, 8))
+            for template in rng.sample(_reference_templates(vuln_id), rng.randint(4, 8))
         ]
         cwe = rng.choice((20, 22, 79, 120, 125, 190, 400, 416, 476, 787, 835, 1321))
         body = {
@@ -1083,6 +1086,21 @@ class VulnerabilityCatalog:
         return rendered.replace("\n", "\n        ")
 
 
+def _reference_templates(vuln_id: str) -> tuple[str, ...]:
+    if vuln_id.startswith("CVE-"):
+        return _CVE_REFERENCES + _REFERENCE_HOSTS
+    return (primary_url(vuln_id), *_REFERENCE_HOSTS)
+
+
+def primary_url(vuln_id: str) -> str:
+    """Where trivy points for an id: AVD for CVEs, the advisory's own page otherwise."""
+    if vuln_id.startswith("GHSA-"):
+        return f"https://github.com/advisories/{vuln_id}"
+    if vuln_id.startswith("GO-"):
+        return f"https://pkg.go.dev/vuln/{vuln_id}"
+    return f"https://avd.aquasec.com/nvd/{vuln_id.lower()}"
+
+
 def _ghsa(rng: random.Random) -> str:
     return "-".join("".join(rng.choice(_GHSA_ALPHABET) for _ in range(4)) for _ in range(3))
 
@@ -1101,7 +1119,7 @@ def make_catalog(rng: random.Random) -> dict[str, list[Package]]:
                 if key != "debian" and rng.random() < 0.1:
                     vulns.append(f"GHSA-{_ghsa(rng)}")
                 elif key == "gobinary" and rng.random() < 0.3:
-                    vulns.append(f"GO-{year}-{1000 + serial % 9000}")
+                    vulns.append(f"GO-{year}-{1000 + serial}")
                 else:
                     vulns.append(f"CVE-{year}-{10000 + serial}")
             packages.append(
@@ -1279,7 +1297,7 @@ class TrivyWriter:
             f'{pad}"Layer": {{{pad}  "Digest": "sha256:{short_hash("blob", layer, size=32)}",'
             f'{pad}  "DiffID": "sha256:{self.layers[layer]}"{pad}}},'
             f'{pad}"SeveritySource": "{source["ID"]}",'
-            f'{pad}"PrimaryURL": "https://avd.aquasec.com/nvd/{vuln_id.lower()}",'
+            f'{pad}"PrimaryURL": "{primary_url(vuln_id)}",'
             f'{pad}"DataSource": {{{pad}  "ID": "{source["ID"]}",{pad}  "Name": "{source["Name"]}",'
             f'{pad}  "URL": "{source["URL"]}"{pad}}},'
             f"{pad}{block}\n        }}"
@@ -1557,14 +1575,14 @@ def _zap_alert_opener(rule: ZapRule) -> str:
 
 def _zap_alert_closer(rule: ZapRule) -> Callable[[int], str]:
     pad = "\n\t\t\t\t\t"
-    solution = _q(f"<p>Configure the server so that {rule.name.lower()} no longer applies.</p>")
+    solution = _q(f"<p>Change the server or application configuration to fix: {rule.name}.</p>")
     reference = _q(f"<p>https://www.zaproxy.org/docs/alerts/{rule.pluginid}/</p>")
     rest = (
-        f'{pad}"solution": {solution},{pad}"otherinfo": "",{pad}"reference": {reference},'
+        f'"solution": {solution},{pad}"otherinfo": "",{pad}"reference": {reference},'
         f'{pad}"cweid": "{rule.cwe}",{pad}"wascid": "{rule.wasc}",'
         f'{pad}"sourceid": "{(rule.risk + 1) * 7}"\n\t\t\t\t}}'
     )
-    return lambda count: f'{pad}],{pad}"count": "{count}"{"," if rest else ""}{rest[1:]}'
+    return lambda count: f'{pad}],{pad}"count": "{count}",{pad}{rest}'
 
 
 def _zap_instance(site: str, rule: ZapRule, index: int, number: int | None, moved: bool) -> str:

@@ -54,7 +54,7 @@ def report_chunks(report: Report) -> Iterator[bytes]:
         chunk = _FINDINGS.dump_json(
             findings[start : start + _CHUNK],
             exclude_defaults=True,
-            exclude={"__all__": {"identity"}},  # type: ignore[dict-item]
+            exclude={"__all__": {"identity"}},
         )
         if start:
             yield b",\n"

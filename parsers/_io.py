@@ -11,6 +11,7 @@ from pathlib import PurePath
 from typing import Any
 
 from hardening.errors import ParseError
+from hardening.redact import redact
 
 _JSON_START = re.compile(rb"^\s*[\[{]")
 # A \uD800-\uDFFF escape that is not half of a surrogate pair decodes to a lone surrogate,
@@ -97,6 +98,13 @@ class TrailingTextError(ParseError):
     def __init__(self, offset: int, msg: str) -> None:
         super().__init__(f"non-JSON text at offset {offset}: {msg}")
         self.offset = offset
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A value from the report quoted in an error message or warning: redacted (it may be a
+    secret), on one line, cut to ``limit`` characters."""
+    line = " ".join(redact(value).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def looks_like_json(head: bytes) -> bool:

@@ -16,11 +16,22 @@ from hardening.errors import ParseError
 from hardening.model import Report, State
 from hardening.parsers._io import decode, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.redact import redact
 
 _MARKER = re.compile(rb'"generator"\s*:\s*"hardening"')
 #: hardening's SARIF output carries the same generator; it is skipped, not read back.
 _OWN_SARIF = re.compile(rb'"hardening_output"\s*:\s*true')
 _NOT_FINDINGS = {State.fixed, State.unknown}
+# The model's field names are snake_case; a key taken from the document (which may hold a
+# secret or a newline) is not echoed in the reason.
+_FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
+
+
+def _location_part(part: str | int) -> str:
+    """One step of a validation error's location, or ``<key>`` for a key from the data."""
+    if isinstance(part, int) or (_FIELD_NAME.fullmatch(part) and redact(part) == part):
+        return str(part)
+    return "<key>"
 
 
 class FindingsJsonParser(Parser):
@@ -39,11 +50,13 @@ class FindingsJsonParser(Parser):
 
     def parse(self, artifact: Artifact) -> ParseResult:
         text = decode(artifact.read_bytes())
+        if not text.strip():
+            raise ParseError("empty file")
         try:
             report = Report.model_validate_json(text)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "document"
+            where = ".".join(_location_part(part) for part in first["loc"]) or "document"
             raise ParseError(
                 f"not a valid hardening findings.json: {where}: {first['msg']}"
             ) from None

@@ -19,7 +19,7 @@ from typing import Any
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
 from hardening.model import CodeLocation, Finding, Kind, RunStatus, Suppression, ToolRun
-from hardening.parsers._io import as_int, as_str, expect_dict, expect_list, loads, strip_bom
+from hardening.parsers._io import as_int, as_str, expect_dict, expect_list, loads, shown, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
 from hardening.redact import is_credential_rule, redact
 
@@ -118,7 +118,7 @@ def _finding(issue: dict[str, Any], index: int) -> Finding:
         raise ParseError(f"Issues[{index}] has no rule_id")
     path = as_str(issue.get("file"))
     if not path:
-        raise ParseError(f"Issues[{index}] ({rule_id}) has no file")
+        raise ParseError(f"Issues[{index}] ({shown(rule_id)}) has no file")
     start, end = line_range(issue.get("line"))
     code = as_str(issue.get("code")) or ""
     # No usable line: the whole block is the flagged text (an empty range selects nothing).

@@ -46,6 +46,7 @@ from hardening.parsers._io import (
     expect_dict,
     expect_list,
     iter_concatenated,
+    shown,
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
@@ -322,10 +323,10 @@ def _read_finding(
         for i, frame in enumerate(expect_list(finding.get("trace"), f"{where}: trace"))
     ]
     if not trace:
-        raise ParseError(f"{where} ({osv_id}) has an empty trace")
+        raise ParseError(f"{where} ({shown(osv_id)}) has an empty trace")
     vulnerable = trace[0]
     if not vulnerable.unit:
-        raise ParseError(f"{where} ({osv_id}) names no module in trace[0]")
+        raise ParseError(f"{where} ({shown(osv_id)}) names no module in trace[0]")
     level = _SYMBOL if vulnerable.function else _PACKAGE if vulnerable.package else _MODULE
     group = _group(groups, osv_id, vulnerable.unit)
     group.see(

@@ -53,6 +53,7 @@ from hardening.parsers._io import (
     expect_list,
     loads,
     looks_like_json,
+    shown,
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
@@ -1136,7 +1137,7 @@ def parse_log(document: Any) -> ParseResult:
     for index, run in enumerate(runs):
         tool_run, findings = read_run(run, f"runs[{index}]")
         if version is not None and version != SARIF_VERSION:
-            tool_run.warnings.append(f"SARIF version {version!r}, read as {SARIF_VERSION}")
+            tool_run.warnings.append(f"SARIF version {shown(version)!r}, read as {SARIF_VERSION}")
         result.runs.append(tool_run)
         result.findings.extend(findings)
     if not result.runs:

@@ -37,6 +37,7 @@ from hardening.parsers._io import (
     expect_dict,
     expect_list,
     loads,
+    shown,
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
@@ -706,6 +707,8 @@ def _read_xml(data: bytes) -> Any:
         raise ParseError(f"unsafe XML refused ({type(exc).__name__})") from None
     except SafeET.ParseError as exc:
         raise ParseError(f"invalid or truncated XML: {exc}") from None
+    except LookupError:  # the XML declaration names an encoding Python does not know
+        raise ParseError("the XML declaration names an unknown character encoding") from None
 
 
 def _local(tag: Any) -> str:
@@ -764,7 +767,7 @@ def _schemathesis_cases(root: Any) -> list[_JunitCase]:
     elif root_tag == "testsuites":
         suites = [element for element in root if _local(element.tag) == "testsuite"]
     else:
-        raise ParseError(f"root element is <{root_tag}>, expected <testsuites>")
+        raise ParseError(f"root element is <{shown(root_tag)}>, expected <testsuites>")
     ours = [suite for suite in suites if (suite.get("name") or "").strip().lower() == TOOL]
     if not ours:
         raise ParseError("not a Schemathesis JUnit report: no testsuite named 'schemathesis'")

@@ -46,6 +46,7 @@ from hardening.parsers._io import (
     expect_list,
     loads,
     path_mentions,
+    shown,
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
@@ -244,6 +245,13 @@ class _Reader:
     def _read_legacy(self, document: list[Any]) -> None:
         self.properties["schema"] = "legacy"
         results = [expect_dict(item, f"[{i}]") for i, item in enumerate(document)]
+        # Every legacy result names its Target: a list of other objects (a gitleaks report
+        # forced through --input trivy=...) must not read as a clean trivy scan.
+        for index, result in enumerate(results):
+            if "Target" not in result:
+                raise ParseError(
+                    f"not a trivy JSON report: [{index}] has no Target (legacy trivy results)"
+                )
         has_os = any(_is_os_result(r) for r in results)
         scope = _Scope(source_paths=not has_os)
         for index, result in enumerate(results):
@@ -369,7 +377,7 @@ class _Reader:
         kind = (as_str(entry.get("Type")) or "").lower()
         reader = _MODIFIED_READERS.get(kind)
         if reader is None:
-            self.warnings.append(f"{where}: unknown modified finding type {kind!r} ignored")
+            self.warnings.append(f"{where}: unknown modified finding type {shown(kind)!r} ignored")
             return
         inner = expect_dict(entry.get("Finding"), f"{where}.Finding")
         finding = reader(inner, f"{where}.Finding", context)

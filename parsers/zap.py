@@ -40,6 +40,7 @@ from hardening.parsers._io import (
     expect_list,
     loads,
     looks_like_json,
+    shown,
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
@@ -515,6 +516,10 @@ _XML_REFUSED = (
 )
 
 
+#: Not echoing the declared name: it is text from the report.
+UNKNOWN_XML_ENCODING = "the XML declaration names an unknown character encoding"
+
+
 def _element_text(element: Element) -> str:
     return "".join(element.itertext())
 
@@ -544,6 +549,8 @@ def _xml_events(data: bytes) -> Iterator[tuple[str, Element]]:
         raise ParseError(f"unsafe XML refused ({type(exc).__name__})") from None
     except SafeET.ParseError as exc:
         raise ParseError(f"invalid or truncated XML: {exc}") from None
+    except LookupError:  # the XML declaration names an encoding Python does not know
+        raise ParseError(UNKNOWN_XML_ENCODING) from None
 
 
 def parse_xml(data: bytes) -> ParseResult:
@@ -561,7 +568,7 @@ def parse_xml(data: bytes) -> ParseResult:
             seen_root = True
             if element.tag != "OWASPZAPReport":
                 tag = redact(str(element.tag))[:60]
-                raise ParseError(f"root element is <{tag}>, expected <OWASPZAPReport>")
+                raise ParseError(f"root element is <{shown(tag)}>, expected <OWASPZAPReport>")
             report.version = element.get("version")
             report.program_name = element.get("programName")
             report.generated = element.get("generated")

@@ -32,6 +32,7 @@ from hardening.model import Report
 from hardening.parsers._io import iter_concatenated
 from hardening.parsers.interface import HEAD_BYTES, Artifact, Parser, ParseResult
 from hardening.paths import PathNormalizer
+from hardening.report_io import dump_report
 from support import SAMPLES
 
 # ---------------------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ def finish(result: ParseResult) -> None:
                 location.path = normalizer.normalize(location.path)[0]
     if not result.fingerprinted:
         fingerprint.assign(result.findings)
-    Report(runs=result.runs, findings=result.findings).model_dump_json()
+    dump_report(Report(runs=result.runs, findings=result.findings))
 
 
 # ---------------------------------------------------------------------------------------------

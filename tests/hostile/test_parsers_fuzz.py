@@ -141,6 +141,8 @@ def _serialize(values: list[Any]) -> bytes:
 # --- mutations of a real sample ------------------------------------------------------------
 
 REPLACEMENTS: list[Any] = [None, 0, -1, 2**64, 1.5, "", [], {}, True, *CANARIES.values()]
+#: Keys a report may hold instead of the expected one: secrets, newlines, markup.
+ODD_KEYS = ["", "\n", "a\nb", "<x>", "\x1b[2J", CANARIES["github"], CANARIES["aws"]]
 
 
 @st.composite
@@ -154,10 +156,12 @@ def mutated_json(draw: st.DrawFn, values: list[Any]) -> bytes:
         while isinstance(parent[key], (dict, list)) and parent[key] and draw(st.booleans()):
             parent = parent[key]
             key = draw(st.sampled_from(list(parent) if isinstance(parent, dict) else range(len(parent))))
-        op = draw(st.sampled_from(["delete", "retype", "stringify", "wrap", "duplicate"]))
+        op = draw(st.sampled_from(["delete", "retype", "stringify", "wrap", "duplicate", "rekey"]))
         value = parent[key]
         if op == "delete" and parent is not document:
             del parent[key]
+        elif op == "rekey" and isinstance(parent, dict):
+            parent[draw(st.sampled_from(ODD_KEYS))] = parent.pop(key)
         elif op == "retype":
             parent[key] = draw(st.sampled_from(REPLACEMENTS))
         elif op == "stringify":
@@ -241,7 +245,7 @@ def xml_trees(tags: list[str], attributes: list[str]) -> st.SearchStrategy[bytes
     def element(children: st.SearchStrategy[list[ElementTree.Element]]) -> Any:
         return st.builds(
             _element,
-            st.sampled_from(tags),
+            st.sampled_from([*tags, *XML_NAME_CANARIES]),
             st.dictionaries(st.sampled_from(attributes or ["name"]), xml_text.map(str), max_size=4),
             xml_text,
             children,
@@ -267,6 +271,9 @@ def _element(
     element.extend(children)
     return element
 
+
+#: Canaries that are valid XML names, as tags: a tag is echoed in some error messages.
+XML_NAME_CANARIES = [CANARIES["github"], CANARIES["gitlab"], CANARIES["aws"]]
 
 XML_FRAGMENTS = [
     b"<",
@@ -410,13 +417,12 @@ def test_sample_truncated_at_every_byte(
     scratch = scratch_file(tmp_path / "artifact")
     whole = parse_bytes(cls, scratch, data)
     assert whole.result is not None and whole.result.findings, "the shrunk sample still reads"
-    reasons = set()
-    for end in range(len(data)):
-        outcome = parse_bytes(cls, scratch, data[:end])
-        if outcome.error is not None:
-            reasons.add(outcome.error)
+    empty = parse_bytes(cls, scratch, b"")
+    # gitleaks writes an empty CSV when it finds nothing; every other format refuses it.
+    assert empty.error == "empty file" or (empty.result is not None and not empty.result.findings)
+    for end in range(1, len(data)):
+        parse_bytes(cls, scratch, data[:end])
     count(parser, "truncations", len(data) + 1)
-    assert "empty file" in " ".join(reasons)
 
 
 def small_corpus_files() -> list[Any]:
@@ -461,12 +467,12 @@ def deep_json(depth: int) -> bytes:
 def test_memory_stays_bounded_on_deep_and_repeated_input(
     parser: str, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
 ) -> None:
-    """100,000 nested objects, and a real sample's first list item repeated 2,000 times."""
+    """100,000 nested objects or lists, and a real sample's first list item repeated 300 times."""
     cls = parser_class(parser)
     sample = samples_by_parser()[parser][0].read_bytes()
     inputs = [deep_json(100_000), b"[" * 100_000 + b"]" * 100_000]
     if sample_kind(sample) == "json":
-        inputs.append(_repeated(json_values(sample)[0], 2000))
+        inputs.append(_repeated(json_values(sample)[0], 300))
     scratch = scratch_file(tmp_path / "big.json")
     for data in inputs:
         tracemalloc.start()
