@@ -184,16 +184,13 @@ def _build(params: dict[str, Any], *, baseline_required: bool) -> Any:
     return options, config, baseline_path
 
 
-def _progress() -> Callable[[str, int, int], None] | None:
+def _progress() -> Any:
+    """A progress bar on stderr, only on a terminal."""
     if not sys.stderr.isatty():
         return None
+    from hardening.progress import ProgressBar
 
-    def show(name: str, index: int, total: int) -> None:
-        label = name if len(name) <= 60 else "…" + name[-59:]
-        end = "\n" if index + 1 == total else ""
-        click.echo(f"\r\x1b[2Kreading {index + 1}/{total} {label}", err=True, nl=bool(end))
-
-    return show
+    return ProgressBar()
 
 
 @cli.command()
@@ -300,7 +297,7 @@ def inspect(
     """Show what was read from one artifact, before filters and merging."""
     from hardening.paths import PathNormalizer
     from hardening.reading import read_artifact
-    from hardening.render import inspect_view
+    from hardening.render import inspect_view, text
 
     outcome = read_artifact(
         file,
@@ -312,7 +309,8 @@ def inspect(
     if as_json:
         click.echo(json.dumps(inspect_view.as_dict(outcome), indent=2, sort_keys=True))
     else:
-        click.echo(inspect_view.as_text(outcome))
+        # The view holds report text (paths, rule ids, titles): no escape sequences through.
+        click.echo(text.terminal_lines(inspect_view.as_text(outcome)))
 
 
 @cli.command()
@@ -373,6 +371,7 @@ def _triage(
     report_path: Path | None,
 ) -> None:
     from hardening import baseline as baseline_mod
+    from hardening.render import text
     from hardening.report_io import load_report
 
     extra = load_report(report_path) if report_path else None
@@ -397,7 +396,10 @@ def _triage(
             entry.triage = baseline_mod.Triage(triage)
             entry.reason = reason
             entry.expires = expires.isoformat() if expires else None
-            click.echo(f"{fingerprint[:12]} {entry.tool} {entry.rule_id}: {triage}")
+            click.echo(
+                f"{fingerprint[:12]} {text.terminal(entry.tool, 40)} "
+                f"{text.terminal(entry.rule_id, 80)}: {triage}"
+            )
         current.entries = dict(sorted(current.entries.items()))
         baseline_mod.save(current, path)
 

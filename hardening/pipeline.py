@@ -5,7 +5,7 @@ Usable without the CLI: build ``AggregateOptions`` and call ``aggregate``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,6 +25,7 @@ from hardening.model import (
 )
 from hardening.paths import PathNormalizer
 from hardening.profiles import PROFILES, Profile
+from hardening.progress import Progress
 from hardening.reading import ArtifactOutcome, read_artifact
 
 #: How many places a merged finding lists beyond its first.
@@ -49,8 +50,8 @@ class AggregateOptions:
     compare_to: Report | None = None
     compare_to_origin: str | None = None
     today: date = field(default_factory=date.today)
-    #: Called with (name, index, total) before each artifact is read (progress display).
-    progress: Callable[[str, int, int], None] | None = None
+    #: A progress display told about each artifact before it is read.
+    progress: Progress | None = None
 
 
 def aggregate(options: AggregateOptions) -> Report:
@@ -61,12 +62,18 @@ def aggregate(options: AggregateOptions) -> Report:
 
     inputs = _inputs(options)
     outcomes: list[ArtifactOutcome] = []
-    for index, (path, name, tool) in enumerate(inputs):
+    if options.progress:
+        options.progress.begin([path for path, _, _ in inputs])
+    try:
+        for index, (path, name, tool) in enumerate(inputs):
+            if options.progress:
+                options.progress.update(name, index, len(inputs))
+            outcomes.append(
+                read_artifact(path, name, normalizer, forced_tool=tool, max_bytes=options.max_bytes)
+            )
+    finally:
         if options.progress:
-            options.progress(name, index, len(inputs))
-        outcomes.append(
-            read_artifact(path, name, normalizer, forced_tool=tool, max_bytes=options.max_bytes)
-        )
+            options.progress.close()
 
     findings: list[Finding] = []
     prefixes: set[str] = set(normalizer.prefixes)
