@@ -21,4 +21,4 @@ def test_bar_advances_by_size_and_cleans_names(tmp_path: Path) -> None:
     out = stream.getvalue()
     assert "1/2" in out and "2/2 b.json" in out
     assert "[######" in out  # a quarter done when the second starts
-    assert "\x07" not in out and "]8;;" not in out
+    assert "\x07" not in out and "\x1b]" not in out
