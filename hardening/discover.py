@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -65,6 +66,8 @@ def read_head(path: Path) -> bytes:
         return handle.read(HEAD_BYTES)
 
 
+#: What hardening's atomic writes leave behind when killed mid-write: ``.NAME.RANDOM.tmp``.
+_TEMPORARY = re.compile(r"^\..+\.tmp$")
 _BASELINE = re.compile(rb'^\s*\{\s*"entries"\s*:|"fingerprint_version"\s*:\s*"v\d+"')
 
 
@@ -72,8 +75,13 @@ def identify(path: Path, head: bytes | None = None) -> Choice:
     """Pick the parser with the strongest claim on ``path``, or say why none applies."""
     if path.name in OWN_OUTPUTS:
         return Choice(None, f"{OWN_OUTPUTS[path.name]}, not a scanner report")
+    if _TEMPORARY.match(path.name):
+        return Choice(None, "temporary file of an interrupted write")
     if head is None:
         head = read_head(path)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Windows PowerShell writes UTF-16; detectors look at UTF-8 bytes.
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
     if _BASELINE.search(strip_bom(head)) and b'"generator"' not in head:
         return Choice(None, "hardening baseline file, not a scanner report")
     best: tuple[Detection, type[Parser]] | None = None

@@ -7,13 +7,16 @@ check that contract for one input and count how many inputs each parser was give
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import json
 import os
 import re
+import shutil
 import signal
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -74,9 +77,7 @@ assert all(CANARY_MIDDLES[name] in value for name, value in CANARIES.items())
 def canary_leaks(text: str) -> list[str]:
     """Names of the canaries (whole or by their middle part) found in ``text``."""
     return [
-        name
-        for name, value in CANARIES.items()
-        if value in text or CANARY_MIDDLES[name] in text
+        name for name, value in CANARIES.items() if value in text or CANARY_MIDDLES[name] in text
     ]
 
 
@@ -113,12 +114,16 @@ def time_limit(seconds: float) -> Iterator[None]:
         raise Hang(f"no answer within {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, alarm)
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)
+    started = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:  # an enclosing bound keeps running, less the time spent here
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
 
 
 #: Per-call bound: real samples parse in milliseconds; this only catches hangs.
@@ -199,6 +204,7 @@ def own_findings_json() -> Path:
     from hardening.report_io import write_report
 
     folder = Path(tempfile.mkdtemp(prefix="hardening-hostile-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     report = aggregate(AggregateOptions(paths=[SAMPLES]))
     path = folder / "findings.json"
     write_report(report, path)
@@ -276,7 +282,8 @@ def vocabulary(parser: str) -> tuple[list[str], list[str]]:
 
 
 # Shrinking a sample keeps its structure but only one item of every list (one child of each
-# tag in XML, one event of each kind in a stream, the first data rows in CSV), so truncating it at every byte stays fast.
+# tag in XML, one event of each kind in a stream, the first data rows in CSV), so truncating
+# it at every byte stays fast.
 
 
 def _first_items(value: Any) -> Any:

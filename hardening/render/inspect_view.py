@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hardening.reading import ArtifactOutcome
+from hardening.render.text import terminal
 
 
 def as_dict(outcome: ArtifactOutcome) -> dict[str, Any]:
@@ -27,17 +28,20 @@ def as_dict(outcome: ArtifactOutcome) -> dict[str, Any]:
 
 def as_text(outcome: ArtifactOutcome) -> str:
     if outcome.skipped is not None:
-        return f"{outcome.name}: skipped: {outcome.skipped.reason}"
+        return f"{terminal(outcome.name)}: skipped: {terminal(outcome.skipped.reason)}"
     lines = []
     for run in outcome.runs:
-        version = f" {run.version}" if run.version else ""
-        db = f", database {run.database_date}" if run.database_date else ""
-        head = f"{outcome.name}: {run.tool}{version} ({run.format}{db}): {run.status.value}"
+        version = f" {terminal(run.version)}" if run.version else ""
+        db = f", database {terminal(run.database_date)}" if run.database_date else ""
+        head = (
+            f"{terminal(outcome.name)}: {terminal(run.tool)}{version} ({run.format}{db}): "
+            f"{run.status.value}"
+        )
         if run.error:
-            head += f": {run.error}"
+            head += f": {terminal(run.error)}"
         lines.append(head)
-        lines.extend(f"  warning: {w}" for w in run.warnings)
-        lines.extend(f"  run error: {e}" for e in run.run_errors)
+        lines.extend(f"  warning: {terminal(w)}" for w in run.warnings)
+        lines.extend(f"  run error: {terminal(e)}" for e in run.run_errors)
     lines.append(f"{len(outcome.findings)} finding(s)")
     for f in outcome.findings:
         where = ""
@@ -53,8 +57,9 @@ def as_text(outcome: ArtifactOutcome) -> str:
             where = f"{f.endpoint.method or ''} {f.endpoint.url}".strip()
         flag = " [suppressed]" if f.suppressed else ""
         lines.append(
-            f"  {f.severity.value:8} {f.tool} {f.rule_id} {where}{flag}  {f.fingerprint[:12]}"
+            f"  {f.severity.value:8} {terminal(f.tool)} {terminal(f.rule_id)} {terminal(where)}"
+            f"{flag}  {f.fingerprint[:12]}"
         )
         if f.title and f.title != f.rule_id:
-            lines.append(f"           {f.title}")
+            lines.append(f"           {terminal(f.title)}")
     return "\n".join(lines)

@@ -45,7 +45,8 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
                     " (" + ", ".join(f"{n} {sev}" for sev, n in run.severity_counts.items()) + ")"
                 )
         where = text.terminal(run.artifact, 80) if run.artifact else ""
-        lines.append(f"  {run.tool:13} {version:12} {status} {where}".rstrip())
+        tool = text.terminal(run.tool, 40)
+        lines.append(f"  {tool:13} {version:12} {status} {where}".rstrip())
         if counts:
             lines.append(f"      {counts}")
         if run.error:
@@ -66,14 +67,17 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
     if report.filtered.total:
         lines.append("")
         lines.append(f"Filtered out: {report.filtered.total} finding(s)")
-        lines.extend(f"  {reason}: {count}" for reason, count in report.filtered.by_reason.items())
+        lines.extend(
+            f"  {text.terminal(reason, 160)}: {count}"
+            for reason, count in report.filtered.by_reason.items()
+        )
     lines.extend(f"warning: {text.terminal(w, 200)}" for w in report.warnings)
     lines.append("")
     lines.append(_counts_line(report))
     if report.diff is not None and report.diff.drift_tools:
         lines.append(
             "Scanner or database changed since the baseline: "
-            + ", ".join(report.diff.drift_tools)
+            + ", ".join(text.terminal(tool, 40) for tool in report.diff.drift_tools)
             + " (new findings there may be scanner drift)"
         )
     if report.reachability is not None and report.reachability.correlated:
@@ -81,7 +85,9 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
     if report.gate is not None:
         label = "Gate" if report.gate.enforced else "Gate (simulated)"
         colour_name = "red" if report.gate.fired else "green"
-        gate_line = f"{label} {report.gate.rule}: {report.gate.summary}"
+        gate_line = (
+            f"{label} {text.terminal(report.gate.rule)}: {text.terminal(report.gate.summary)}"
+        )
         lines.append(style(gate_line, colour_name) if colour else gate_line)
     lead = [f for f in report.findings if f.state in (*_LEAD_STATES, None)]
     rest = len(report.findings) - len(lead)
@@ -138,6 +144,6 @@ def _finding_line(finding: Finding, colour: bool) -> str:
     if finding.drift:
         state += "[drift?] "
     return (
-        f"{sev} {state}{finding.tool} {text.terminal(finding.rule_id, 60)} "
+        f"{sev} {state}{text.terminal(finding.tool, 40)} {text.terminal(finding.rule_id, 60)} "
         f"{text.terminal(where, 100)}  {text.terminal(finding.title, 100)}"
     )

@@ -30,6 +30,12 @@ def terminal(text: str | None, limit: int = 0) -> str:
     return one_line(text, limit)
 
 
+def terminal_lines(text: str) -> str:
+    """Several lines built from untrusted text, for a terminal: newlines kept, every other
+    control character (and bidi override) dropped, tabs made spaces."""
+    return "\n".join(_CONTROL.sub("", line.replace("\t", " ")) for line in text.split("\n"))
+
+
 def markdown(text: str | None, limit: int = 0) -> str:
     """Untrusted text for Markdown (GitLab and GitHub flavours): inert.
 
@@ -47,8 +53,12 @@ def markdown(text: str | None, limit: int = 0) -> str:
 
 
 def markdown_code(text: str | None, limit: int = 0) -> str:
-    """Untrusted text shown as an inline code span (rule ids, paths)."""
-    text = one_line(text, limit).replace("|", "¦")
+    """Untrusted text shown as an inline code span (rule ids, paths).
+
+    A code span is inert, but the comment bot finds its note by a hidden HTML comment: no
+    report text may carry that marker's opening, even in code.
+    """
+    text = one_line(text, limit).replace("|", "¦").replace("<!--", "<!" + ZWSP + "--")
     if not text:
         return ""
     fence = "`"

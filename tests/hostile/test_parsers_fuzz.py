@@ -42,9 +42,10 @@ from hostile_support import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support import corpus_dir
+from support import SAMPLES, corpus_dir
 
 PARSERS = parser_names()
+XML_PARSERS = [name for name in PARSERS if parser_class(name).format.endswith("xml")]
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def scratch_file() -> Iterator[Callable[[Path], Scratch]]:
     yield make
     for scratch in opened:
         scratch.close()
-XML_PARSERS = [name for name in PARSERS if parser_class(name).format.endswith("xml")]
+
 
 #: Cases per strategy and parser: enough to reach the odd branches, fast enough for CI.
 EXAMPLES = {"json-shapes": 100, "mutations": 150, "random-bytes": 150, "xml-shapes": 200}
@@ -112,8 +113,8 @@ def scalars() -> st.SearchStrategy[Any]:
         st.none(),
         st.booleans(),
         st.integers(min_value=-(2**70), max_value=2**70),
-        st.floats(allow_nan=True, allow_infinity=True),
-        st.text(max_size=30),
+        st.sampled_from([0.5, -0.0, 1e308, float("inf"), float("-inf"), float("nan")]),
+        st.text(max_size=12),
         st.sampled_from(SPICY_STRINGS),
     )
 
@@ -127,7 +128,7 @@ def json_shapes(keys: list[str]) -> st.SearchStrategy[Any]:
             st.lists(children, max_size=5),
             st.dictionaries(key, children, max_size=8),
         ),
-        max_leaves=25,
+        max_leaves=20,
     )
 
 
@@ -155,7 +156,9 @@ def mutated_json(draw: st.DrawFn, values: list[Any]) -> bytes:
         # Walk down a random path; stop at a random depth.
         while isinstance(parent[key], (dict, list)) and parent[key] and draw(st.booleans()):
             parent = parent[key]
-            key = draw(st.sampled_from(list(parent) if isinstance(parent, dict) else range(len(parent))))
+            key = draw(
+                st.sampled_from(list(parent) if isinstance(parent, dict) else range(len(parent)))
+            )
         op = draw(st.sampled_from(["delete", "retype", "stringify", "wrap", "duplicate", "rekey"]))
         value = parent[key]
         if op == "delete" and parent is not document:
@@ -258,9 +261,7 @@ def xml_trees(tags: list[str], attributes: list[str]) -> st.SearchStrategy[bytes
 
 def _xml_safe(text: str) -> str:
     # XML 1.0 cannot hold most control characters or lone surrogates at all.
-    return "".join(
-        c for c in text if c in "\t\n\r" or (c >= " " and not "\ud800" <= c <= "\udfff")
-    )
+    return "".join(c for c in text if c in "\t\n\r" or (c >= " " and not "\ud800" <= c <= "\udfff"))
 
 
 def _element(
@@ -372,9 +373,7 @@ def test_mutated_samples(
 
 
 @pytest.mark.parametrize("parser", PARSERS)
-def test_random_bytes(
-    parser: str, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
-) -> None:
+def test_random_bytes(parser: str, tmp_path: Path, scratch_file: Callable[[Path], Scratch]) -> None:
     cls = parser_class(parser)
     scratch = scratch_file(tmp_path / "artifact")
 
@@ -498,3 +497,77 @@ def _repeated(document: Any, times: int) -> bytes:
                 return json.dumps(document).encode("utf-8")
             stack.append(item)
     return json.dumps(document).encode("utf-8")
+
+
+# --- regressions the fuzzing found -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("parser", XML_PARSERS)
+def test_an_unknown_xml_encoding_is_refused_with_a_reason(
+    parser: str, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
+) -> None:
+    data = (
+        b"<?xml version='1.0' encoding='" + CANARIES["aws"].encode() + b"'?>"
+        b"<testsuites><testsuite name='schemathesis'/></testsuites>"
+    )
+    outcome = parse_bytes(parser_class(parser), scratch_file(tmp_path / "r.xml"), data)
+    assert outcome.error == "the XML declaration names an unknown character encoding"
+
+
+@pytest.mark.parametrize(
+    ("parser", "data", "reason"),
+    [
+        (
+            "gosec-json",
+            json.dumps({"Issues": [{"rule_id": CANARIES["github"]}]}).encode(),
+            "Issues[0] ([REDACTED]) has no file",
+        ),
+        (
+            "zap-xml",
+            f"<{CANARIES['github']}/>".encode(),
+            "root element is <[REDACTED]>, expected <OWASPZAPReport>",
+        ),
+        (
+            "schemathesis-junit",
+            f"<{CANARIES['gitlab']}/>".encode(),
+            "root element is <[REDACTED]>, expected <testsuites>",
+        ),
+        (
+            "govulncheck-json",
+            json.dumps({"finding": {"osv": CANARIES["aws"], "trace": []}}).encode(),
+            "finding at offset 0 ([REDACTED]) has an empty trace",
+        ),
+        (
+            "hardening-findings",
+            json.dumps(
+                {"runs": [{"tool": "x", "severity_counts": {CANARIES["aws"] + "\nx": "many"}}]}
+            ).encode(),
+            "not a valid hardening findings.json: runs.0.severity_counts.<key>: Input should "
+            "be a valid integer, unable to parse string as an integer",
+        ),
+        ("hardening-findings", b"\n", "empty file"),
+        (
+            "trivy-json",
+            (SAMPLES / "gitleaks" / "gitleaks.json").read_bytes(),
+            "not a trivy JSON report: [0] has no Target (legacy trivy results)",
+        ),
+    ],
+    ids=[
+        "gosec-rule-id",
+        "zap-root",
+        "junit-root",
+        "govulncheck-osv",
+        "findings-key",
+        "findings-empty",
+        "trivy-legacy-list-of-other-objects",
+    ],
+)
+def test_reasons_quote_no_secret_and_stay_on_one_line(
+    parser: str,
+    data: bytes,
+    reason: str,
+    tmp_path: Path,
+    scratch_file: Callable[[Path], Scratch],
+) -> None:
+    outcome = parse_bytes(parser_class(parser), scratch_file(tmp_path / "report"), data)
+    assert outcome.error == reason
