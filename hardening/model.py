@@ -200,9 +200,9 @@ class Finding(_Record):
     ] = field(default_factory=list)
     fingerprint: str = ""
     state: State | None = None
-    drift: Annotated[
-        bool, Field(description="New while the scanner or its database changed")
-    ] = False
+    drift: Annotated[bool, Field(description="New while the scanner or its database changed")] = (
+        False
+    )
     properties: dict[str, Any] = field(default_factory=dict)
 
     @property
