@@ -1049,6 +1049,7 @@ class VulnerabilityCatalog:
             "feature set; distributions shipping a patched backport are not affected."
         )
         month, number = rng.randint(1, 12), rng.randint(1000, 7999)
+        templates = _reference_templates(vuln_id)
         references = [
             template.format(
                 id=vuln_id,
@@ -1059,7 +1060,7 @@ class VulnerabilityCatalog:
                 pkg=short,
                 commit=short_hash(vuln_id, size=20),
             )
-            for template in rng.sample(_reference_templates(vuln_id), rng.randint(4, 8))
+            for template in rng.sample(templates, rng.randint(4, min(8, len(templates))))
         ]
         cwe = rng.choice((20, 22, 79, 120, 125, 190, 400, 416, 476, 787, 835, 1321))
         body = {

@@ -40,7 +40,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 #: The floor: parse every file named on the command line and keep them all alive.
 FLOOR_CODE = "import json, sys\nheld = [json.load(open(p, 'rb')) for p in sys.argv[1:]]\n"
-#: Runs argv[1:] with stdout discarded and prints its wall time, peak RSS and exit code.
+#: Runs argv[1:] with stdout discarded; prints its wall and CPU time, peak RSS and exit code.
 WRAPPER_CODE = """\
 import json, os, subprocess, sys, time
 started = time.perf_counter()
@@ -48,7 +48,8 @@ child = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subproce
 _pid, status, usage = os.wait4(child.pid, 0)
 wall = time.perf_counter() - started
 child.returncode = code = os.waitstatus_to_exitcode(status)
-print(json.dumps({"wall_s": wall, "maxrss_kib": usage.ru_maxrss, "returncode": code}))
+cpu = usage.ru_utime + usage.ru_stime
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "maxrss_kib": usage.ru_maxrss, "returncode": code}))
 """
 #: Largest findings.json the runner opens to check counts (it loads it whole).
 CHECK_LIMIT = 512 * 2**20
@@ -92,6 +93,7 @@ class Measure:
     peak_mib: float
     returncode: int
     error: str = ""
+    cpu_s: float = 0.0  # user + system: steadier than wall time on a busy machine
 
 
 @dataclass
@@ -119,6 +121,10 @@ class Step:
     @property
     def peak_mib(self) -> float:
         return statistics.median(run.peak_mib for run in self.runs)
+
+    @property
+    def cpu_s(self) -> float:
+        return statistics.median(run.cpu_s for run in self.runs)
 
 
 # --- measuring --------------------------------------------------------------------------------
@@ -156,7 +162,11 @@ def measure(command: Sequence[str], cwd: Path, timeout: float, python: str) -> M
     error = (" | ".join(tail) or f"exit {returncode}") if returncode else ""
     # ru_maxrss is in KiB on Linux.
     return Measure(
-        round(facts["wall_s"], 3), round(facts["maxrss_kib"] / 1024, 1), returncode, error
+        wall_s=round(facts["wall_s"], 3),
+        peak_mib=round(facts["maxrss_kib"] / 1024, 1),
+        returncode=returncode,
+        error=error,
+        cpu_s=round(facts["cpu_s"], 3),
     )
 
 
@@ -259,8 +269,8 @@ def _progress(step: Step, result: Measure) -> None:
     size = size_label(step.size) if step.size else ""
     status = f"exit {result.returncode}: {result.error}" if result.returncode else "ok"
     print(
-        f"  {step.kind} {size} {step.label}: {result.wall_s:.2f} s, {result.peak_mib:,.0f} MiB"
-        f" ({status})",
+        f"  {step.kind} {size} {step.label}: {result.wall_s:.2f} s (cpu {result.cpu_s:.2f} s),"
+        f" {result.peak_mib:,.0f} MiB ({status})",
         file=sys.stderr,
         flush=True,
     )
@@ -322,6 +332,8 @@ class Row:
     target: str = ""
     result: str = ""
     notes: str = ""
+    cpu_s: float | None = None
+    cpu_ratio: float | None = None
 
 
 def step_rows(steps: list[Step]) -> list[Row]:
@@ -334,9 +346,11 @@ def step_rows(steps: list[Step]) -> list[Row]:
             rows.append(Row(step.kind, size, step.label, None, None, result="ERROR", notes=error))
             continue
         row = Row(step.kind, size, step.label, step.wall_s, step.peak_mib, notes=step.notes)
+        row.cpu_s = step.cpu_s
         floor = by_key.get((step.kind, step.size, step.floor)) if step.floor else None
         if floor is not None and floor.ok:
             row.wall_ratio = step.wall_s / floor.wall_s
+            row.cpu_ratio = step.cpu_s / floor.cpu_s if floor.cpu_s else None
             row.peak_ratio = step.peak_mib / floor.peak_mib
             target = TARGETS.get((step.name, step.size))
             if target is not None:
@@ -379,6 +393,7 @@ def growth_rows(steps: list[Step]) -> list[Row]:
                         peak,
                         target=f"wall, peak ≤{limit:g}× ({factor:g}× findings)",
                         result=_pass(wall <= limit and peak <= limit),
+                        cpu_ratio=large.cpu_s / small.cpu_s if small.cpu_s else None,
                     )
                 )
     return rows
@@ -390,8 +405,9 @@ def _pass(condition: bool) -> str:
 
 def markdown(rows: list[Row]) -> str:
     header = (
-        "| kind | size | command | wall s | peak MiB | wall × floor | peak × floor | target "
-        "| result | notes |\n|---|---|---|--:|--:|--:|--:|---|---|---|"
+        "| kind | size | command | wall s | cpu s | peak MiB | wall × floor | cpu × floor "
+        "| peak × floor | target | result | notes |\n"
+        "|---|---|---|--:|--:|--:|--:|--:|--:|---|---|---|"
     )
     lines = [header]
     for row in rows:
@@ -399,16 +415,22 @@ def markdown(rows: list[Row]) -> str:
             row.kind,
             row.size,
             row.command,
-            "" if row.wall_s is None else f"{row.wall_s:.2f}",
-            "" if row.peak_mib is None else f"{row.peak_mib:,.0f}",
-            "" if row.wall_ratio is None else f"{row.wall_ratio:.2f}×",
-            "" if row.peak_ratio is None else f"{row.peak_ratio:.2f}×",
+            _number(row.wall_s, "{:.2f}"),
+            _number(row.cpu_s, "{:.2f}"),
+            _number(row.peak_mib, "{:,.0f}"),
+            _number(row.wall_ratio, "{:.2f}×"),
+            _number(row.cpu_ratio, "{:.2f}×"),
+            _number(row.peak_ratio, "{:.2f}×"),
             row.target,
             row.result,
             row.notes.replace("|", "\\|"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _number(value: float | None, form: str) -> str:
+    return "" if value is None else form.format(value)
 
 
 # --- the machine --------------------------------------------------------------------------------
