@@ -133,11 +133,12 @@ def assign(findings: list[Finding]) -> None:
         else:
             finding.fingerprint = _hash([FINGERPRINT_VERSION, *base])
     for key, members in groups.items():
-        members.sort(key=_position)
-        base = list(key[:-2])
-        suppressed_marker = key[-2]
+        if len(members) > 1:
+            members.sort(key=_position)
+        # The parts before the index are the group's: joined once, not once per finding.
+        head = _SEP.join([FINGERPRINT_VERSION, *key[:-1]]) + _SEP
         for index, finding in enumerate(members):
-            finding.fingerprint = _hash([FINGERPRINT_VERSION, *base, suppressed_marker, str(index)])
+            finding.fingerprint = _hash([head + str(index)])
 
 
 def _position(finding: Finding) -> tuple[int, int]:

@@ -7,6 +7,7 @@ filtering and merging.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,10 +80,11 @@ def read_artifact(
         if run.scanned_paths and not result.fingerprinted:
             run.scanned_paths = [normalizer.normalize(p)[0] for p in run.scanned_paths]
     if not result.fingerprinted:
+        normalize = _remembering(normalizer)
         for finding in result.findings:
             finding.artifact = name
             finding.artifacts = [name]
-            _normalize_locations(finding, normalizer, outcome)
+            _normalize_locations(finding, normalize, outcome)
         fingerprint.assign(result.findings)
         _count(result.runs, result.findings)
     outcome.runs = result.runs
@@ -90,15 +92,29 @@ def read_artifact(
     return outcome
 
 
+def _remembering(normalizer: PathNormalizer) -> Callable[[str], tuple[str, str | None]]:
+    """``normalizer.normalize``, once per distinct path of an artifact (findings share paths,
+    and then one normalized string)."""
+    seen: dict[str, tuple[str, str | None]] = {}
+
+    def normalize(raw: str) -> tuple[str, str | None]:
+        known = seen.get(raw)
+        if known is None:
+            known = seen[raw] = normalizer.normalize(raw)
+        return known
+
+    return normalize
+
+
 def _normalize_locations(
-    finding: Finding, normalizer: PathNormalizer, outcome: ArtifactOutcome
+    finding: Finding, normalize: Callable[[str], tuple[str, str | None]], outcome: ArtifactOutcome
 ) -> None:
     locations = [finding.location] if finding.location else []
     locations.extend(finding.related_locations)
     for loc in locations:
         if loc is None:
             continue
-        loc.path, prefix = normalizer.normalize(loc.path)
+        loc.path, prefix = normalize(loc.path)
         if prefix:
             outcome.prefixes_used.add(prefix)
         elif is_absolute(loc.path) and loc is finding.location:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from functools import lru_cache
 
 MASK = "[REDACTED]"
 
@@ -60,15 +62,52 @@ _SECRET_NAME = (
     r"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
     r"|private[_-]?key|client[_-]?secret|credentials?|auth[_-]?key|signing[_-]?key)"
 )
+# A quoted value ends at its own closing quote: other quotes and backslash escapes (a JSON
+# body's ``"password": "a\"b"``) are part of the value, so no tail of it stays visible.
 _ASSIGNED_QUOTED = re.compile(
     r"(?i)\b[\w.\-]*" + _SECRET_NAME + r"[\w\-]*[\"']?\s*(?::=|=>|==|=|:)\s*"
-    r"(?P<q>[\"'`])(?P<v>[^\"'`\r\n]{4,})(?P=q)"
+    r"(?:\"(?P<dq>(?:[^\"\\\r\n]|\\.){4,})\"|'(?P<sq>(?:[^'\\\r\n]|\\.){4,})'"
+    r"|`(?P<bq>(?:[^`\\\r\n]|\\.){4,})`)"
 )
 _ASSIGNED_BARE = re.compile(
     r"(?i)\b[\w.\-]*" + _SECRET_NAME + r"[\w\-]*\s*(?::=|=|:)\s*(?P<v>[^\s\"'`,;&)(\]\[{}<>]{8,})"
 )
 
 _COMPILED = [(label, re.compile(pattern, re.DOTALL)) for label, pattern in _TOKEN_PATTERNS]
+
+#: Lower-case fragments every match of a pattern holds: a pattern runs only on text holding
+#: one of its fragments.  ("assigned" stands for the two secret-name assignment patterns.)
+_FRAGMENTS: dict[str, tuple[str, ...]] = {
+    "private-key": ("private key",),
+    "github-token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "gitlab-token": (
+        "glpat-",
+        "gldt-",
+        "glrt-",
+        "glptt-",
+        "glft-",
+        "glsoat-",
+        "glcbt-",
+        "glimt-",
+        "glagent-",
+        "gloas-",
+        "gr1348941",
+    ),
+    "slack-token": ("xox",),
+    "slack-webhook": ("hooks.slack",),
+    "google-api-key": ("aiza",),
+    "google-oauth": ("ya29.",),
+    "stripe-key": ("_live_", "_test_"),
+    "npm-token": ("npm_",),
+    "pypi-token": ("pypi-",),
+    "jwt": ("eyj",),
+    "auth-header": ("authorization",),
+    "auth-scheme": ("bearer", "basic"),
+    "cookie": ("cookie",),
+    "api-key-header": ("key", "token"),
+    "url-credentials": ("@",),
+    "assigned": ("pass", "pwd", "secret", "token", "key", "credential"),
+}
 
 # Cheap screen over the lower-cased text: text without any of these fragments needs no
 # regex work at all.  (A case-sensitive search of lower-cased text is several times faster
@@ -96,9 +135,18 @@ _CURL_HEADER = re.compile(
 _SENSITIVE_HEADER = re.compile(
     r"(?i)authori[sz]ation|cookie|api[-_]?key|token|secret|session|passw|credential|signature"
 )
-_CURL_SCREEN = re.compile(
-    r"(?:^|\s)(?:-[HbuU]|--header|--cookie|--user|--proxy-user|--oauth2-bearer)[\s=]"
-)
+# An option of those (``(?:^|\s)`` before it, checked apart: a leading literal searches fast).
+_CURL_OPTION = re.compile(r"-(?:[HbuU]|-header|-cookie|-user|-proxy-user|-oauth2-bearer)[\s=]")
+
+
+def _has_curl_option(text: str) -> bool:
+    if not _CURL_OPTION.search(text):
+        return False
+    # No option can hide another: inside a match only its last character may be a space.
+    return any(
+        (start := match.start()) == 0 or text[start - 1].isspace()
+        for match in _CURL_OPTION.finditer(text)
+    )
 
 
 def _mask_curl_header(match: re.Match[str]) -> str:
@@ -126,6 +174,15 @@ def entropy(value: str) -> float:
     return -sum(n / total * math.log2(n / total) for n in counts.values())
 
 
+def _mask_quoted(match: re.Match[str]) -> str:
+    """Mask the value of a quoted assignment, whichever quote it uses."""
+    group = next(name for name in ("dq", "sq", "bq") if match.group(name) is not None)
+    start, end = match.span(group)
+    base = match.start(0)
+    text = match.group(0)
+    return text[: start - base] + MASK + text[end - base :]
+
+
 def _mask_value(match: re.Match[str]) -> str:
     text = match.group(0)
     try:
@@ -150,18 +207,111 @@ def _mask_bare(match: re.Match[str]) -> str:
     return _mask_value(match)
 
 
+#: Characters from rarest to commonest in code and prose (roughly): each fragment is searched
+#: from its rarest character, so the search stops at few places of a text.
+_RARITY = "@jqzx_kv-b9876543210wypgfmcudlhrsnioate. "
+
+
+def _anchor(fragment: str) -> int:
+    """Where the search for ``fragment`` starts: the index of its rarest character."""
+    return min(range(len(fragment)), key=lambda i: _RARITY.find(fragment[i]))
+
+
+def _hides(first: str, second: str) -> bool:
+    """Whether a reported ``first`` can hide an occurrence of ``second``: the search reports
+    non-overlapping matches from each fragment's anchor to its end, so an anchor of ``second``
+    inside that span (or at the same place, where the other alternative won) goes unseen."""
+    first_anchor, second_anchor = _anchor(first), _anchor(second)
+    for shift in range(-len(second) + 1, len(first)):  # where second starts, from first's start
+        overlap = range(max(shift, 0), min(len(first), shift + len(second)))
+        if any(first[i] != second[i - shift] for i in overlap):
+            continue  # the two cannot occur there together
+        anchor = shift + second_anchor
+        if first_anchor < anchor < len(first) or (anchor == first_anchor and first != second):
+            return True
+    return False
+
+
+def _fragment_index() -> tuple[re.Pattern[str], list[frozenset[str]]]:
+    """One search for every fragment, and the patterns each of its alternatives calls for.
+
+    Each fragment is one alternative (a capturing group, so ``lastindex`` names it), entered
+    at its anchor character and checked backwards with a lookbehind.  A fragment also calls
+    for the patterns of the fragments it can hide (see ``_hides``).
+    """
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for label, fragments in _FRAGMENTS.items():
+        for fragment in fragments:
+            wanted[fragment].add(label)
+    by_anchor: dict[str, list[str]] = defaultdict(list)
+    for fragment in sorted(wanted, key=len, reverse=True):
+        by_anchor[fragment[_anchor(fragment)]].append(fragment)
+    alternatives: list[str] = []
+    labels_of_group = [frozenset[str]()]  # group numbers count from 1
+    for anchor, anchored in by_anchor.items():
+        groups = []
+        for fragment in anchored:
+            at = _anchor(fragment)
+            behind = f"(?<={re.escape(fragment[: at + 1])})" if at else ""
+            groups.append(f"({behind}{re.escape(fragment[at + 1 :])})")
+            hidden = (wanted[other] for other in wanted if _hides(fragment, other))
+            labels_of_group.append(frozenset(wanted[fragment].union(*hidden)))
+        alternatives.append(f"{re.escape(anchor)}(?:{'|'.join(groups)})")
+    return re.compile("|".join(alternatives)), labels_of_group
+
+
+_FRAGMENT_SEARCH, _LABELS_OF_GROUP = _fragment_index()
+_ALL_LABELS = frozenset({*_FRAGMENTS, "aws-key-id"})
+# AWS key ids are matched case-sensitively: their upper-case prefix is a fast, exact test.
+_AWS_PREFIX = re.compile(r"A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA|BIA|CCA)")
+# The assignment patterns are slow (a name anywhere in a word): they run only where a secret
+# name is followed by an assignment at all (a necessary part of both; lower-case text).
+_ASSIGNMENT = re.compile(_SECRET_NAME + r"[\w\-]*[\"']?\s*(?::=|=>|==|=|:)")
+
+_Substitution = tuple[str, re.Pattern[str], Callable[[re.Match[str]], str]]
+_STEPS: list[_Substitution] = [
+    *((label, pattern, _mask_value) for label, pattern in _COMPILED),
+    ("assigned", _ASSIGNED_QUOTED, _mask_quoted),
+    ("assigned", _ASSIGNED_BARE, _mask_bare),
+]
+
+
+def _labels_needed(text: str) -> frozenset[str]:
+    """The patterns that can match a text, from the fragments its lower-cased form holds."""
+    lowered = text.lower()
+    if not lowered.isascii():
+        # Case-insensitive matching folds some non-ASCII letters onto ASCII ones (the long
+        # s, the Kelvin sign): no fragment test is exact there, so every pattern runs.
+        return _ALL_LABELS if _SCREEN.search(lowered) else frozenset()
+    labels: set[str] = set()
+    for match in _FRAGMENT_SEARCH.finditer(lowered):
+        labels |= _LABELS_OF_GROUP[match.lastindex or 0]
+    if "assigned" in labels and not _ASSIGNMENT.search(lowered):
+        labels.discard("assigned")
+    if "A" in text and _AWS_PREFIX.search(text):
+        labels.add("aws-key-id")
+    return frozenset(labels)
+
+
 def redact(text: str) -> str:
     """Return ``text`` with every credential-shaped value replaced by ``[REDACTED]``."""
     if not text:
         return text
-    if _CURL_SCREEN.search(text):
+    return _redact(text)
+
+
+@lru_cache(maxsize=8192)
+def _redact(text: str) -> str:
+    # Cached: reports repeat their texts (one advisory for many packages, one message for
+    # many places), and equal inputs then share one output string.
+    if "-" in text and _has_curl_option(text):
         text = _redact_command_line(text)
-    if not _SCREEN.search(text.lower()):
+    labels = _labels_needed(text)
+    if not labels:
         return text
-    for _label, pattern in _COMPILED:
-        text = pattern.sub(_mask_value, text)
-    text = _ASSIGNED_QUOTED.sub(_mask_value, text)
-    text = _ASSIGNED_BARE.sub(_mask_bare, text)
+    for label, pattern, mask in _STEPS:
+        if label in labels:
+            text = pattern.sub(mask, text)
     return text
 
 
@@ -182,4 +332,4 @@ CREDENTIAL_CWES = frozenset({"CWE-798", "CWE-259", "CWE-321"})
 
 def is_credential_rule(identifiers: list[str]) -> bool:
     """Whether a SAST finding with these identifiers is about a hard-coded credential."""
-    return any(identifier in CREDENTIAL_CWES for identifier in identifiers)
+    return not CREDENTIAL_CWES.isdisjoint(identifiers)

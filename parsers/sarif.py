@@ -47,12 +47,14 @@ from hardening.model import (
 )
 from hardening.parsers import gosec, trivy, zap
 from hardening.parsers._io import (
+    JsonStream,
+    NotStreamable,
     as_int,
     as_str,
     expect_dict,
     expect_list,
-    loads,
     looks_like_json,
+    read_json,
     shown,
     strip_bom,
 )
@@ -140,6 +142,12 @@ class RunContext:
     artifact_uris: list[str | None]
     skipped_kinds: dict[str, int] = field(default_factory=dict)
     _facts: dict[tuple[str, int], _RuleFacts] = field(default_factory=dict)
+    # Per run: the rule of each (ruleId, ruleIndex) and the path of each (uri, uriBaseId).
+    # Equal inputs then also share one rule id and one path string across findings.
+    _rules_seen: dict[tuple[str | None, int | None], _RuleOf] = field(default_factory=dict)
+    _paths_seen: dict[tuple[str, str | None], tuple[str | None, str | None]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def build(cls, run: dict[str, Any], where: str) -> RunContext:
@@ -188,6 +196,28 @@ class RunContext:
             return rule_id, self.rules_by_id.get(rule_id, {})
         return None, {}
 
+    def rule_of(self, result: dict[str, Any]) -> _RuleOf:
+        """The result's rule id (``UNKNOWN_RULE`` when the log names none), rule and facts."""
+        rule_id = result.get("ruleId")
+        index = result.get("ruleIndex")
+        if (
+            "rule" in result
+            or not (rule_id is None or type(rule_id) is str)
+            or not (index is None or type(index) is int)
+        ):
+            return self._describe(result)
+        key = (rule_id, index)
+        known = self._rules_seen.get(key)
+        if known is None:
+            known = self._rules_seen[key] = self._describe(result)
+        return known
+
+    def _describe(self, result: dict[str, Any]) -> _RuleOf:
+        found_id, rule = self.rule_for(result)
+        # gitleaks v7 writes no rule id: its dialect reads the rule from the message.
+        rule_id = found_id or ("" if self.tool == "gitleaks" else UNKNOWN_RULE)
+        return rule_id, rule, self.rule_facts(rule_id, rule)
+
     def rule_facts(self, rule_id: str, rule: dict[str, Any]) -> _RuleFacts:
         key = (rule_id, id(rule))
         facts = self._facts.get(key) if rule else None
@@ -209,6 +239,21 @@ class RunContext:
 
     def resolve(self, artifact_location: Any) -> tuple[str | None, str | None]:
         """(the URI as the log wrote it, decoded; the path resolved against its base)."""
+        if type(artifact_location) is not dict:
+            return self._resolve(artifact_location)
+        uri = artifact_location.get("uri")
+        base = artifact_location.get("uriBaseId")
+        if type(uri) is not str or not (base is None or type(base) is str):
+            return self._resolve(artifact_location)
+        key = (uri, base)
+        known = self._paths_seen.get(key)
+        if known is None:
+            known = self._resolve(artifact_location)
+            if len(self._paths_seen) < _MAX_PATHS_SEEN:
+                self._paths_seen[key] = known
+        return known
+
+    def _resolve(self, artifact_location: Any) -> tuple[str | None, str | None]:
         if not isinstance(artifact_location, dict):
             return None, None
         uri = as_str(artifact_location.get("uri"))
@@ -232,6 +277,10 @@ class RunContext:
         ):
             return decoded, unquote(base) + decoded
         return decoded, decoded
+
+
+#: Paths remembered per run (a bound for logs naming millions of files).
+_MAX_PATHS_SEEN = 1 << 16
 
 
 def _rules(component: dict[str, Any], where: str) -> list[dict[str, Any]]:
@@ -288,18 +337,31 @@ class _RuleFacts:
     title: str
     references: tuple[str, ...]
     confidence: str | None
+    #: Whether the rule's own identifiers make it a hard-coded-credential rule.
+    credential: bool
+    #: The rule's ``security-severity`` (stripped) and ``defaultConfiguration.level``.
+    security_severity: str | None
+    default_level: str | None
 
     @classmethod
     def of(cls, rule_id: str, rule: dict[str, Any]) -> _RuleFacts:
+        identifiers = _rule_identifiers(rule_id, rule)
+        config = rule.get("defaultConfiguration")
         return cls(
-            identifiers=_rule_identifiers(rule_id, rule),
+            identifiers=identifiers,
             title=_title(rule_id, rule),
             references=_references(rule),
             confidence=_confidence(rule),
+            credential=is_credential_rule(list(identifiers)),
+            security_severity=_severity_text(_dict(rule.get("properties"))),
+            default_level=as_str(config.get("level")) if isinstance(config, dict) else None,
         )
 
 
-@dataclass
+_RuleOf = tuple[str, dict[str, Any], _RuleFacts]
+
+
+@dataclass(slots=True)
 class _Result:
     """The raw facts of one result every dialect starts from (nothing redacted yet)."""
 
@@ -328,58 +390,84 @@ class _Result:
 
     @property
     def level(self) -> str | None:
-        level = as_str(self.raw.get("level"))
-        if level:
-            return level
-        config = self.rule.get("defaultConfiguration")
-        return as_str(config.get("level")) if isinstance(config, dict) else None
+        level = self.raw.get("level")
+        if type(level) is not str:
+            level = as_str(level)
+        return level or self.facts.default_level
 
     @property
     def start_line(self) -> int | None:
-        return as_int(self.region.get("startLine"))
+        return _int(self.region.get("startLine"))
 
     @property
     def end_line(self) -> int | None:
-        return as_int(self.region.get("endLine")) or self.start_line
+        return _int(self.region.get("endLine")) or self.start_line
 
     def location(self, snippet: str | None) -> CodeLocation | None:
         if not self.path:
             return None
+        region = self.region
+        start_line = _int(region.get("startLine"))
         return CodeLocation(
             path=self.path,
-            start_line=self.start_line,
-            end_line=self.end_line,  # SARIF: endLine defaults to startLine
-            start_column=as_int(self.region.get("startColumn")),
-            end_column=as_int(self.region.get("endColumn")),
+            start_line=start_line,
+            end_line=_int(region.get("endLine")) or start_line,  # defaults to startLine
+            start_column=_int(region.get("startColumn")),
+            end_column=_int(region.get("endColumn")),
             snippet=snippet,
         )
 
 
+def _int(value: Any) -> int | None:
+    """``as_int``, quicker for the usual plain int (a bool is no number)."""
+    return value if type(value) is int else as_int(value)
+
+
 def _read(result: dict[str, Any], context: RunContext, where: str) -> _Result:
-    found_id, rule = context.rule_for(result)
-    # gitleaks v7 writes no rule id: its dialect reads the rule from the message.
-    rule_id = found_id or ("" if context.tool == "gitleaks" else UNKNOWN_RULE)
-    facts = context.rule_facts(rule_id, rule)
-    result_ids = _result_identifiers(result)
+    rule_id, rule, facts = context.rule_of(result)
+    identifiers = _identifiers(result, facts)
     message = _message_text(result.get("message"), rule)
-    locations = expect_list(result.get("locations"), f"{where}.locations")
+    locations = result.get("locations")
+    if not isinstance(locations, list):
+        locations = expect_list(locations, f"{where}.locations")
     physical = _physical(locations[0] if locations else None)
     uri, path = context.resolve(physical.get("artifactLocation"))
     region = _dict(physical.get("region"))
-    return _Result(
-        raw=result,
-        rule_id=rule_id,
-        rule=rule,
-        message=message,
-        uri=uri,
-        path=path,
-        region=region,
-        context_region=_dict(physical.get("contextRegion")),
-        snippet=_snippet_text(region),
-        suppression=_suppression(result.get("suppressions"), f"{where}.suppressions"),
-        identifiers=list(dict.fromkeys(facts.identifiers + tuple(result_ids))),
-        facts=facts,
+    suppressions = result.get("suppressions")
+    suppression = (
+        None
+        if suppressions is None or suppressions == []
+        else _suppression(suppressions, f"{where}.suppressions")
     )
+    # Positional: this runs once per result.
+    return _Result(
+        result,
+        rule_id,
+        rule,
+        message,
+        uri,
+        path,
+        region,
+        _dict(physical.get("contextRegion")),
+        _snippet_text(region),
+        suppression,
+        identifiers,
+        facts,
+    )
+
+
+#: Result properties that may name identifiers (see ``_property_texts``).
+_ID_PROPERTIES = frozenset({"tags", "cwe", "cwes", "cve", "aliases"})
+
+
+def _identifiers(result: dict[str, Any], facts: _RuleFacts) -> list[str]:
+    """The rule's identifiers, then those the result adds (its properties and CWE taxa)."""
+    properties = result.get("properties")
+    if result.get("taxa") is None and (
+        not isinstance(properties, dict) or properties.keys().isdisjoint(_ID_PROPERTIES)
+    ):
+        return list(facts.identifiers)  # already unique
+    return list(dict.fromkeys(facts.identifiers + tuple(_result_identifiers(result))))
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -392,7 +480,10 @@ def _physical(location: Any) -> dict[str, Any]:
 
 def _snippet_text(region: dict[str, Any]) -> str | None:
     snippet = region.get("snippet")
-    return as_str(snippet.get("text")) if isinstance(snippet, dict) else None
+    if not isinstance(snippet, dict):
+        return None
+    text = snippet.get("text")
+    return text if type(text) is str else as_str(text)
 
 
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
@@ -403,7 +494,10 @@ def _message_text(message: Any, rule: dict[str, Any]) -> str:
     """``message.text``, else the rule's ``messageStrings[id]`` with its arguments filled in."""
     if not isinstance(message, dict):
         return ""
-    text = as_str(message.get("text"))
+    text = message.get("text")
+    if type(text) is str and "arguments" not in message:
+        return text
+    text = as_str(text)
     if text is None:
         strings = rule.get("messageStrings")
         entry = strings.get(as_str(message.get("id")) or "") if isinstance(strings, dict) else None
@@ -502,12 +596,24 @@ def _references(rule: dict[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(u for u in urls if u and u.startswith(("https://", "http://"))))
 
 
+def _severity_text(properties: dict[str, Any]) -> str | None:
+    value = as_str(properties.get("security-severity"))
+    return value.strip() if value and value.strip() else None
+
+
 def _security_severity(view: _Result) -> str | None:
-    for properties in (view.result_properties, view.rule_properties):
-        value = as_str(properties.get("security-severity"))
-        if value and value.strip():
-            return value.strip()
-    return None
+    properties = view.raw.get("properties")
+    if isinstance(properties, dict) and "security-severity" in properties:
+        value = _severity_text(properties)
+        if value is not None:
+            return value
+    return view.facts.security_severity
+
+
+#: (word table, security-severity) -> the severity pair; a log repeats a few values.
+_SCORES: dict[tuple[str, str], tuple[Severity, str] | None] = {}
+_LEVELS: dict[str, tuple[Severity, str]] = {}
+_MAX_REMEMBERED = 4096
 
 
 def _score_severity(view: _Result, word_table: str = "sarif") -> tuple[Severity, str] | None:
@@ -515,8 +621,14 @@ def _score_severity(view: _Result, word_table: str = "sarif") -> tuple[Severity,
     score = _security_severity(view)
     if score is None:
         return None
+    key = (word_table, score)
+    if key in _SCORES:
+        return _SCORES[key]
     normalized = severity.from_cvss(score) or severity.TABLES[word_table].get(score.upper())
-    return (normalized, score) if normalized is not None else None
+    pair = (normalized, score) if normalized is not None else None
+    if len(_SCORES) < _MAX_REMEMBERED:
+        _SCORES[key] = pair
+    return pair
 
 
 def _generic_severity(view: _Result, word_table: str = "sarif") -> tuple[Severity, str]:
@@ -525,7 +637,12 @@ def _generic_severity(view: _Result, word_table: str = "sarif") -> tuple[Severit
     if scored is not None:
         return scored
     level = view.level or "warning"
-    return severity.lookup("sarif", level), level
+    pair = _LEVELS.get(level)
+    if pair is None:
+        pair = (severity.lookup("sarif", level), level)
+        if len(_LEVELS) < _MAX_REMEMBERED:
+            _LEVELS[level] = pair
+    return pair
 
 
 _CONFIDENCE_TAG = re.compile(r"^\s*(\w+)\s+confidence\s*$", re.IGNORECASE)
@@ -569,11 +686,19 @@ def _title(rule_id: str, rule: dict[str, Any]) -> str:
 
 def _display_message(text: str) -> str:
     """Redacted message; ``[text](1)`` links to related locations read as their text."""
-    return redact(_EMBEDDED_LINK.sub(r"\1", text).strip())
+    if "](" in text:
+        text = _EMBEDDED_LINK.sub(_link_text, text)
+    return redact(text.strip())
+
+
+def _link_text(match: re.Match[str]) -> str:
+    return match.group(1)
 
 
 def _related(view: _Result, context: RunContext, with_snippets: bool) -> list[CodeLocation]:
     """relatedLocations, then code-flow steps, at most ``MAX_RELATED`` of them."""
+    if "relatedLocations" not in view.raw and "codeFlows" not in view.raw:
+        return []
     candidates: list[Any] = list(expect_list(view.raw.get("relatedLocations"), "relatedLocations"))
     for flow in expect_list(view.raw.get("codeFlows"), "codeFlows"):
         for thread in expect_list(_dict(flow).get("threadFlows"), "threadFlows"):
@@ -640,7 +765,10 @@ def _code_finding(
     suppression: Suppression | None = None,
     credential: bool = False,
 ) -> Finding:
-    credential = credential or is_credential_rule(view.identifiers)
+    if not credential:
+        # Only identifiers the result adds to its rule's can change the rule's verdict.
+        added = len(view.identifiers) > len(view.facts.identifiers)
+        credential = view.facts.credential or (added and is_credential_rule(view.identifiers))
     shown = view.snippet if view.snippet is not None else _context_lines(view)
     # Hard-coded credential rules never show their snippet (DESIGN "Safety rules").
     snippet = redact(shown) if shown and not credential else None
@@ -1017,9 +1145,9 @@ _NOT_FAILURES = frozenset({"pass", "notApplicable"})
 
 def convert_result(result: Any, context: RunContext, where: str = "result") -> Finding | None:
     """One SARIF result -> one finding (None for ``pass``/``notApplicable`` results)."""
-    entry = expect_dict(result, where)
-    kind = as_str(entry.get("kind"))
-    if kind in _NOT_FAILURES:
+    entry = result if type(result) is dict else expect_dict(result, where)
+    kind = entry.get("kind")
+    if kind is not None and (kind := as_str(kind)) in _NOT_FAILURES:
         context.skipped_kinds[kind] = context.skipped_kinds.get(kind, 0) + 1
         return None
     view = _read(entry, context, where)
@@ -1079,7 +1207,6 @@ def _version(driver: dict[str, Any]) -> str | None:
 def read_run(run: Any, where: str) -> tuple[ToolRun, list[Finding]]:
     run_obj = expect_dict(run, where)
     context = RunContext.build(run_obj, where)
-    driver = _dict(_dict(run_obj.get("tool")).get("driver"))
     results_value = run_obj.get("results")
     results = expect_list(results_value, f"{where}.results")
     findings = [
@@ -1087,18 +1214,34 @@ def read_run(run: Any, where: str) -> tuple[ToolRun, list[Finding]]:
         for index, result in enumerate(results)
         if (finding := convert_result(result, context, f"{where}.results[{index}]")) is not None
     ]
+    tool_run = _finish_run(
+        run_obj, context, where, results_missing=results_value is None, has_results=bool(results)
+    )
+    return tool_run, findings
+
+
+def _finish_run(
+    run_obj: dict[str, Any],
+    context: RunContext,
+    where: str,
+    *,
+    results_missing: bool,
+    has_results: bool,
+) -> ToolRun:
+    """The ToolRun of a run whose results were converted with ``context``."""
+    driver = _dict(_dict(run_obj.get("tool")).get("driver"))
     tool_run = ToolRun(
         tool=context.tool,
         format=SarifParser.format,
         version=_version(driver),
         database_date=as_str(_dict(driver.get("properties")).get("db_last_modified")),
     )
-    if results_value is None:
+    if results_missing:
         tool_run.warnings.append("run has no 'results' array: the tool may not have completed")
     for kind, count in sorted(context.skipped_kinds.items()):
         tool_run.warnings.append(f"{count} result(s) of kind '{kind}' are not findings")
-    _apply_notifications(tool_run, _notifications(run_obj, where), has_results=bool(results))
-    return tool_run, findings
+    _apply_notifications(tool_run, _notifications(run_obj, where), has_results=has_results)
+    return tool_run
 
 
 def _apply_notifications(tool_run: ToolRun, notes: _Notifications, has_results: bool) -> None:
@@ -1124,7 +1267,7 @@ class SarifParser(Parser):
         return _detect(head, path)
 
     def parse(self, artifact: Artifact) -> ParseResult:
-        return parse_log(loads(artifact.read_bytes()))
+        return read_json(artifact, parse_log, _stream_log)
 
 
 def parse_log(document: Any) -> ParseResult:
@@ -1132,10 +1275,13 @@ def parse_log(document: Any) -> ParseResult:
     if "runs" not in log:
         raise ParseError("not a SARIF log: no 'runs' list")
     runs = expect_list(log.get("runs"), "'runs'")
+    return _log_result(log, [read_run(run, f"runs[{index}]") for index, run in enumerate(runs)])
+
+
+def _log_result(log: dict[str, Any], runs: list[tuple[ToolRun, list[Finding]]]) -> ParseResult:
     version = as_str(log.get("version"))
     result = ParseResult()
-    for index, run in enumerate(runs):
-        tool_run, findings = read_run(run, f"runs[{index}]")
+    for tool_run, findings in runs:
         if version is not None and version != SARIF_VERSION:
             tool_run.warnings.append(f"SARIF version {shown(version)!r}, read as {SARIF_VERSION}")
         result.runs.append(tool_run)
@@ -1145,3 +1291,109 @@ def parse_log(document: Any) -> ParseResult:
             ToolRun(tool="sarif", format="sarif", warnings=["SARIF log holds no runs"])
         )
     return result
+
+
+# --- streaming ----------------------------------------------------------------------------
+#
+# A big log is read as a stream (``_io.read_json``): each run's members whole except its
+# results, which are converted one at a time.  Results are converted with what the run said
+# before them (tools write ``tool`` first as a rule); a run that names its tool, URI bases or
+# artifacts only after its results (gosec writes keys in alphabetical order) has its results
+# read again from a second reader once the run is known.  Any other surprise (a repeated key)
+# sends the log to ``parse_log`` whole, so both readers agree on every input.
+
+#: The run members ``RunContext.build`` reads.
+_CONTEXT_KEYS = frozenset({"tool", "originalUriBaseIds", "artifacts"})
+
+
+@dataclass
+class _StreamedResults:
+    context: RunContext | None  # None: passed over, the run named its tool after them
+    findings: list[Finding] = field(default_factory=list)
+    count: int = 0
+    stale: bool = False  # converted before a member of the context came: read them again
+
+
+def _stream_log(stream: JsonStream) -> ParseResult:
+    if stream.peek() != "{":
+        return parse_log(stream.value())  # not an object: parse_log says so
+    log: dict[str, Any] = {}
+    runs: list[tuple[ToolRun, list[Finding]]] | None = None
+    for key in stream.members():
+        if key in log:
+            raise NotStreamable(f"repeated key {key!r}")
+        if key == "runs" and stream.peek() == "[":
+            runs = [_stream_run(stream, index) for index in stream.items()]
+            log[key] = []
+        else:
+            log[key] = stream.value()
+    stream.finish()
+    if runs is None:  # no runs list: nothing big was read
+        return parse_log(log)
+    return _log_result(log, runs)
+
+
+def _stream_run(stream: JsonStream, index: int) -> tuple[ToolRun, list[Finding]]:
+    where = f"runs[{index}]"
+    if stream.peek() != "{":
+        return read_run(stream.value(), where)  # not an object: read_run says so
+    run: dict[str, Any] = {}
+    streamed: _StreamedResults | None = None
+    for key in stream.members():
+        if key in run or (key == "results" and streamed is not None):
+            raise NotStreamable(f"repeated key {key!r} in {where}")
+        if key == "results" and stream.peek() == "[":
+            streamed = _stream_results(stream, run, where)
+            continue
+        run[key] = stream.value()
+        if streamed is not None and key in _CONTEXT_KEYS:
+            streamed.stale = True
+    if streamed is None:  # no results list: nothing big was read
+        return read_run(run, where)
+    context = streamed.context
+    if context is None or streamed.stale:
+        context = RunContext.build(run, where)
+        with stream.reopen() as again:
+            streamed = _reread_results(again, context, index)
+    tool_run = _finish_run(
+        run, context, where, results_missing=False, has_results=streamed.count > 0
+    )
+    return tool_run, streamed.findings
+
+
+def _stream_results(stream: JsonStream, run: dict[str, Any], where: str) -> _StreamedResults:
+    """The results array that comes next, converted with the run's members read so far (or
+    passed over when the run has not named its tool yet)."""
+    if "tool" not in run:
+        for _index in stream.items():
+            stream.skip(0)
+        return _StreamedResults(context=None)
+    return _convert_results(stream, RunContext.build(run, where), where)
+
+
+def _convert_results(stream: JsonStream, context: RunContext, where: str) -> _StreamedResults:
+    streamed = _StreamedResults(context=context)
+    for index in stream.items():
+        finding = convert_result(stream.value(), context, f"{where}.results[{index}]")
+        if finding is not None:
+            streamed.findings.append(finding)
+        streamed.count += 1
+    return streamed
+
+
+def _reread_results(stream: JsonStream, context: RunContext, index: int) -> _StreamedResults:
+    """The results of ``runs[index]`` read again, with the whole run known."""
+    stream.start()
+    for key in stream.members():
+        if key != "runs":
+            stream.skip()
+            continue
+        for other in stream.items():
+            if other != index:
+                stream.skip()
+                continue
+            for member in stream.members():
+                if member == "results":
+                    return _convert_results(stream, context, f"runs[{index}]")
+                stream.skip()
+    raise NotStreamable(f"runs[{index}].results not found again")

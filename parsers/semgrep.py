@@ -12,19 +12,22 @@ results.  semgrep's GitLab SAST output (``--gitlab-sast``) is claimed only to be
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
-from hardening.model import CodeLocation, Finding, Kind, RunStatus, Suppression, ToolRun
+from hardening.model import CodeLocation, Finding, Kind, RunStatus, Severity, Suppression, ToolRun
 from hardening.parsers._io import (
+    JsonStream,
+    NotStreamable,
     as_int,
     as_str,
     expect_dict,
     expect_list,
-    loads,
     path_mentions,
+    read_json,
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
@@ -94,15 +97,55 @@ class SemgrepJsonParser(Parser):
         return Detection(70 if path_mentions(path, "semgrep") else 60)
 
     def parse(self, artifact: Artifact) -> ParseResult:
-        report = expect_dict(loads(artifact.read_bytes()), "semgrep report")
-        if "results" not in report:
-            if "vulnerabilities" in report:
-                raise ParseError(GITLAB_SAST_SKIP)
-            raise ParseError("semgrep report has no 'results' list")
-        results = expect_list(report.get("results"), "'results'")
-        errors = expect_list(report.get("errors"), "'errors'")
-        findings = [_finding(expect_dict(r, f"results[{i}]"), i) for i, r in enumerate(results)]
-        return ParseResult(runs=[_run(report, errors, findings)], findings=findings)
+        return read_json(artifact, _read_report, _stream_report, depth=2)
+
+
+def _read_report(document: Any) -> ParseResult:
+    report = expect_dict(document, "semgrep report")
+    if "results" not in report:
+        if "vulnerabilities" in report:
+            raise ParseError(GITLAB_SAST_SKIP)
+        raise ParseError("semgrep report has no 'results' list")
+    results = expect_list(report.get("results"), "'results'")
+    errors = expect_list(report.get("errors"), "'errors'")
+    rules = _Rules()
+    findings = [_finding(expect_dict(r, f"results[{i}]"), i, rules) for i, r in enumerate(results)]
+    return ParseResult(runs=[_run(report, errors, findings)], findings=findings)
+
+
+def _stream_report(stream: JsonStream) -> ParseResult:
+    """``_read_report`` over a stream: results one at a time, the other members whole.
+
+    A result's error waits for the end: ``_read_report`` checks ``errors`` first.
+    """
+    if stream.peek() != "{":
+        return _read_report(stream.value())  # not an object: _read_report says so
+    report: dict[str, Any] = {}
+    findings: list[Finding] | None = None
+    failure: ParseError | None = None
+    rules = _Rules()
+    for key in stream.members():
+        if key in report:
+            raise NotStreamable(f"repeated key {key!r}")
+        if key != "results" or stream.peek() != "[":
+            report[key] = stream.value()
+            continue
+        report[key] = findings = []
+        for index in stream.items():
+            result = stream.value()
+            if failure is not None:
+                continue
+            try:
+                findings.append(_finding(expect_dict(result, f"results[{index}]"), index, rules))
+            except ParseError as exc:
+                failure = exc
+    stream.finish()
+    if findings is None:  # no results list: nothing big was read
+        return _read_report(report)
+    errors = expect_list(report.get("errors"), "'errors'")
+    if failure is not None:
+        raise failure
+    return ParseResult(runs=[_run(report, errors, findings)], findings=findings)
 
 
 # --- run ------------------------------------------------------------------------------------
@@ -196,7 +239,75 @@ def _skipped_rules_warnings(skipped: Any) -> list[str]:
 # --- findings -------------------------------------------------------------------------------
 
 
-def _finding(result: dict[str, Any], index: int) -> Finding:
+@dataclass(frozen=True, slots=True)
+class _RuleFacts:
+    """What a rule's metadata says about each of its results."""
+
+    title: str
+    identifiers: tuple[str, ...]
+    credential: bool
+    references: tuple[str, ...]
+    properties: tuple[tuple[str, Any], ...]  # owasp, likelihood, impact, category
+
+    @classmethod
+    def of(cls, rule_id: str, metadata: dict[str, Any]) -> _RuleFacts:
+        identifiers = _cwe_ids(metadata.get("cwe"))
+        return cls(
+            title=_title(rule_id, metadata),
+            identifiers=tuple(identifiers),
+            credential=is_credential_rule(identifiers),
+            references=tuple(_references(metadata)),
+            properties=tuple(_rule_properties(metadata).items()),
+        )
+
+
+#: The metadata members ``_RuleFacts`` reads, besides the short description (any value but
+#: a string reads as none there).
+_RULE_KEYS = (
+    "cwe",
+    "references",
+    "source",
+    "source-rule-url",
+    "owasp",
+    "likelihood",
+    "impact",
+    "category",
+)
+_MAX_RULES = 1 << 16
+
+
+class _Rules:
+    """The facts of each rule of a report: every result of a rule repeats its metadata.
+
+    A result's metadata equal to the one the facts were read from gives the same facts, when
+    that one holds only strings (and lists of them) where the facts are read: then equality
+    is exact (``1 == 1.0 == True`` would not be, and reads differently).
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[dict[str, Any], _RuleFacts]] = {}
+
+    def facts(self, rule_id: str, metadata: dict[str, Any]) -> _RuleFacts:
+        known = self._known.get(rule_id)
+        if known is not None and known[0] == metadata:
+            return known[1]
+        facts = _RuleFacts.of(rule_id, metadata)
+        if len(self._known) < _MAX_RULES and all(map(_plain, map(metadata.get, _RULE_KEYS))):
+            self._known[rule_id] = (metadata, facts)
+        return facts
+
+
+def _plain(value: Any) -> bool:
+    """A string, None or a list of strings: what equals it is of the same type."""
+    if value is None or type(value) is str:
+        return True
+    return type(value) is list and {*map(type, value)} <= _STRINGS
+
+
+_STRINGS = {str}
+
+
+def _finding(result: dict[str, Any], index: int, rules: _Rules) -> Finding:
     where = f"results[{index}]"
     rule_id = _required_str(result, "check_id", where)
     path = _required_str(result, "path", where)
@@ -204,21 +315,27 @@ def _finding(result: dict[str, Any], index: int) -> Finding:
     metadata = extra.get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
     raw_message = as_str(extra.get("message")) or ""
-    identifiers = _cwe_ids(metadata.get("cwe"))
-    credential = is_credential_rule(identifiers)
+    facts = rules.facts(rule_id, metadata)
+    credential = facts.credential
     word = as_str(extra.get("severity"))
+    # The owasp list is the finding's own; the other properties are strings.
+    properties = {key: list(v) if key == "owasp" else v for key, v in facts.properties}
+    fix = as_str(extra.get("fix"))
+    # A credential rule's autofix may spell out the value it replaces.
+    if fix and not credential:
+        properties["fix"] = redact(fix)
     return Finding(
         tool=SemgrepJsonParser.tool,
         kind=Kind.code,
         rule_id=rule_id,
-        title=_title(rule_id, metadata),
-        severity=severity.lookup("semgrep", word),
+        title=facts.title,
+        severity=_severity(word),
         tool_severity=word,
         confidence=as_str(metadata.get("confidence")),
         message=_display_message(raw_message, extra.get("metavars"), credential),
         location=_location(result, path, extra, credential),
-        identifiers=identifiers,
-        references=_references(metadata),
+        identifiers=list(facts.identifiers),
+        references=list(facts.references),
         suppression=(
             Suppression(kind="inSource", justification="nosemgrep")
             if extra.get("is_ignored") is True
@@ -226,8 +343,28 @@ def _finding(result: dict[str, Any], index: int) -> Finding:
         ),
         # The message, not the lines: see the module docstring.  Digest of the raw text.
         identity=[fingerprint.text_digest(raw_message)],
-        properties=_properties(metadata, extra, credential),
+        properties=properties,
     )
+
+
+_SEVERITIES: dict[str | None, Severity] = {}
+
+
+def _severity(word: str | None) -> Severity:
+    known = _SEVERITIES.get(word)
+    if known is None:
+        known = severity.lookup("semgrep", word)
+        if len(_SEVERITIES) < _MAX_RULES:
+            _SEVERITIES[word] = known
+    return known
+
+
+def _short(metadata: dict[str, Any]) -> str | None:
+    """The only part of the metadata ``_title`` reads."""
+    short = metadata.get("shortDescription")
+    if isinstance(short, dict):
+        short = short.get("text")
+    return short if isinstance(short, str) else None
 
 
 def _required_str(result: dict[str, Any], key: str, where: str) -> str:
@@ -238,10 +375,8 @@ def _required_str(result: dict[str, Any], key: str, where: str) -> str:
 
 
 def _title(rule_id: str, metadata: dict[str, Any]) -> str:
-    short = metadata.get("shortDescription")
-    if isinstance(short, dict):  # SARIF-style {"text": ...} in some registries' metadata
-        short = short.get("text")
-    if isinstance(short, str) and short.strip():
+    short = _short(metadata)  # also SARIF-style {"text": ...} in some registries' metadata
+    if short is not None and short.strip():
         return redact(_one_line(short))
     last = rule_id.rsplit(".", 1)[-1]
     words = re.sub(r"[-_]+", " ", last).strip() or rule_id
@@ -262,10 +397,13 @@ def _cwe_ids(value: Any) -> list[str]:
     return ids
 
 
+_REFERENCE_KEYS = ("references", "source", "source-rule-url")
+
+
 def _references(metadata: dict[str, Any]) -> list[str]:
     urls: list[str] = []
     candidates: list[Any] = []
-    for key in ("references", "source", "source-rule-url"):
+    for key in _REFERENCE_KEYS:
         value = metadata.get(key)
         candidates.extend(value if isinstance(value, list) else [value])
     for candidate in candidates:
@@ -324,9 +462,7 @@ def _metavar_values(metavars: dict[str, Any]) -> list[str]:
     return sorted(set(values), key=len, reverse=True)
 
 
-def _properties(
-    metadata: dict[str, Any], extra: dict[str, Any], credential: bool
-) -> dict[str, Any]:
+def _rule_properties(metadata: dict[str, Any]) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     owasp = metadata.get("owasp")
     owasp_items = owasp if isinstance(owasp, list) else [owasp]
@@ -337,8 +473,4 @@ def _properties(
         text = as_str(metadata.get(key))
         if text:
             properties[key] = redact(text)
-    fix = as_str(extra.get("fix"))
-    # A credential rule's autofix may spell out the value it replaces.
-    if fix and not credential:
-        properties["fix"] = redact(fix)
     return properties

@@ -40,12 +40,16 @@ from hardening.model import (
     ToolRun,
 )
 from hardening.parsers._io import (
+    JsonStream,
+    JsonSyntaxError,
+    NotStreamable,
     as_int,
     as_str,
     expect_dict,
     expect_list,
-    loads,
     path_mentions,
+    plain_key,
+    read_json,
     shown,
     strip_bom,
 )
@@ -175,10 +179,19 @@ class TrivyJsonParser(Parser):
         return None
 
     def parse(self, artifact: Artifact) -> ParseResult:
-        document = loads(artifact.read_bytes())
-        reader = _Reader()
-        reader.read_document(document)
-        return ParseResult(runs=[reader.run()], findings=reader.findings)
+        return read_json(artifact, _read_whole, _read_streamed)
+
+
+def _read_whole(document: Any) -> ParseResult:
+    reader = _Reader()
+    reader.read_document(document)
+    return ParseResult(runs=[reader.run()], findings=reader.findings)
+
+
+def _read_streamed(stream: JsonStream) -> ParseResult:
+    reader = _Reader()
+    reader.stream_document(stream)
+    return ParseResult(runs=[reader.run()], findings=reader.findings)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -205,6 +218,8 @@ class _Reader:
     version: str | None = None
     database_date: str | None = None
     failure: str | None = None
+    #: The advisories read so far, shared by all results (see ``_advisory``).
+    advisories: dict[tuple[Any, ...], _Advisory] = field(default_factory=dict)
 
     def run(self) -> ToolRun:
         return ToolRun(
@@ -258,6 +273,23 @@ class _Reader:
             self._read_result(result, f"[{index}]", scope)
 
     def _read_schema2(self, document: dict[str, Any]) -> None:
+        self._read_head(document)
+        results = [
+            expect_dict(item, f"Results[{i}]")
+            for i, item in enumerate(expect_list(document.get("Results"), "Results"))
+        ]
+        name = as_str(document.get("ArtifactName"))
+        kind = as_str(document.get("ArtifactType"))
+        if kind is None:
+            source_paths = not any(_is_os_result(r) for r in results)
+        else:
+            source_paths = kind in SOURCE_ARTIFACTS
+        scope = _Scope(artifact_name=name, artifact_type=kind, source_paths=source_paths)
+        for index, result in enumerate(results):
+            self._read_result(result, f"Results[{index}]", scope)
+
+    def _read_head(self, document: dict[str, Any]) -> None:
+        """A schema-2 report's members around its Results (which they never depend on)."""
         schema = document.get("SchemaVersion")
         if schema is not None and as_int(schema) != 2:
             shown = as_int(schema)
@@ -273,17 +305,6 @@ class _Reader:
         metadata = document.get("Metadata")
         if isinstance(metadata, dict):
             self._read_os(metadata.get("OS"))
-        results = [
-            expect_dict(item, f"Results[{i}]")
-            for i, item in enumerate(expect_list(document.get("Results"), "Results"))
-        ]
-        if kind is None:
-            source_paths = not any(_is_os_result(r) for r in results)
-        else:
-            source_paths = kind in SOURCE_ARTIFACTS
-        scope = _Scope(artifact_name=name, artifact_type=kind, source_paths=source_paths)
-        for index, result in enumerate(results):
-            self._read_result(result, f"Results[{index}]", scope)
 
     def _read_k8s(self, document: dict[str, Any]) -> None:
         self._set_property("cluster_name", as_str(document.get("ClusterName")))
@@ -351,38 +372,45 @@ class _Reader:
     # results
 
     def _read_result(self, result: dict[str, Any], where: str, scope: _Scope) -> None:
-        target = as_str(result.get("Target")) or ""
-        context = _ResultContext(
-            scope=scope,
-            target=target,
-            ecosystem=as_str(result.get("Type")),
-            is_os=_is_os_result(result),
-        )
-        for key, reader in _ENTRY_READERS.items():
+        context = self._context(result, scope)
+        for key in _ENTRY_KEYS:
             entries = expect_list(result.get(key), f"{where}.{key}")
             for index, entry in enumerate(entries):
                 path = f"{where}.{key}[{index}]"
-                finding = reader(expect_dict(entry, path), path, context)
+                finding = self._read_entry(key, expect_dict(entry, path), path, context)
                 if finding is not None:
                     self.findings.append(finding)
-        modified = expect_list(
-            result.get("ExperimentalModifiedFindings"), f"{where}.ExperimentalModifiedFindings"
-        )
-        for index, entry in enumerate(modified):
-            path = f"{where}.ExperimentalModifiedFindings[{index}]"
-            self._read_modified(expect_dict(entry, path), path, context)
 
-    def _read_modified(self, entry: dict[str, Any], where: str, context: _ResultContext) -> None:
+    def _context(self, result: dict[str, Any], scope: _Scope) -> _ResultContext:
+        return _ResultContext(
+            scope=scope,
+            target=as_str(result.get("Target")) or "",
+            ecosystem=as_str(result.get("Type")),
+            is_os=_is_os_result(result),
+            advisories=self.advisories,
+        )
+
+    def _read_entry(
+        self, key: str, entry: dict[str, Any], where: str, context: _ResultContext
+    ) -> Finding | None:
+        reader = _ENTRY_READERS.get(key)
+        if reader is not None:
+            return reader(entry, where, context)
+        return self._read_modified(entry, where, context)
+
+    def _read_modified(
+        self, entry: dict[str, Any], where: str, context: _ResultContext
+    ) -> Finding | None:
         """A finding trivy set aside (.trivyignore, VEX): kept, marked suppressed."""
         kind = (as_str(entry.get("Type")) or "").lower()
         reader = _MODIFIED_READERS.get(kind)
         if reader is None:
             self.warnings.append(f"{where}: unknown modified finding type {shown(kind)!r} ignored")
-            return
+            return None
         inner = expect_dict(entry.get("Finding"), f"{where}.Finding")
         finding = reader(inner, f"{where}.Finding", context)
         if finding is None:
-            return
+            return None
         status = as_str(entry.get("Status")) or "ignored"
         statement = as_str(entry.get("Statement"))
         source = as_str(entry.get("Source"))
@@ -390,7 +418,86 @@ class _Reader:
         if source:
             justification += f" ({source})"
         finding.suppression = Suppression(kind="external", justification=redact(justification))
-        self.findings.append(finding)
+        return finding
+
+    # streaming (schema 2, as trivy writes it: the report's and each Result's own members
+    # before the lists of findings; any other order, a k8s or legacy report, or a report
+    # trivy could not have written (an error) is read whole instead)
+
+    def stream_document(self, stream: JsonStream) -> None:
+        if stream.peek() != "{":
+            raise NotStreamable("not a schema-2 report")
+        head: dict[str, Any] = {}
+        streamed = False
+        for key in stream.members():
+            if key in head or key == "ClusterName":
+                raise NotStreamable(f"member {key!r}")
+            if key == "Results" and stream.peek() == "[":
+                kind = as_str(head.get("ArtifactType"))
+                if kind is None or "ArtifactName" not in head:
+                    raise NotStreamable("the scope comes after the results")
+                scope = _Scope(
+                    artifact_name=as_str(head.get("ArtifactName")),
+                    artifact_type=kind,
+                    source_paths=kind in SOURCE_ARTIFACTS,
+                )
+                try:
+                    for index in stream.items():
+                        self._stream_result(stream, f"Results[{index}]", scope)
+                except JsonSyntaxError:
+                    raise
+                except ParseError as exc:  # _read_schema2 checks in another order
+                    raise NotStreamable(str(exc)) from exc
+                head[key] = streamed = True
+            else:
+                head[key] = stream.value()
+        stream.finish()
+        if not streamed:
+            self.read_document(head)
+            return
+        warnings, self.warnings = self.warnings, []
+        self._read_head(head)
+        self.warnings.extend(warnings)
+
+    def _stream_result(self, stream: JsonStream, where: str, scope: _Scope) -> None:
+        if stream.peek() != "{":
+            raise NotStreamable(f"{where} is not an object")
+        result: dict[str, Any] = {}
+        found: dict[str, list[Finding]] = {}
+        context: _ResultContext | None = None
+        for key in stream.members():
+            if key in result or key in found:
+                raise NotStreamable(f"repeated {where}.{key}")
+            if key in _ENTRY_KEYS and stream.peek() == "[":
+                context = context or self._context(result, scope)
+                found[key] = self._stream_entries(stream, key, f"{where}.{key}", context)
+            elif key in _ENTRY_KEYS or key in _CONTEXT_KEYS:
+                if context is not None and key in _CONTEXT_KEYS:
+                    raise NotStreamable(f"{where}.{key} after its findings")
+                result[key] = stream.value()
+            else:
+                stream.skip()  # not read (Packages, summaries)
+        context = context or self._context(result, scope)
+        for key in _ENTRY_KEYS:
+            if key in found:
+                self.findings.extend(found[key])
+                continue
+            for index, entry in enumerate(expect_list(result.get(key), f"{where}.{key}")):
+                path = f"{where}.{key}[{index}]"
+                finding = self._read_entry(key, expect_dict(entry, path), path, context)
+                if finding is not None:
+                    self.findings.append(finding)
+
+    def _stream_entries(
+        self, stream: JsonStream, key: str, where: str, context: _ResultContext
+    ) -> list[Finding]:
+        findings = []
+        for index in stream.items():
+            path = f"{where}[{index}]"
+            finding = self._read_entry(key, expect_dict(stream.value(), path), path, context)
+            if finding is not None:
+                findings.append(finding)
+        return findings
 
 
 @dataclass(frozen=True)
@@ -399,6 +506,8 @@ class _ResultContext:
     target: str
     ecosystem: str | None
     is_os: bool
+    #: The report's advisories read so far (shared by its results; see ``_advisory``).
+    advisories: dict[tuple[Any, ...], _Advisory] = field(compare=False, hash=False)
 
     def qualified(self, value: str) -> str:
         """``value`` prefixed with the k8s resource, so two workloads never share identity."""
@@ -417,6 +526,7 @@ def _vulnerability(entry: dict[str, Any], where: str, context: _ResultContext) -
     severity_source = as_str(entry.get("SeveritySource"))
     status = as_str(entry.get("Status")) or None
     identifier = _normalize_vuln_id(vuln_id)
+    advisory = _advisory(entry, vuln_id, identifier, where, context.advisories)
     properties: dict[str, Any] = {}
     if cvss:
         properties["cvss_v3"] = cvss
@@ -428,10 +538,10 @@ def _vulnerability(entry: dict[str, Any], where: str, context: _ResultContext) -
         tool=TOOL,
         kind=Kind.dependency,
         rule_id=vuln_id,
-        title=redact(as_str(entry.get("Title")) or vuln_id),
+        title=advisory.title,
         severity=_vulnerability_severity(raw_severity, cvss, severity_source),
         tool_severity=raw_severity,
-        message=redact(as_str(entry.get("Description")) or ""),
+        message=advisory.message,
         location=_dependency_location(context),
         component=Component(
             name=package,
@@ -443,11 +553,51 @@ def _vulnerability(entry: dict[str, Any], where: str, context: _ResultContext) -
             ecosystem=context.ecosystem,
             status=status,
         ),
-        identifiers=_vulnerability_identifiers(identifier, entry, where),
-        references=_references(entry),
+        identifiers=list(advisory.identifiers),
+        references=list(advisory.references),
         identity=[identifier, package, _dependency_where(context, package_path)],
         properties=properties,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Advisory:
+    """What a vulnerability entry says about its advisory, the same for every package of it."""
+
+    title: str
+    message: str
+    identifiers: tuple[str, ...]
+    references: tuple[str, ...]
+
+
+_MAX_ADVISORIES = 1 << 16
+
+
+def _advisory(
+    entry: dict[str, Any],
+    vuln_id: str,
+    identifier: str,
+    where: str,
+    known: dict[tuple[Any, ...], _Advisory],
+) -> _Advisory:
+    """The entry's advisory facts, read once per advisory: an image lists one advisory for
+    each affected package, with the same texts (long descriptions and references)."""
+    key = plain_key(
+        vuln_id,
+        *map(
+            entry.get, ("Title", "Description", "PrimaryURL", "References", "CweIDs", "VendorIDs")
+        ),
+    )
+    advisory = known.get(key) if key is not None else None
+    if advisory is None:
+        # In the order of the fields they come from, so errors come in the same order.
+        title = redact(as_str(entry.get("Title")) or vuln_id)
+        message = redact(as_str(entry.get("Description")) or "")
+        identifiers = _vulnerability_identifiers(identifier, entry, where)
+        advisory = _Advisory(title, message, tuple(identifiers), tuple(_references(entry)))
+        if key is not None and len(known) < _MAX_ADVISORIES:
+            known[key] = advisory
+    return advisory
 
 
 def _dependency_where(context: _ResultContext, package_path: str | None) -> str:
@@ -531,11 +681,15 @@ def _vulnerability_identifiers(identifier: str, entry: dict[str, Any], where: st
         text = _normalize_vuln_id(as_str(vendor_id) or "")
         if _CVE.match(text) or _GHSA.match(text) or _GO.match(text):
             aliases.append(text)
+    ghsa_aliases = not _GHSA.match(identifier)
+    cve_aliases = not _CVE.match(identifier)
     for url in _reference_urls(entry):
-        # Only aliases of another family: a CVE's references cite other CVEs freely.
-        if not _GHSA.match(identifier):
+        # Only aliases of another family: a CVE's references cite other CVEs freely.  (Most
+        # URLs name neither family: an ASCII URL is searched only when it can hold one.)
+        lowered = url.lower() if url.isascii() else None
+        if ghsa_aliases and (lowered is None or "github.com/" in lowered):
             aliases.extend(_normalize_vuln_id(m) for m in _GHSA_URL.findall(url))
-        if not _CVE.match(identifier):
+        if cve_aliases and (lowered is None or "cve-" in lowered):
             aliases.extend(m.upper() for m in _CVE_URL.findall(url))
     unique_aliases = [alias for alias in dict.fromkeys(aliases) if alias != identifier]
     found.extend(unique_aliases[:MAX_ALIASES])
@@ -730,6 +884,11 @@ _MODIFIED_READERS: dict[str, _EntryReader] = {
     "license": _license,
 }
 
+#: A Result's lists of findings, in the order they are read; then the ones trivy set aside.
+_ENTRY_KEYS = (*_ENTRY_READERS, "ExperimentalModifiedFindings")
+#: The members of a Result its findings depend on.
+_CONTEXT_KEYS = frozenset({"Target", "Type", "Class"})
+
 
 # --- small helpers ---------------------------------------------------------------------------
 
@@ -784,8 +943,12 @@ def _reference_urls(entry: dict[str, Any]) -> list[str]:
 
 
 def _references(entry: dict[str, Any]) -> list[str]:
-    unique = dict.fromkeys(redact(url) for url in _reference_urls(entry))
-    return list(unique)[:MAX_REFERENCES]
+    unique: dict[str, None] = {}
+    for url in _reference_urls(entry):
+        if len(unique) == MAX_REFERENCES:
+            break  # the rest would be cut
+        unique[redact(url)] = None
+    return list(unique)
 
 
 def _one_line(text: str, limit: int = 300) -> str:
