@@ -63,13 +63,18 @@ def secret_digest(rule: str, secret: str) -> str:
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _NUMERIC = re.compile(r"^\d+$")
 _HEXID = re.compile(r"^(?=.*\d)[0-9a-fA-F]{12,}$")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 def path_template(path: str) -> str:
     """Collapse ids, UUIDs and long hex ids in a URL path: ``/items/12`` -> ``/items/{id}``."""
     segments = []
     for segment in path.split("/"):
-        if _NUMERIC.match(segment) or _UUID.match(segment) or _HEXID.match(segment):
+        # Cheap first: a number starts with a digit, a UUID or hex id is 12+ hex digits.
+        first = segment[:1]
+        if not (first.isdecimal() or (first in _HEX_DIGITS and len(segment) >= 12)):
+            segments.append(segment)
+        elif _NUMERIC.match(segment) or _UUID.match(segment) or _HEXID.match(segment):
             segments.append("{id}")
         else:
             segments.append(segment)
@@ -78,6 +83,12 @@ def path_template(path: str) -> str:
 
 def endpoint_identity(rule: str, method: str | None, url: str, param: str | None) -> list[str]:
     """Identity inputs of a DAST finding: rule, method, scheme, host, port, path template, param."""
+    return [rule, (method or "").upper(), *_endpoint(url), param or ""]
+
+
+@lru_cache(maxsize=4096)
+def _endpoint(url: str) -> tuple[str, str, str, str]:
+    """(scheme, host, port, path template) of a URL; many findings share an endpoint."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
@@ -87,15 +98,7 @@ def endpoint_identity(rule: str, method: str | None, url: str, param: str | None
         port = None
     if port is None:
         port = {"http": 80, "https": 443}.get(scheme)
-    return [
-        rule,
-        (method or "").upper(),
-        scheme,
-        host,
-        "" if port is None else str(port),
-        path_template(parts.path),
-        param or "",
-    ]
+    return scheme, host, "" if port is None else str(port), path_template(parts.path)
 
 
 def _hash(parts: Iterable[str]) -> str:

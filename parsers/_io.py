@@ -24,8 +24,11 @@ _LONE_SURROGATE = re.compile(
 )
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD]")
+
+
 def drop_lone_surrogates(text: str) -> str:
-    if "\\ud" not in text and "\\uD" not in text:
+    if not _SURROGATE_ESCAPE.search(text):  # one quick pass: most reports have none
         return text
     return _LONE_SURROGATE.sub(r"\\ufffd", text)
 
@@ -229,10 +232,7 @@ class JsonStream:
         self._eof = False
         self._bytes_in = 0  # bytes given to the decoder
         self._started = False
-        # Where ``_text`` starts in the document, and its lines before: for error positions.
-        self._offset = 0
-        self._lines_before = 0
-        self._last_newline = -1
+        self._offset = 0  # where ``_text`` starts in the document (for error positions)
 
     def __enter__(self) -> JsonStream:
         return self
@@ -325,6 +325,36 @@ class JsonStream:
                 return
             index += 1
 
+    def values(self) -> Iterator[Any]:
+        """The items of the array that comes next, each whole: ``items`` and ``value`` in one,
+        for the long arrays of big reports (an item inside the text read so far is scanned
+        right away; anything else takes the careful way of ``value`` and ``_close``)."""
+        self._open("[")
+        if self.peek() == "]":
+            self._pos += 1
+            return
+        scan = self._scan
+        while True:
+            text, pos = self._text, self._pos
+            value: Any = None
+            try:
+                value, end = scan(text, pos)
+            except (StopIteration, ValueError, RecursionError):
+                end = -1  # whitespace first, a value cut by the chunk's end, or an error
+            if 0 <= end < len(text) - _NUMBER_REACH:
+                self._pos = end
+            else:
+                value = self.value()
+            yield value
+            text, pos = self._text, self._pos
+            if pos < len(text) and text[pos] == ",":
+                pos += 1
+                if pos < len(text) and text[pos] in " \t\n\r":
+                    pos = _WHITESPACE.match(text, pos).end()  # type: ignore[union-attr]
+                self._pos = pos
+            elif self._close("]"):
+                return
+
     def skip(self, depth: int = 2) -> None:
         """Pass over the next value, holding at most its parts ``depth`` levels down."""
         first = self.peek()
@@ -404,12 +434,7 @@ class JsonStream:
         return True
 
     def _consume(self) -> None:
-        """Drop the consumed text, keeping count of its lines for error positions."""
-        done = self._text[: self._pos]
-        newlines = done.count("\n")
-        if newlines:
-            self._lines_before += newlines
-            self._last_newline = self._offset + done.rfind("\n")
+        """Drop the consumed text."""
         self._offset += self._pos
         self._text = self._text[self._pos :]
         self._pos = 0
@@ -424,10 +449,6 @@ class JsonStream:
 
     def _error(self, msg: str, pos: int) -> JsonSyntaxError:
         """``loads``'s reason for a syntax error at ``pos`` of the text read so far."""
-        before = self._text[:pos]
-        newlines = before.count("\n")
-        line = self._lines_before + newlines + 1
-        last_newline = self._offset + before.rfind("\n") if newlines else self._last_newline
         at = self._offset + pos
         # ``loads`` tells a truncated document by the error's place against its end, and it
         # decodes the whole file first: read on to the end (a bad byte there wins).
@@ -439,7 +460,20 @@ class JsonStream:
             if stripped:
                 end = read + stripped
             read += len(rest)
-        return JsonSyntaxError(_json_reason(msg, line, at - last_newline, at >= end - 1))
+        line, column = self._line_and_column(at)
+        return JsonSyntaxError(_json_reason(msg, line, column, at >= end - 1))
+
+    def _line_and_column(self, at: int) -> tuple[int, int]:
+        """Where the document's ``at``-th character is, as json counts (the text is read
+        again: only an error needs it)."""
+        lines, last_newline = 0, -1
+        with self.reopen() as again:
+            while again._fill_rest() and again._offset < at:
+                before = again._text[: at - again._offset]
+                if (newlines := before.count("\n")) > 0:
+                    lines += newlines
+                    last_newline = again._offset + before.rfind("\n")
+        return lines + 1, at - last_newline
 
     def _fill_rest(self) -> bool:
         """Replace the text by the next chunk (for ``_error``'s look at the end)."""

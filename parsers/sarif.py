@@ -6,8 +6,8 @@ slug).  One finding per result, suppressed ones included and marked; results who
 says nothing failed (``pass``, ``notApplicable``) are counted in a warning instead.
 
 Each result is converted by one function, ``convert_result(result, context)``, from a
-``RunContext`` built once per run (rules index, URI bases, tool, dialect), so a later
-streaming reader can feed results one at a time.
+``RunContext`` built once per run (rules index, URI bases, tool, dialect), so big logs are
+read as a stream, one result at a time (see "streaming" below).
 
 Generic identity of a code finding (DESIGN "Fingerprints"): the region snippet, else the
 flagged lines of ``contextRegion``, else the message without version numbers.  Dialects:
@@ -1365,16 +1365,16 @@ def _stream_results(stream: JsonStream, run: dict[str, Any], where: str) -> _Str
     """The results array that comes next, converted with the run's members read so far (or
     passed over when the run has not named its tool yet)."""
     if "tool" not in run:
-        for _index in stream.items():
-            stream.skip(0)
+        for _result in stream.values():
+            pass
         return _StreamedResults(context=None)
     return _convert_results(stream, RunContext.build(run, where), where)
 
 
 def _convert_results(stream: JsonStream, context: RunContext, where: str) -> _StreamedResults:
     streamed = _StreamedResults(context=context)
-    for index in stream.items():
-        finding = convert_result(stream.value(), context, f"{where}.results[{index}]")
+    for index, result in enumerate(stream.values()):
+        finding = convert_result(result, context, f"{where}.results[{index}]")
         if finding is not None:
             streamed.findings.append(finding)
         streamed.count += 1

@@ -131,8 +131,7 @@ def _stream_report(stream: JsonStream) -> ParseResult:
             report[key] = stream.value()
             continue
         report[key] = findings = []
-        for index in stream.items():
-            result = stream.value()
+        for index, result in enumerate(stream.values()):
             if failure is not None:
                 continue
             try:

@@ -492,9 +492,9 @@ class _Reader:
         self, stream: JsonStream, key: str, where: str, context: _ResultContext
     ) -> list[Finding]:
         findings = []
-        for index in stream.items():
+        for index, entry in enumerate(stream.values()):
             path = f"{where}[{index}]"
-            finding = self._read_entry(key, expect_dict(stream.value(), path), path, context)
+            finding = self._read_entry(key, expect_dict(entry, path), path, context)
             if finding is not None:
                 findings.append(finding)
         return findings

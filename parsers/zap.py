@@ -21,6 +21,7 @@ import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import PurePath
 from typing import Any, ClassVar
@@ -301,16 +302,30 @@ def identity_url(uri: str) -> str:
     """The URL identity is computed from: no path parameters, query or fragment, and any
     credential-shaped path segment (``/reset/<token>``) collapsed to ``{token}``, like ids
     are, so identity holds no secret."""
-    scheme, netloc, path, _query, _fragment = _split(uri)
-    segments = _without_path_params(path).split("/")
-    path = "/".join("{token}" if redact(part) != part else part for part in segments)
-    return urlunsplit((scheme, netloc, path, "", ""))
+    return _urls(uri)[1]
 
 
 def display_url(uri: str) -> str:
     """The URL shown for an endpoint: no credentials, no path parameters, query values or
     fragment; query parameter names are kept (``?id=&q=``) since they say where the issue is."""
-    scheme, netloc, path, query, _fragment = _split(uri)
+    return _urls(uri)[0]
+
+
+@lru_cache(maxsize=4096)
+def _urls(uri: str) -> tuple[str, str]:
+    """(display URL, identity URL) of an instance URI, split once (alerts on one page share
+    its URI)."""
+    parts = _split(uri)
+    return _display_url(*parts), _identity_url(*parts)
+
+
+def _identity_url(scheme: str, netloc: str, path: str, _query: str, _fragment: str) -> str:
+    segments = _without_path_params(path).split("/")
+    path = "/".join("{token}" if redact(part) != part else part for part in segments)
+    return urlunsplit((scheme, netloc, path, "", ""))
+
+
+def _display_url(scheme: str, netloc: str, path: str, query: str, _fragment: str) -> str:
     netloc = netloc.rpartition("@")[2]  # user:password@ never shown
     names: list[str] = []
     for piece in query.split("&"):
@@ -597,7 +612,7 @@ def _json_text(value: Any) -> str | None:
     """A scalar as text; lone surrogates (``"\\ud800"`` escapes) become U+FFFD, since no
     output could encode them."""
     text = as_str(value)
-    if text is None or not _LONE_SURROGATE.search(text):
+    if text is None or text.isascii() or not _LONE_SURROGATE.search(text):
         return text
     return _LONE_SURROGATE.sub("\ufffd", text)
 
