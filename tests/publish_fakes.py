@@ -456,3 +456,14 @@ class FakeGitHub(FakeServer):
             del self.comments[comment_id]
             return 204, {}, None
         return 405, {}, {"message": "Method Not Allowed"}
+
+
+def merge_request_env(fake: FakeGitLab) -> dict[str, str]:
+    """The CI variables of a GitLab merge-request pipeline that posts to ``fake``."""
+    return {
+        "GITLAB_CI": "true",
+        "CI_API_V4_URL": fake.api_url,
+        "CI_PROJECT_ID": fake.project_id,
+        "CI_MERGE_REQUEST_IID": str(fake.mr_iid),
+        "HARDENING_GITLAB_TOKEN": GITLAB_TOKEN,
+    }

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from publish_fakes import GITLAB_TOKEN, FakeGitLab
+from publish_fakes import FakeGitLab, merge_request_env
 
 from hardening.cli import cli
 
@@ -69,13 +69,7 @@ def test_no_corpus_secret_reaches_any_output_or_comment(corpus: Path, tmp_path: 
 
     fake = FakeGitLab()
     with fake.running():
-        env = {
-            "GITLAB_CI": "true",
-            "CI_API_V4_URL": fake.api_url,
-            "CI_PROJECT_ID": "42",
-            "CI_MERGE_REQUEST_IID": "7",
-            "HARDENING_GITLAB_TOKEN": GITLAB_TOKEN,
-        }
+        env = merge_request_env(fake)
         posted = runner.invoke(
             cli, ["comment", str(tmp_path / "out")], env=env, catch_exceptions=False
         )

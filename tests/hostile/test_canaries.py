@@ -24,7 +24,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from hostile_support import load_json, run_cli
-from publish_fakes import GITLAB_TOKEN, FakeGitLab
+from publish_fakes import FakeGitLab, merge_request_env
 
 from support import SAMPLES
 
@@ -479,13 +479,7 @@ def test_no_canary_reaches_any_output_baseline_terminal_error_or_comment(tmp_pat
 
     fake = FakeGitLab()
     with fake.running():
-        env = {
-            "GITLAB_CI": "true",
-            "CI_API_V4_URL": fake.api_url,
-            "CI_PROJECT_ID": "42",
-            "CI_MERGE_REQUEST_IID": "7",
-            "HARDENING_GITLAB_TOKEN": GITLAB_TOKEN,
-        }
+        env = merge_request_env(fake)
         posted = run_cli(["comment", str(out)], env=env)
     assert posted.exit_code == 0, posted.output
     seen["comment terminal"] = posted.stdout + posted.stderr

@@ -23,7 +23,7 @@ import pytest
 from hostile_support import load_json, run_cli, terminal_controls
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from publish_fakes import GITLAB_TOKEN, FakeGitLab
+from publish_fakes import FakeGitLab, merge_request_env
 
 from hardening.render.markdown import MARKER
 from support import SAMPLES
@@ -395,13 +395,7 @@ def test_the_posted_comment_is_inert(tmp_path: Path) -> None:
 
     fake = FakeGitLab()
     with fake.running():
-        env = {
-            "GITLAB_CI": "true",
-            "CI_API_V4_URL": fake.api_url,
-            "CI_PROJECT_ID": "42",
-            "CI_MERGE_REQUEST_IID": "7",
-            "HARDENING_GITLAB_TOKEN": GITLAB_TOKEN,
-        }
+        env = merge_request_env(fake)
         posted = run_cli(["comment", str(out)], env=env)
     assert posted.exit_code == 0, posted.output
     assert terminal_controls(posted.output) == []
