@@ -32,10 +32,10 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from hardening.model import Finding, Report, Severity, State
 from hardening.render import jsonstream
+from hardening.render.links import url_path
 from hardening.render.text import one_line
 
 SEVERITIES: dict[Severity, str] = {
@@ -123,7 +123,7 @@ def location_path(finding: Finding) -> str:
                 return candidate
         return component.name
     if finding.endpoint is not None:
-        return urlsplit(finding.endpoint.url).path or finding.endpoint.url
+        return url_path(finding.endpoint.url) or finding.endpoint.url
     return finding.artifact or (finding.artifacts[0] if finding.artifacts else finding.tool)
 
 

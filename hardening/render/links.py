@@ -21,3 +21,19 @@ def advisory_url(identifier: str) -> str | None:
     if match:
         return f"https://cwe.mitre.org/data/definitions/{match.group(1)}.html"
     return None
+
+
+def url_path(url: str) -> str:
+    """The path of a URL (``urlsplit(url).path``), cheaply: outputs ask it of every DAST and
+    API finding.  Empty when the URL has none."""
+    scheme_end = -1 if url.startswith("//") else url.find("://")
+    if scheme_end >= 0 or url.startswith("//"):
+        slash = url.find("/", scheme_end + 3)
+        if slash < 0:
+            return ""
+        url = url[slash:]
+    for separator in ("?", "#"):
+        cut = url.find(separator)
+        if cut >= 0:
+            url = url[:cut]
+    return url

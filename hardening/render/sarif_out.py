@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import attrs
 import sarif_om
@@ -52,7 +52,7 @@ from hardening.model import (
 )
 from hardening.redact import is_credential_rule
 from hardening.render import jsonstream
-from hardening.render.links import advisory_url
+from hardening.render.links import advisory_url, url_path
 
 SARIF_VERSION = "2.1.0"
 SCHEMA_URI = (
@@ -328,7 +328,7 @@ def _location(finding: Finding) -> dict[str, Any]:
         return {
             "logicalLocations": [
                 {
-                    "name": urlsplit(endpoint.url).path or endpoint.url,
+                    "name": url_path(endpoint.url) or endpoint.url,
                     "fullyQualifiedName": operation,
                     "kind": "resource",
                 }
