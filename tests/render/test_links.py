@@ -1,0 +1,42 @@
+"""The only external links: advisory pages built from identifiers; URL paths read cheaply."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from hardening.render.links import advisory_url, url_path
+
+
+@pytest.mark.parametrize(
+    ("identifier", "url"),
+    [
+        ("CVE-2024-51744", "https://nvd.nist.gov/vuln/detail/CVE-2024-51744"),
+        ("GHSA-29wx-vh33-7x7r", "https://github.com/advisories/GHSA-29wx-vh33-7x7r"),
+        ("GO-2024-3250", "https://pkg.go.dev/vuln/GO-2024-3250"),
+        ("CWE-79", "https://cwe.mitre.org/data/definitions/79.html"),
+        ("CVE-2024-1\n", None),
+        ("javascript:alert(1)", None),
+        ("G104", None),
+    ],
+)
+def test_advisory_urls_come_only_from_identifiers(identifier: str, url: str | None) -> None:
+    assert advisory_url(identifier) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://h:8080/a/b?x=1#f",
+        "https://h",
+        "/items/{id}",
+        "http://h/",
+        "//host/p",
+        "//host",
+        "http://u:p@h/x;y?z",
+        "GET",
+    ],
+)
+def test_url_path_agrees_with_urlsplit(url: str) -> None:
+    assert url_path(url) == urlsplit(url).path
