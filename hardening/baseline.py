@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +29,7 @@ from hardening.model import (
     Kind,
     Severity,
     _Model,
+    _Record,
 )
 from hardening.report_io import write_atomic
 
@@ -46,19 +48,23 @@ class ToolInfo(_Model):
     database_date: str | None = None
 
 
-class BaselineEntry(_Model):
-    """What the baseline remembers of one finding: a summary and its triage."""
+@dataclass(slots=True)
+class BaselineEntry(_Record):
+    """What the baseline remembers of one finding: a summary and its triage.
+
+    A slotted record like ``Finding`` (a baseline of a million entries must fit in memory);
+    the Baseline model validates and serializes it."""
 
     tool: str
     kind: Kind
     rule_id: str
-    title: str = ""
     severity: Severity
+    first_seen: str
+    title: str = ""
     path: str | None = None
     package: str | None = None
     fixed_version: str | None = None
     endpoint: str | None = None
-    first_seen: str
     triage: Triage = Triage.open
     reason: str | None = None
     expires: str | None = None
