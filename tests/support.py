@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from hardening.model import CodeLocation, Finding, Kind, Severity
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
 
@@ -54,3 +56,21 @@ def manifest() -> list[CorpusEntry]:
                 )
             )
     return entries
+
+
+def numbered_finding(n: int, **changes: object) -> Finding:
+    """A gosec code finding numbered ``n`` (distinct rule, path, line and fingerprint)."""
+    fields: dict[str, object] = {
+        "tool": "gosec",
+        "kind": Kind.code,
+        "rule_id": f"G10{n % 10}",
+        "title": f"Finding {n}",
+        "severity": Severity.high,
+        "message": f"message {n}",
+        "location": CodeLocation(path=f"internal/pkg/file{n}.go", start_line=n + 1),
+        "artifact": "gosec.json",
+        "artifacts": ["gosec.json"],
+        "fingerprint": f"{n:032x}",
+    }
+    fields.update(changes)
+    return Finding(**fields)  # type: ignore[arg-type]  # test-only keyword bag

@@ -33,7 +33,7 @@ from hardening.model import (
 )
 from hardening.pipeline import AggregateOptions, aggregate
 from hardening.render import html
-from support import SAMPLES
+from support import SAMPLES, numbered_finding
 
 TODAY = date(2026, 11, 28)
 ADVISORY_PREFIXES = (
@@ -119,20 +119,7 @@ def sha256(text: str) -> str:
 
 
 def finding(n: int, **changes: object) -> Finding:
-    fields: dict[str, object] = {
-        "tool": "gosec",
-        "kind": Kind.code,
-        "rule_id": f"G10{n % 10}",
-        "title": f"Finding {n}",
-        "severity": Severity.high,
-        "message": f"message {n}",
-        "location": CodeLocation(path=f"internal/pkg/file{n}.go", start_line=n + 1),
-        "artifact": "gosec.json",
-        "artifacts": ["gosec.json"],
-        "fingerprint": f"{n:032x}",
-    }
-    fields.update(changes)
-    return Finding(**fields)  # type: ignore[arg-type]  # test-only keyword bag
+    return numbered_finding(n, **changes)
 
 
 def hostile_report() -> Report:

@@ -36,6 +36,7 @@ from hardening.model import (
     ToolRun,
 )
 from hardening.render import html
+from support import numbered_finding
 
 TIMEOUT = 60
 PWNED_IMG = "<img src=x onerror=\"document.title='pwned'\">"
@@ -217,21 +218,8 @@ class Dom:
 
 
 def finding(n: int, **changes: object) -> Finding:
-    fields: dict[str, object] = {
-        "tool": "gosec",
-        "kind": Kind.code,
-        "rule_id": f"G10{n % 10}",
-        "title": f"Finding {n}",
-        "severity": Severity.high,
-        "message": f"message {n}",
-        "location": CodeLocation(path=f"internal/pkg/file{n}.go", start_line=n + 1),
-        "artifact": "gosec.json",
-        "artifacts": ["gosec.json"],
-        "fingerprint": f"{n:032x}",
-        "state": State.new,
-    }
-    fields.update(changes)
-    return Finding(**fields)  # type: ignore[arg-type]  # test-only keyword bag
+    changes.setdefault("state", State.new)
+    return numbered_finding(n, **changes)
 
 
 HOSTILE_FP = "f" * 32
