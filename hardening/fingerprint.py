@@ -108,7 +108,7 @@ def _hash(parts: Iterable[str]) -> str:
 def _needs_occurrence(finding: Finding) -> bool:
     if finding.kind is Kind.code:
         return True
-    return finding.kind is Kind.secret and finding.identity[:1] == ["redacted"]
+    return finding.kind is Kind.secret and list(finding.identity[:1]) == ["redacted"]
 
 
 def _base_parts(finding: Finding) -> list[str]:

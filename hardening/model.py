@@ -9,6 +9,7 @@ construction time, with the same schema.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -162,6 +163,10 @@ class Suppression(_Record):
 
 @dataclass(slots=True)
 class Finding(_Record):
+    """One problem a tool reported.  Its sequences may be lists or tuples and default to the
+    shared empty tuple (a million findings would otherwise hold six empty lists each): replace
+    one to change it, never mutate it in place."""
+
     tool: str
     kind: Kind
     rule_id: str
@@ -172,32 +177,31 @@ class Finding(_Record):
     message: str = ""
     location: CodeLocation | None = None
     related_locations: Annotated[
-        list[CodeLocation], Field(description="Call sites, other commits' places, data-flow steps")
-    ] = field(default_factory=list)
+        Sequence[CodeLocation],
+        Field(description="Call sites, other commits' places, data-flow steps"),
+    ] = ()
     component: Component | None = None
     endpoint: Endpoint | None = None
-    identifiers: Annotated[list[str], Field(description="CWE-79, CVE-..., GHSA-..., GO-...")] = (
-        field(default_factory=list)
-    )
-    references: list[str] = field(default_factory=list)
+    identifiers: Annotated[
+        Sequence[str], Field(description="CWE-79, CVE-..., GHSA-..., GO-...")
+    ] = ()
+    references: Sequence[str] = ()
     reachability: Annotated[
         str | None, Field(description="govulncheck level: symbol, package or module")
     ] = None
     suppression: Suppression | None = None
     artifact: str = ""
-    commits: list[str] = field(default_factory=list)
-    artifacts: Annotated[list[str], Field(description="Every artifact it was seen in")] = field(
-        default_factory=list
-    )
+    commits: Sequence[str] = ()
+    artifacts: Annotated[Sequence[str], Field(description="Every artifact it was seen in")] = ()
     occurrences: Annotated[int, Field(description="Instances merged into this finding")] = 1
     count: Annotated[int | None, Field(description="Tool's own total count (ZAP alerts)")] = None
     identity: Annotated[
-        list[str],
+        Sequence[str],
         Field(
             description="Identity inputs computed by the parser before redaction "
             "(never the secret itself)"
         ),
-    ] = field(default_factory=list)
+    ] = ()
     fingerprint: str = ""
     state: State | None = None
     drift: Annotated[bool, Field(description="New while the scanner or its database changed")] = (

@@ -84,6 +84,8 @@ def aggregate(options: AggregateOptions) -> Report:
             continue
         runs, kept = _within_profile(outcome, profile, report)
         report.runs.extend(runs)
+        for finding in kept:
+            finding.identity = ()  # fingerprinted: its inputs are not needed any more
         findings.extend(kept)
         prefixes |= outcome.prefixes_used
         absolute += outcome.absolute_paths
@@ -195,12 +197,11 @@ def merge(findings: list[Finding]) -> list[Finding]:
             merged[finding.fingerprint] = finding
             continue
         kept.occurrences += finding.occurrences
-        for artifact in finding.artifacts:
-            if artifact not in kept.artifacts:
-                kept.artifacts.append(artifact)
-        for commit in finding.commits:
-            if commit not in kept.commits:
-                kept.commits.append(commit)
+        # A finding's sequences may be shared (see Finding): replaced, never appended to.
+        if finding.artifacts != kept.artifacts:
+            kept.artifacts = _union(kept.artifacts, finding.artifacts)
+        if finding.commits:
+            kept.commits = _union(kept.commits, finding.commits)
         if finding.severity.rank > kept.severity.rank:
             kept.severity = finding.severity
         if (
@@ -209,8 +210,13 @@ def merge(findings: list[Finding]) -> list[Finding]:
             and finding.location not in kept.related_locations
             and len(kept.related_locations) < MAX_RELATED
         ):
-            kept.related_locations.append(finding.location)
+            kept.related_locations = [*kept.related_locations, finding.location]
     return list(merged.values())
+
+
+def _union(first: Sequence[str], second: Sequence[str]) -> list[str]:
+    """``first`` then what ``second`` adds, in order."""
+    return list(dict.fromkeys([*first, *second]))
 
 
 #: Order of states in every listing: what a change introduced leads.

@@ -81,9 +81,10 @@ def read_artifact(
             run.scanned_paths = [normalizer.normalize(p)[0] for p in run.scanned_paths]
     if not result.fingerprinted:
         normalize = _remembering(normalizer)
+        artifacts = (name,)  # one tuple shared by all of this artifact's findings
         for finding in result.findings:
             finding.artifact = name
-            finding.artifacts = [name]
+            finding.artifacts = artifacts
             _normalize_locations(finding, normalize, outcome)
         fingerprint.assign(result.findings)
         _count(result.runs, result.findings)

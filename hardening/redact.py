@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 MASK = "[REDACTED]"
@@ -330,6 +330,6 @@ def mask_secret(secret: str) -> str:
 CREDENTIAL_CWES = frozenset({"CWE-798", "CWE-259", "CWE-321"})
 
 
-def is_credential_rule(identifiers: list[str]) -> bool:
+def is_credential_rule(identifiers: Iterable[str]) -> bool:
     """Whether a SAST finding with these identifiers is about a hard-coded credential."""
     return not CREDENTIAL_CWES.isdisjoint(identifiers)

@@ -22,6 +22,7 @@ import gc
 import hashlib
 import json
 import re
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import orjson
 from markupsafe import Markup
 
 from hardening.model import Finding, Kind, Report, RunStatus, Severity, State
-from hardening.render import jsonstream
 from hardening.render.links import advisory_url
 from hardening.report_io import write_atomic
 
@@ -73,18 +74,32 @@ _CHART_TOP = 30
 
 def render(report: Report) -> str:
     """The whole page as one string."""
-    with _gc_paused():
-        return _template().render(
-            csp=_content_security_policy,
-            data=_script_json(_table_data(report)),
-            view=_view(report),
-        )
+    return b"".join(chunks(report)).decode("utf-8")
 
 
 def write(report: Report, path: Path) -> None:
-    """Write ``report.html`` atomically.  Text a parser kept as lone surrogates (undecodable
-    bytes) becomes "?" instead of failing the write."""
-    write_atomic(path, render(report).encode("utf-8", "replace"))
+    """Write ``report.html`` atomically, piece by piece."""
+    write_atomic(path, chunks(report))
+
+
+def chunks(report: Report) -> Iterator[bytes]:
+    """The page as UTF-8 pieces: the page around the findings rendered once by the template,
+    the findings' data streamed a block of rows at a time, so neither the data nor the page
+    is ever held whole (a million findings make a page of several hundred megabytes).
+
+    Text a parser kept as lone surrogates (undecodable bytes) becomes "?"."""
+    cut = f"hardening-data-{secrets.token_hex(16)}"
+    with _gc_paused():
+        # The cut is a plain token (no markup), replaced by the streamed data below.
+        token = Markup(cut)  # noqa: S704
+        page = _template().render(csp=_content_security_policy, data=token, view=_view(report))
+    head, found, tail = page.partition(cut)
+    if not found:  # pragma: no cover - the template always places the data
+        raise AssertionError("report.html template lost its data block")
+    yield head.encode("utf-8", "replace")
+    with _gc_paused():
+        yield from _table_data(report)
+    yield tail.encode("utf-8", "replace")
 
 
 @contextmanager
@@ -145,19 +160,23 @@ def _content_security_policy(style: str, script: str) -> str:
     )
 
 
-def _script_json(data: Any) -> Markup:
+def _script_json(value: Any) -> bytes:
     """JSON safe inside a ``<script type="application/json">`` element: no ``<`` at all, so
     neither ``</script>`` nor ``<!--`` can appear; ``&`` and ``>`` for good measure, and the
     line separators JavaScript once treated as newlines."""
-    text = jsonstream.dumps(data)
-    text = (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
+    try:
+        data = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # lone surrogates from a report: "?" instead
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "replace"
+        )
+    return (
+        data.replace(b"<", b"\\u003c")
+        .replace(b">", b"\\u003e")
+        .replace(b"&", b"\\u0026")
+        .replace("\u2028".encode(), b"\\u2028")
+        .replace("\u2029".encode(), b"\\u2029")
     )
-    return Markup(text)  # noqa: S704 -- JSON without any "<": inert inside the element
 
 
 def _clean(value: str) -> str:
@@ -343,15 +362,19 @@ class _Strings(dict[str | None, int]):
 _Intern = Callable[[str | None], int]
 
 
-def _table_data(report: Report) -> dict[str, Any]:
-    """The compact findings table the script reads.
+#: Findings encoded per block of the page's data.
+_ROWS_PER_BLOCK = 5_000
+
+
+def _table_data(report: Report) -> Iterator[bytes]:
+    """The compact findings table the script reads, as a stream of JSON pieces.
 
     ``f`` holds one array per finding: [state, severity, tool, rule, title, where, line,
     fingerprint, details], where state and severity index ``st`` and ``sv`` (state -1: none),
     strings index ``s``, and details is an object with short keys, present only when set
     (``l``: [path, start line, end line, start column, end column], ``c``: component, ``e``:
     endpoint, ``i``: identifiers ...).  ``u`` maps identifiers to the advisory pages built from
-    them.
+    them.  The string table and ``u`` come last: they are complete only once every row is.
     """
     strings = _Strings()
     ix: _Intern = strings.__getitem__
@@ -360,32 +383,30 @@ def _table_data(report: Report) -> dict[str, Any]:
     severity_index = {severity: i for i, severity in enumerate(_SEVERITIES)}
     kind_index = {kind: ix(kind.value) for kind in Kind}
     advisories: dict[str, str] = {}
-    rows = []
-    for finding in report.findings:
-        where, line = _where(finding)
-        details = _details(finding, ix, advisories)
-        details["k"] = kind_index[finding.kind]
-        rows.append(
-            [
-                state_index[finding.state],
-                severity_index[finding.severity],
-                ix(finding.tool),
-                ix(finding.rule_id),
-                ix(finding.title),
-                ix(where),
-                line,
-                finding.fingerprint,
-                details,
-            ]
-        )
-    return {
-        "st": [s.value for s in _STATES],
-        "sv": [s.value for s in _SEVERITIES],
-        "n": PAGE_SIZE,
-        "s": strings.table,
-        "u": advisories,
-        "f": rows,
-    }
+    head = {"st": [s.value for s in _STATES], "sv": [s.value for s in _SEVERITIES], "n": PAGE_SIZE}
+    yield _script_json(head)[:-1] + b',"f":['
+    findings = report.findings
+    for start in range(0, len(findings), _ROWS_PER_BLOCK):
+        rows = []
+        for finding in findings[start : start + _ROWS_PER_BLOCK]:
+            where, line = _where(finding)
+            details = _details(finding, ix, advisories)
+            details["k"] = kind_index[finding.kind]
+            rows.append(
+                [
+                    state_index[finding.state],
+                    severity_index[finding.severity],
+                    ix(finding.tool),
+                    ix(finding.rule_id),
+                    ix(finding.title),
+                    ix(where),
+                    line,
+                    finding.fingerprint,
+                    details,
+                ]
+            )
+        yield (b"," if start else b"") + _script_json(rows)[1:-1]
+    yield b'],"s":' + _script_json(strings.table) + b',"u":' + _script_json(advisories) + b"}"
 
 
 def _where(finding: Finding) -> tuple[str, int]:

@@ -1,0 +1,102 @@
+"""findings.json's hand-written finding serializer says what the schema's TypeAdapter says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+from hardening.model import (
+    CodeLocation,
+    Component,
+    Endpoint,
+    Finding,
+    Kind,
+    Report,
+    Severity,
+    State,
+    Suppression,
+)
+from hardening.pipeline import AggregateOptions, aggregate
+from hardening.report_io import finding_dict, load_report, write_report
+from support import SAMPLES, numbered_finding
+
+ADAPTER = TypeAdapter(Finding)
+
+
+def pydantic_view(finding: Finding) -> dict[str, Any]:
+    """The TypeAdapter's dump without defaults; an explicitly empty list counts as default."""
+    dumped = ADAPTER.dump_python(
+        finding, mode="json", exclude_defaults=True, exclude={"identity"}
+    )
+    return {key: value for key, value in dumped.items() if value != []}
+
+
+def every_field_set() -> Finding:
+    place = CodeLocation(
+        path="a.go", start_line=3, end_line=4, start_column=1, end_column=9, snippet="x := 1"
+    )
+    return Finding(
+        tool="trivy",
+        kind=Kind.dependency,
+        rule_id="CVE-2024-1",
+        title="t",
+        severity=Severity.high,
+        tool_severity="HIGH",
+        confidence="high",
+        message="m",
+        location=place,
+        related_locations=[CodeLocation(path="b.go", start_line=7)],
+        component=Component(name="pkg", installed_version="1.0", fixed_version="1.1"),
+        endpoint=Endpoint(url="https://example.test/a", method="GET"),
+        identifiers=["CVE-2024-1"],
+        references=["https://example.test/advisory"],
+        reachability="symbol",
+        suppression=Suppression(kind="inSource", justification="tested"),
+        artifact="trivy.json",
+        commits=["abc"],
+        artifacts=("trivy.json", "other.json"),
+        occurrences=3,
+        count=5,
+        identity=("digest",),
+        fingerprint="f" * 32,
+        state=State.new,
+        drift=True,
+        properties={"triage": "needs-review", "cvss": {"nvd": 7.5}},
+    )
+
+
+@pytest.mark.parametrize(
+    "finding",
+    [every_field_set(), numbered_finding(1), numbered_finding(2, location=None, message="")],
+    ids=["every-field", "typical", "bare"],
+)
+def test_finding_dict_matches_the_type_adapter(finding: Finding) -> None:
+    assert finding_dict(finding) == pydantic_view(finding)
+
+
+def test_every_sample_finding_serializes_as_the_type_adapter_does() -> None:
+    report = aggregate(AggregateOptions(paths=[SAMPLES]))
+    assert len(report.findings) > 50
+    for finding in report.findings:
+        assert finding_dict(finding) == pydantic_view(finding), finding.fingerprint
+
+
+def test_findings_json_round_trips(tmp_path: Path) -> None:
+    report = Report(findings=[every_field_set(), numbered_finding(4)])
+    path = tmp_path / "findings.json"
+    write_report(report, path)
+    loaded = load_report(path)
+    assert [finding_dict(f) for f in loaded.findings] == [
+        finding_dict(f) for f in report.findings
+    ]
+    assert not loaded.findings[0].identity  # identity inputs are never written
+
+
+def test_unpaired_surrogates_become_question_marks(tmp_path: Path) -> None:
+    report = Report(findings=[numbered_finding(1, message="bad \udc80 byte")])
+    path = tmp_path / "findings.json"
+    write_report(report, path)
+    assert load_report(path).findings[0].message == "bad ? byte"
