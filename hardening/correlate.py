@@ -53,7 +53,10 @@ def carry_reachability(findings: Iterable[Finding]) -> ReachabilitySummary:
             continue
         best = max(matches, key=_rank)
         finding.reachability = best.reachability
-        finding.properties["reachability_source"] = f"govulncheck {best.rule_id}"
+        finding.properties = {
+            **finding.properties,
+            "reachability_source": f"govulncheck {best.rule_id}",
+        }
         correlated += 1
         by_level[best.reachability or "module"] += 1
     return ReachabilitySummary(

@@ -62,7 +62,7 @@ def apply(
             and triage.reason
             and finding.state in (State.accepted, State.false_positive, State.expired)
         ):
-            finding.properties["triage_reason"] = triage.reason
+            finding.properties = {**finding.properties, "triage_reason": triage.reason}
         finding.drift = finding.state is State.new and finding.tool in drift_tools
 
     gone: list[Finding] = []
@@ -74,7 +74,7 @@ def apply(
         in_scope = _in_scope(entry, ran, scanned, snapshot)
         finding.state = State.fixed if in_scope else State.unknown
         if triage is not None and triage.triaged:
-            finding.properties["triage"] = triage.triage.value
+            finding.properties = {**finding.properties, "triage": triage.triage.value}
         gone.append(finding)
     report.findings.extend(gone)
     counts = Counter(f.state.value for f in report.findings if f.state is not None)

@@ -161,6 +161,19 @@ class Suppression(_Record):
     justification: str | None = None
 
 
+class _EmptyProperties(dict[str, Any]):
+    """The shared, read-only ``properties`` of every finding that has none."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a finding's default properties are shared: assign a new dict instead")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse
+    __ior__ = _refuse
+
+
+NO_PROPERTIES: dict[str, Any] = _EmptyProperties()
+
+
 @dataclass(slots=True)
 class Finding(_Record):
     """One problem a tool reported.  Its sequences may be lists or tuples and default to the
@@ -207,7 +220,7 @@ class Finding(_Record):
     drift: Annotated[bool, Field(description="New while the scanner or its database changed")] = (
         False
     )
-    properties: dict[str, Any] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=lambda: NO_PROPERTIES)
 
     @property
     def suppressed(self) -> bool:

@@ -26,7 +26,7 @@ flagged lines of ``contextRegion``, else the message without version numbers.  D
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -35,6 +35,7 @@ from urllib.parse import unquote
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
 from hardening.model import (
+    NO_PROPERTIES,
     CodeLocation,
     Component,
     Endpoint,
@@ -375,7 +376,7 @@ class _Result:
     context_region: dict[str, Any]
     snippet: str | None
     suppression: Suppression | None
-    identifiers: list[str]
+    identifiers: tuple[str, ...]
     facts: _RuleFacts
 
     @property
@@ -460,14 +461,15 @@ def _read(result: dict[str, Any], context: RunContext, where: str) -> _Result:
 _ID_PROPERTIES = frozenset({"tags", "cwe", "cwes", "cve", "aliases"})
 
 
-def _identifiers(result: dict[str, Any], facts: _RuleFacts) -> list[str]:
-    """The rule's identifiers, then those the result adds (its properties and CWE taxa)."""
+def _identifiers(result: dict[str, Any], facts: _RuleFacts) -> tuple[str, ...]:
+    """The rule's identifiers, then those the result adds (its properties and CWE taxa): the
+    rule's own tuple, shared by its results, when the result adds none."""
     properties = result.get("properties")
     if result.get("taxa") is None and (
         not isinstance(properties, dict) or properties.keys().isdisjoint(_ID_PROPERTIES)
     ):
-        return list(facts.identifiers)  # already unique
-    return list(dict.fromkeys(facts.identifiers + tuple(_result_identifiers(result))))
+        return facts.identifiers  # already unique
+    return tuple(dict.fromkeys(facts.identifiers + tuple(_result_identifiers(result))))
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -695,10 +697,10 @@ def _link_text(match: re.Match[str]) -> str:
     return match.group(1)
 
 
-def _related(view: _Result, context: RunContext, with_snippets: bool) -> list[CodeLocation]:
+def _related(view: _Result, context: RunContext, with_snippets: bool) -> Sequence[CodeLocation]:
     """relatedLocations, then code-flow steps, at most ``MAX_RELATED`` of them."""
     if "relatedLocations" not in view.raw and "codeFlows" not in view.raw:
-        return []
+        return ()
     candidates: list[Any] = list(expect_list(view.raw.get("relatedLocations"), "relatedLocations"))
     for flow in expect_list(view.raw.get("codeFlows"), "codeFlows"):
         for thread in expect_list(_dict(flow).get("threadFlows"), "threadFlows"):
@@ -784,7 +786,7 @@ def _code_finding(
         location=view.location(snippet),
         related_locations=_related(view, context, with_snippets=not credential),
         identifiers=view.identifiers,
-        references=list(view.facts.references),
+        references=view.facts.references,
         suppression=suppression or view.suppression,
         identity=identity,
     )
@@ -889,7 +891,7 @@ def _gitleaks(view: _Result, context: RunContext) -> Finding:
         message=title,
         location=view.location(None),
         identifiers=view.identifiers,
-        references=list(view.facts.references),
+        references=view.facts.references,
         suppression=view.suppression,
         commits=[commit] if commit else [],
         identity=_secret_identity(rule_id, secret, view.snippet),
@@ -961,9 +963,9 @@ def _trivy(view: _Result, context: RunContext) -> Finding:
         "severity": severity_pair[0],
         "tool_severity": severity_pair[1],
         "identifiers": view.identifiers,
-        "references": list(view.facts.references),
+        "references": view.facts.references,
         "suppression": view.suppression,
-        "properties": {"class": name} if (name := as_str(view.rule.get("name"))) else {},
+        "properties": {"class": name} if (name := as_str(view.rule.get("name"))) else NO_PROPERTIES,
     }
     if kind is Kind.dependency:
         package = facts.get("Package", "")
@@ -1075,7 +1077,7 @@ def _govulncheck(view: _Result, context: RunContext) -> Finding:
             else None
         ),
         identifiers=view.identifiers,
-        references=list(view.facts.references),
+        references=view.facts.references,
         reachability=reachability,
         suppression=view.suppression,
         # No module: this SARIF names one only at some levels, and identity must not move
@@ -1115,7 +1117,7 @@ def _zap(view: _Result, context: RunContext) -> Finding:
             method=method, url=zap.display_url(url), param=redact(param) if param else None
         ),
         identifiers=view.identifiers,
-        references=list(view.facts.references),
+        references=view.facts.references,
         suppression=view.suppression or (ZAP_FALSE_POSITIVE if false_positive else None),
         identity=fingerprint.endpoint_identity(
             view.rule_id, method, zap.identity_url(url), param.lower() if param else None

@@ -364,6 +364,7 @@ _Intern = Callable[[str | None], int]
 
 #: Findings encoded per block of the page's data.
 _ROWS_PER_BLOCK = 5_000
+_STRINGS_PER_BLOCK = 20_000
 
 
 def _table_data(report: Report) -> Iterator[bytes]:
@@ -406,7 +407,13 @@ def _table_data(report: Report) -> Iterator[bytes]:
                 ]
             )
         yield (b"," if start else b"") + _script_json(rows)[1:-1]
-    yield b'],"s":' + _script_json(strings.table) + b',"u":' + _script_json(advisories) + b"}"
+    table = strings.table
+    yield b'],"s":['
+    for start in range(0, len(table), _STRINGS_PER_BLOCK):
+        yield (b"," if start else b"") + _script_json(table[start : start + _STRINGS_PER_BLOCK])[
+            1:-1
+        ]
+    yield b'],"u":' + _script_json(advisories) + b"}"
 
 
 def _where(finding: Finding) -> tuple[str, int]:

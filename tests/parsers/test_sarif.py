@@ -190,7 +190,7 @@ def test_gosec_result_reads_rule_place_snippet_and_gosec_severity(corpus: Path) 
         "MEDIUM",
         "HIGH",
     )
-    assert g304.identifiers == ["CWE-22"]
+    assert list(g304.identifiers) == ["CWE-22"]
     assert g304.location is not None
     assert g304.location.path == "pkg/jwt/generator.go"
     assert (g304.location.start_line, g304.location.end_line) == (54, 54)
@@ -303,7 +303,7 @@ def test_semgrep_sarif_with_a_json_name_is_read_with_rule_security_severity(
     assert cors
     assert (cors[0].severity, cors[0].tool_severity) == (Severity.medium, "MEDIUM")
     assert cors[0].title == "Origin validation error"
-    assert cors[0].identifiers == ["CWE-346"]
+    assert list(cors[0].identifiers) == ["CWE-346"]
 
 
 def test_semgrep_sarif_fingerprints_survive_a_line_shift(corpus: Path) -> None:
@@ -434,8 +434,8 @@ def test_trivy_vulnerability_reads_package_versions_and_severity(corpus: Path) -
         finding.component.target,
     ) == ("libcrypto1.1", "1.1.1c-r0", "1.1.1d-r0", "testdata/fixtures/images/alpine-310.tar.gz")
     assert finding.location is None  # an image name is no repository path
-    assert finding.identifiers == ["CVE-2019-1549"]
-    assert finding.references == ["https://avd.aquasec.com/nvd/cve-2019-1549"]
+    assert list(finding.identifiers) == ["CVE-2019-1549"]
+    assert list(finding.references) == ["https://avd.aquasec.com/nvd/cve-2019-1549"]
     assert finding.identity == [
         "CVE-2019-1549",
         "libcrypto1.1",
@@ -537,7 +537,7 @@ def test_govulncheck_reachability_decides_severity_and_identity_holds_no_module(
     called = by_rule(parsed.findings, "GO-2021-0054")[0]
     assert called.kind is Kind.dependency
     assert called.identity == ["GO-2021-0054", "", ""]
-    assert called.identifiers == ["GO-2021-0054", "CVE-2020-36067", "GHSA-p64j-r5f4-pwwx"]
+    assert list(called.identifiers) == ["GO-2021-0054", "CVE-2020-36067", "GHSA-p64j-r5f4-pwwx"]
     assert called.component is not None
     assert (called.component.name, called.component.installed_version) == (
         "github.com/tidwall/gjson",
@@ -594,7 +594,7 @@ def test_zap_result_is_a_dast_endpoint_without_query_values_or_headers(tmp_path:
     assert first.identity == fingerprint.endpoint_identity(
         "40012", "GET", "https://pay.acme.test:8443/api/payments/1234", None
     )
-    assert (first.identifiers, first.references, first.confidence) == (
+    assert (list(first.identifiers), list(first.references), first.confidence) == (
         ["CWE-79"],
         ["https://owasp.org/xss"],
         "medium",
@@ -628,7 +628,7 @@ def test_codeql_result_uses_the_flagged_line_of_its_context_region(corpus: Path)
         ("good/libsession.py", 28)
     ]
     sqli = by_rule(parsed.findings, "py/sql-injection")
-    assert sqli and sqli[0].identifiers == ["CWE-89"]
+    assert sqli and list(sqli[0].identifiers) == ["CWE-89"]
     assert all(len(f.related_locations) <= 5 for f in parsed.findings)
 
 
@@ -638,7 +638,7 @@ def test_grype_reads_cvss_from_rule_properties_and_cve_from_the_rule_id(corpus: 
     assert (first.tool, first.kind) == ("grype", Kind.code)
     assert first.rule_id == "CVE-2008-0732-geronimo-j2ee-management_1.1_spec"
     assert (first.severity, first.tool_severity) == (Severity.low, "2.1")
-    assert first.identifiers == ["CVE-2008-0732"]
+    assert list(first.identifiers) == ["CVE-2008-0732"]
 
 
 def test_rule_missing_from_rules_still_reads(tmp_path: Path) -> None:
@@ -769,7 +769,7 @@ def test_canaries_in_snippets_messages_and_related_locations_never_surface(
 def test_credential_rule_of_any_tool_shows_no_snippet(tmp_path: Path) -> None:
     rules = [rule(properties={"tags": ["security", "external/cwe/cwe-798"]})]
     finding = only(parse(write(tmp_path, log([result()], rules))))
-    assert finding.identifiers == ["CWE-798"]
+    assert list(finding.identifiers) == ["CWE-798"]
     assert finding.location is not None and finding.location.snippet is None
 
 
