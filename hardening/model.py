@@ -107,6 +107,15 @@ class _Record:
         return result
 
 
+def set_fields(record: _Record) -> dict[str, Any]:
+    """A record's fields that are not None, by name (a finding's parts as outputs write them)."""
+    return {
+        name: value
+        for name in record.__dataclass_fields__  # type: ignore[attr-defined]
+        if (value := getattr(record, name)) is not None
+    }
+
+
 _ADAPTERS: dict[type, TypeAdapter[Any]] = {}
 
 

@@ -13,7 +13,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from hardening.errors import HardeningError
-from hardening.model import CodeLocation, Component, Endpoint, Finding, Report, Suppression
+from hardening.model import CodeLocation, Finding, Report, set_fields
 
 
 def write_atomic(path: Path, data: str | bytes | Iterable[bytes]) -> None:
@@ -92,9 +92,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     if f.related_locations:
         d["related_locations"] = [_location_dict(place) for place in f.related_locations]
     if f.component is not None:
-        d["component"] = _record_dict(f.component)
+        d["component"] = set_fields(f.component)
     if f.endpoint is not None:
-        d["endpoint"] = _record_dict(f.endpoint)
+        d["endpoint"] = set_fields(f.endpoint)
     if f.identifiers:
         d["identifiers"] = list(f.identifiers)
     if f.references:
@@ -102,7 +102,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     if f.reachability is not None:
         d["reachability"] = f.reachability
     if f.suppression is not None:
-        d["suppression"] = _record_dict(f.suppression)
+        d["suppression"] = set_fields(f.suppression)
     if f.artifact:
         d["artifact"] = f.artifact
     if f.commits:
@@ -137,15 +137,6 @@ def _location_dict(loc: CodeLocation) -> dict[str, Any]:
     if loc.snippet is not None:
         d["snippet"] = loc.snippet
     return d
-
-
-def _record_dict(record: Component | Endpoint | Suppression) -> dict[str, Any]:
-    """A finding's part with its unset (None) fields left out."""
-    return {
-        name: value
-        for name in record.__dataclass_fields__
-        if (value := getattr(record, name)) is not None
-    }
 
 
 def dump_report(report: Report) -> str:

@@ -28,9 +28,7 @@ ADAPTER = TypeAdapter(Finding)
 
 def pydantic_view(finding: Finding) -> dict[str, Any]:
     """The TypeAdapter's dump without defaults; an explicitly empty list counts as default."""
-    dumped = ADAPTER.dump_python(
-        finding, mode="json", exclude_defaults=True, exclude={"identity"}
-    )
+    dumped = ADAPTER.dump_python(finding, mode="json", exclude_defaults=True, exclude={"identity"})
     return {key: value for key, value in dumped.items() if value != []}
 
 
@@ -89,9 +87,7 @@ def test_findings_json_round_trips(tmp_path: Path) -> None:
     path = tmp_path / "findings.json"
     write_report(report, path)
     loaded = load_report(path)
-    assert [finding_dict(f) for f in loaded.findings] == [
-        finding_dict(f) for f in report.findings
-    ]
+    assert [finding_dict(f) for f in loaded.findings] == [finding_dict(f) for f in report.findings]
     assert not loaded.findings[0].identity  # identity inputs are never written
 
 

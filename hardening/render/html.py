@@ -374,7 +374,9 @@ def _table_data(report: Report) -> Iterator[bytes]:
     fingerprint, details], where state and severity index ``st`` and ``sv`` (state -1: none),
     strings index ``s``, and details is an object with short keys, present only when set
     (``l``: [path, start line, end line, start column, end column], ``c``: component, ``e``:
-    endpoint, ``i``: identifiers ...).  ``u`` maps identifiers to the advisory pages built from
+    endpoint, ``i``: identifiers ...).  Message (``m``) and snippet (``p``) are written inline
+    rather than interned: they seldom repeat, and interning a million of them costs more than
+    it saves.  ``u`` maps identifiers to the advisory pages built from
     them.  The string table and ``u`` come last: they are complete only once every row is.
     """
     strings = _Strings()
@@ -431,7 +433,7 @@ def _where(finding: Finding) -> tuple[str, int]:
 def _details(finding: Finding, ix: _Intern, advisories: dict[str, str]) -> dict[str, Any]:
     d: dict[str, Any] = {}
     if finding.message and finding.message != finding.title:
-        d["m"] = ix(finding.message)
+        d["m"] = _clean(finding.message)  # inline: messages rarely repeat
     loc = finding.location
     if loc is not None:
         d["l"] = [
@@ -442,7 +444,7 @@ def _details(finding: Finding, ix: _Intern, advisories: dict[str, str]) -> dict[
             loc.end_column or 0,
         ]
         if loc.snippet:
-            d["p"] = ix(loc.snippet)
+            d["p"] = _clean(loc.snippet)  # inline, like the message
     if finding.related_locations:
         d["rl"] = [
             ix(r.path + (f":{r.start_line}" if r.start_line else ""))

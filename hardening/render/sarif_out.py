@@ -31,7 +31,7 @@ written only when the finding has one and never for secret-class findings.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
@@ -49,6 +49,7 @@ from hardening.model import (
     Severity,
     State,
     ToolRun,
+    set_fields,
 )
 from hardening.redact import is_credential_rule
 from hardening.render import jsonstream
@@ -433,13 +434,9 @@ def _result_properties(finding: Finding) -> dict[str, Any]:
     if finding.identifiers:
         properties["identifiers"] = finding.identifiers
     if finding.component is not None:
-        properties["component"] = {
-            k: v for k, v in asdict(finding.component).items() if v is not None
-        }
+        properties["component"] = set_fields(finding.component)
     if finding.endpoint is not None:
-        properties["endpoint"] = {
-            k: v for k, v in asdict(finding.endpoint).items() if v is not None
-        }
+        properties["endpoint"] = set_fields(finding.endpoint)
     if finding.drift:
         properties["drift"] = True
     return properties

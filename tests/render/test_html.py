@@ -114,6 +114,13 @@ def data_of(page: str) -> Any:
     return json.loads(data_block(page))
 
 
+def texts_of(page: str) -> list[str]:
+    """Every text the data holds: the string table and the inline messages and snippets."""
+    data = data_of(page)
+    inline = [row[8][key] for row in data["f"] for key in ("m", "p") if key in row[8]]
+    return [*data["s"], *inline]
+
+
 def sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
@@ -293,7 +300,7 @@ def test_data_block_cannot_be_closed_by_data_and_round_trips() -> None:
     block = data_block(page)
     assert not set(block) & {"<", ">", "&", "\u2028", "\u2029"}
     assert "\\u003c/script\\u003e" in block
-    strings = data_of(page)["s"]
+    strings = texts_of(page)
     assert HOSTILE in strings and HOSTILE + "\u2028\u2029" in strings
 
 
@@ -304,7 +311,7 @@ def test_control_and_bidi_characters_are_dropped() -> None:
     )
     page = html.render(report)
     assert "\u202e" not in page and "\x1b" not in page and "\x00" not in page
-    strings = data_of(page)["s"]
+    strings = texts_of(page)
     assert "abcdef" in strings and "line1\nline2\tend" in strings
 
 
