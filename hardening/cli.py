@@ -236,7 +236,7 @@ def aggregate(**params: Any) -> None:
     """Read every report under PATHS and summarize them (report-only: exits 0)."""
     from hardening import ci
     from hardening.config import parse_gate
-    from hardening.outputs import OutputFormat, RenderSettings, write_outputs
+    from hardening.outputs import FILE_NAMES, OutputFormat, RenderSettings, write_outputs
     from hardening.pipeline import aggregate as run_aggregate
     from hardening.render import terminal
     from hardening.report_io import load_report
@@ -256,19 +256,31 @@ def aggregate(**params: Any) -> None:
             raise click.BadParameter(str(exc), param_hint="--fail-on") from None
         options.gate = options.gate.model_copy(update={"rule": params["fail_on"], "tools": {}})
         options.enforce_gate = True
-    options.progress = _progress()
-    report = run_aggregate(options)
-    report.link_base = params["link_base"] or ci.link_base(os.environ)
-    if params["changed_files"] is not None:
-        report.changed_files = ci.read_changed_files(params["changed_files"])
-    else:
-        report.changed_files = ci.changed_files_from_git(
-            os.environ, params["source_root"] or Path.cwd()
-        )
-    if params["out"] is not None:
-        chosen = [OutputFormat(f) for f in params["formats"]] or list(OutputFormat)
-        max_chars = params["max_chars"] or config.max_chars or 60_000
-        write_outputs(report, params["out"], chosen, RenderSettings(max_chars=max_chars))
+    progress = options.progress = _progress()
+    try:
+        report = run_aggregate(options)
+        report.link_base = params["link_base"] or ci.link_base(os.environ)
+        if params["changed_files"] is not None:
+            report.changed_files = ci.read_changed_files(params["changed_files"])
+        else:
+            report.changed_files = ci.changed_files_from_git(
+                os.environ, params["source_root"] or Path.cwd()
+            )
+        if params["out"] is not None:
+            chosen = [OutputFormat(f) for f in params["formats"]] or list(OutputFormat)
+            max_chars = params["max_chars"] or config.max_chars or 60_000
+            write_outputs(
+                report,
+                params["out"],
+                chosen,
+                RenderSettings(max_chars=max_chars),
+                before=(lambda fmt: progress.stage(f"writing {FILE_NAMES[fmt]}"))
+                if progress
+                else None,
+            )
+    finally:
+        if progress is not None:
+            progress.close()
     if not params["quiet"]:
         click.echo(terminal.render(report, colour=sys.stdout.isatty()), nl=False)
     if report.gate is not None and report.gate.enforced and report.gate.fired:

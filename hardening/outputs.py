@@ -19,13 +19,23 @@ class OutputFormat(StrEnum):
     codequality = "codequality"
 
 
+#: The file each format writes into the output folder.
+FILE_NAMES = {
+    OutputFormat.json: "findings.json",
+    OutputFormat.markdown: "summary.md",
+    OutputFormat.html: "report.html",
+    OutputFormat.sarif: "hardening.sarif",
+    OutputFormat.codequality: "gl-code-quality-report.json",
+}
+
+
 @dataclass(frozen=True)
 class RenderSettings:
     max_chars: int = 60_000
 
 
 def _write_json(report: Report, out: Path, settings: RenderSettings) -> Path:
-    path = out / "findings.json"
+    path = out / FILE_NAMES[OutputFormat.json]
     write_report(report, path)
     return path
 
@@ -33,7 +43,7 @@ def _write_json(report: Report, out: Path, settings: RenderSettings) -> Path:
 def _write_markdown(report: Report, out: Path, settings: RenderSettings) -> Path:
     from hardening.render import markdown
 
-    path = out / "summary.md"
+    path = out / FILE_NAMES[OutputFormat.markdown]
     write_atomic(path, markdown.render(report, max_chars=settings.max_chars))
     return path
 
@@ -41,7 +51,7 @@ def _write_markdown(report: Report, out: Path, settings: RenderSettings) -> Path
 def _write_html(report: Report, out: Path, settings: RenderSettings) -> Path:
     from hardening.render import html
 
-    path = out / "report.html"
+    path = out / FILE_NAMES[OutputFormat.html]
     html.write(report, path)
     return path
 
@@ -49,7 +59,7 @@ def _write_html(report: Report, out: Path, settings: RenderSettings) -> Path:
 def _write_sarif(report: Report, out: Path, settings: RenderSettings) -> Path:
     from hardening.render import sarif_out
 
-    path = out / "hardening.sarif"
+    path = out / FILE_NAMES[OutputFormat.sarif]
     sarif_out.write(report, path)
     return path
 
@@ -57,7 +67,7 @@ def _write_sarif(report: Report, out: Path, settings: RenderSettings) -> Path:
 def _write_codequality(report: Report, out: Path, settings: RenderSettings) -> Path:
     from hardening.render import codequality
 
-    path = out / "gl-code-quality-report.json"
+    path = out / FILE_NAMES[OutputFormat.codequality]
     codequality.write(report, path)
     return path
 
@@ -73,7 +83,17 @@ assert set(WRITERS) == set(OutputFormat), "every output format needs a writer"
 
 
 def write_outputs(
-    report: Report, out: Path, formats: Sequence[OutputFormat], settings: RenderSettings
+    report: Report,
+    out: Path,
+    formats: Sequence[OutputFormat],
+    settings: RenderSettings,
+    before: Callable[[OutputFormat], None] | None = None,
 ) -> list[Path]:
+    """Write each format into ``out``; ``before`` is told of each one first (progress)."""
     out.mkdir(parents=True, exist_ok=True)
-    return [WRITERS[fmt](report, out, settings) for fmt in formats]
+    written = []
+    for fmt in formats:
+        if before is not None:
+            before(fmt)
+        written.append(WRITERS[fmt](report, out, settings))
+    return written

@@ -50,7 +50,8 @@ class AggregateOptions:
     compare_to: Report | None = None
     compare_to_origin: str | None = None
     today: date = field(default_factory=date.today)
-    #: A progress display told about each artifact before it is read.
+    #: A progress display told about each artifact before it is read, then about merging;
+    #: the caller closes it.
     progress: Progress | None = None
 
 
@@ -64,16 +65,16 @@ def aggregate(options: AggregateOptions) -> Report:
     outcomes: list[ArtifactOutcome] = []
     if options.progress:
         options.progress.begin([path for path, _, _ in inputs])
-    try:
-        for index, (path, name, tool) in enumerate(inputs):
-            if options.progress:
-                options.progress.update(name, index, len(inputs))
-            outcomes.append(
-                read_artifact(path, name, normalizer, forced_tool=tool, max_bytes=options.max_bytes)
-            )
-    finally:
+    for index, (path, name, tool) in enumerate(inputs):
         if options.progress:
-            options.progress.close()
+            options.progress.update(name, index, len(inputs))
+        outcomes.append(
+            read_artifact(path, name, normalizer, forced_tool=tool, max_bytes=options.max_bytes)
+        )
+    if options.progress:
+        count = sum(len(outcome.findings) for outcome in outcomes)
+        doing = "merging and diffing" if options.baseline else "merging"
+        options.progress.stage(f"{doing} {count:,} findings")
 
     findings: list[Finding] = []
     prefixes: set[str] = set(normalizer.prefixes)

@@ -1,7 +1,9 @@
-"""A progress bar on stderr while artifacts are read (only on a terminal).
+"""A progress bar on stderr while a run goes on (only on a terminal).
 
-The bar advances by the bytes of the artifacts read so far; a ticking clock shows that a huge
-artifact is still being read.
+While artifacts are read the bar advances by bytes: those of the artifacts already read, plus
+how far the streaming JSON reader has got into the current one, so a report of several hundred
+megabytes moves the bar as it is read.  After reading, the line names each later stage (merge
+and diff, each output written) with a ticking clock.
 """
 
 from __future__ import annotations
@@ -17,12 +19,33 @@ from hardening.render.text import terminal
 _WIDTH = 24
 
 
+class Reading:
+    """How far into the current artifact the streaming reader has read, in bytes.  Parsers
+    that stream report here; the bar reads it from its clock thread (one int: no lock)."""
+
+    __slots__ = ("position",)
+
+    def __init__(self) -> None:
+        self.position = 0
+
+    def reached(self, position: int) -> None:
+        # A reader that reads a file twice (a second pass) does not move the bar back.
+        if position > self.position:
+            self.position = position
+
+
+#: The one reading position of this process (artifacts are read one at a time).
+READING = Reading()
+
+
 class Progress(Protocol):
-    """What the pipeline tells a progress display."""
+    """What the pipeline and the CLI tell a progress display; the caller closes it."""
 
     def begin(self, paths: list[Path]) -> None: ...
 
     def update(self, name: str, index: int, total: int) -> None: ...
+
+    def stage(self, label: str) -> None: ...
 
     def close(self) -> None: ...
 
@@ -35,6 +58,7 @@ class ProgressBar:
         self.done = 0
         self.index = -1
         self.name = ""
+        self.label: str | None = None
         self.started = time.monotonic()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -50,9 +74,15 @@ class ProgressBar:
             if self.index >= 0:
                 self.done += self.sizes[self.index]
             self.index, self.name = index, name
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._tick, daemon=True)
-            self._thread.start()
+            READING.position = 0
+        self._start()
+        self._draw()
+
+    def stage(self, label: str) -> None:
+        """Reading is over: ``label`` says what the run does now."""
+        with self._lock:
+            self.label = label
+        self._start()
         self._draw()
 
     def close(self) -> None:
@@ -62,24 +92,36 @@ class ProgressBar:
             self.stream.write("\r\x1b[2K")
             self.stream.flush()
 
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._tick, daemon=True)
+            self._thread.start()
+
     def _tick(self) -> None:
         while not self._stop.wait(0.5):
             self._draw()
 
     def _draw(self) -> None:
         with self._lock:
-            filled = int(_WIDTH * self.done / self.total)
-            size = self.sizes[self.index] if 0 <= self.index < len(self.sizes) else 0
-            count = len(self.sizes)
-            name = terminal(self.name)  # a file name may hold escape sequences
-            label = name if len(name) <= 50 else "…" + name[-49:]
             elapsed = time.monotonic() - self.started
-            line = (
-                f"\r\x1b[2K[{'#' * filled}{'.' * (_WIDTH - filled)}] {self.index + 1}/{count} "
-                f"{label} ({size / 1e6:.1f} MB) {elapsed:.0f}s"
-            )
+            if self.label is not None:
+                line = f"\r\x1b[2K{terminal(self.label)} {elapsed:.0f}s"
+            else:
+                line = self._reading_line(elapsed)
         self.stream.write(line)
         self.stream.flush()
+
+    def _reading_line(self, elapsed: float) -> str:
+        size = self.sizes[self.index] if 0 <= self.index < len(self.sizes) else 0
+        read = min(READING.position, size)
+        filled = int(_WIDTH * min(self.done + read, self.total) / self.total)
+        name = terminal(self.name)  # a file name may hold escape sequences
+        label = name if len(name) <= 50 else "…" + name[-49:]
+        amount = f"{read / 1e6:.1f}/{size / 1e6:.1f} MB" if read else f"{size / 1e6:.1f} MB"
+        return (
+            f"\r\x1b[2K[{'#' * filled}{'.' * (_WIDTH - filled)}] {self.index + 1}/"
+            f"{len(self.sizes)} {label} ({amount}) {elapsed:.0f}s"
+        )
 
 
 def _size(path: Path) -> int:

@@ -13,6 +13,7 @@ from typing import IO, Any, TypeVar
 
 from hardening.errors import ParseError
 from hardening.parsers.interface import Artifact
+from hardening.progress import READING
 from hardening.redact import redact
 
 _JSON_START = re.compile(rb"^\s*[\[{]")
@@ -401,6 +402,7 @@ class JsonStream:
         a logarithmic number of times); whether any text was appended."""
         pending = len(self._text) - self._pos + len(self._held)
         data = self._file.read(max(self._chunk_bytes, pending, len(codecs.BOM_UTF8)))
+        READING.reached(self._file.tell())
         at_end = not data
         if not self._started:
             self._started = True

@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from hardening.progress import ProgressBar
+from support import SAMPLES
 
 
 def test_bar_advances_by_size_and_cleans_names(tmp_path: Path) -> None:
@@ -22,3 +25,66 @@ def test_bar_advances_by_size_and_cleans_names(tmp_path: Path) -> None:
     assert "1/2" in out and "2/2 b.json" in out
     assert "[######" in out  # a quarter done when the second starts
     assert "\x07" not in out and "\x1b]" not in out
+
+
+def test_bar_follows_the_streaming_reader_inside_one_artifact(tmp_path: Path) -> None:
+    from hardening.parsers._io import JsonStream
+    from hardening.progress import READING
+
+    report = tmp_path / "big.json"
+    report.write_text("[" + ",".join(['{"k": "' + "v" * 100 + '"}'] * 2000) + "]")
+    size = report.stat().st_size
+    stream = io.StringIO()
+    bar = ProgressBar(stream)
+    bar.begin([report])
+    bar.update("big.json", 0, 1)
+    assert READING.position == 0
+    with JsonStream(report, chunk_bytes=4096) as reader:
+        reader.start()
+        values = reader.values()
+        next(values)
+        partway = READING.position
+        assert 0 < partway < size
+        bar._draw()  # what the clock thread draws every half second
+        assert f"({partway / 1e6:.1f}/{size / 1e6:.1f} MB)" in stream.getvalue()
+        for _value in values:
+            pass
+    assert READING.position == size
+    bar.close()
+
+
+def test_stages_after_reading_name_what_runs_and_clean_the_text() -> None:
+    stream = io.StringIO()
+    bar = ProgressBar(stream)
+    bar.begin([])
+    bar.stage("writing report\x1b[2J.html")
+    bar.close()
+    out = stream.getvalue().replace("\r\x1b[2K", "")
+    assert "writing report[2J.html" in out and "\x1b" not in out
+
+
+def test_cli_shows_reading_merging_and_each_output_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from hardening import cli
+
+    frames: list[str] = []
+
+    class Recorder(ProgressBar):
+        def _draw(self) -> None:
+            super()._draw()
+            frames.append(self.stream.getvalue().rsplit("\r\x1b[2K", 1)[-1])
+
+    monkeypatch.setattr(cli, "_progress", lambda: Recorder(io.StringIO()))
+    result = CliRunner().invoke(
+        cli.cli,
+        ["aggregate", str(SAMPLES / "gosec"), "--out", str(tmp_path / "out"), "-q"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    shown = "\n".join(frames)
+    assert "1/1" in shown and "merging" in shown
+    for name in ("findings.json", "summary.md", "report.html", "hardening.sarif"):
+        assert f"writing {name}" in shown
