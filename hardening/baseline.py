@@ -30,6 +30,7 @@ from hardening.model import (
     Severity,
     _Model,
     _Record,
+    set_fields,
 )
 from hardening.report_io import write_atomic
 
@@ -206,24 +207,51 @@ def load_or_empty(path: Path) -> Baseline:
 
 
 def dumps(baseline: Baseline) -> str:
-    data = baseline.model_dump(mode="json", exclude_none=True)
-    for entry in data["entries"].values():
-        if entry.get("triage") == Triage.open.value:
-            del entry["triage"]
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return "".join(chunks(baseline))
+
+
+def chunks(baseline: Baseline) -> Iterator[str]:
+    """The baseline file's text piece by piece: JSON with sorted keys and two-space indents,
+    entries in fingerprint order, each without its unset fields (and without ``triage`` when
+    open).  Entries are written one at a time, so a million never exist as one text or as a
+    million dicts at once."""
+    rest = json.dumps(
+        baseline.model_dump(mode="json", exclude={"entries"}, exclude_none=True),
+        indent=2,
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    # "entries" sorts before every other key of the file: it comes first.
+    if not baseline.entries:
+        yield '{\n  "entries": {},\n' + rest[2:] + "\n"
+        return
+    yield '{\n  "entries": {'
+    separator = "\n    "
+    for fingerprint in sorted(baseline.entries):
+        entry = _entry_dict(baseline.entries[fingerprint])
+        text = json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False)
+        key = json.dumps(fingerprint, ensure_ascii=False)
+        yield f"{separator}{key}: {text.replace(chr(10), chr(10) + '    ')}"
+        separator = ",\n    "
+    yield "\n  },\n" + rest[2:] + "\n"
+
+
+def _entry_dict(entry: BaselineEntry) -> dict[str, str]:
+    data = set_fields(entry)
+    data["kind"] = entry.kind.value
+    data["severity"] = entry.severity.value
+    if entry.triage is Triage.open:
+        del data["triage"]
+    else:
+        data["triage"] = entry.triage.value
+    return data
 
 
 def save(baseline: Baseline, path: Path) -> bool:
     """Write atomically; return False (and leave the file untouched) when nothing changed."""
-    text = dumps(baseline)
-    if path.exists():
-        try:
-            if path.read_text(encoding="utf-8") == text:
-                return False
-        except (OSError, UnicodeDecodeError):
-            pass
-    write_atomic(path, text)
-    return True
+    return write_atomic(
+        path, (piece.encode("utf-8") for piece in chunks(baseline)), unless_same=True
+    )
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -16,25 +17,45 @@ from hardening.errors import HardeningError
 from hardening.model import CodeLocation, Finding, Report, set_fields
 
 
-def write_atomic(path: Path, data: str | bytes | Iterable[bytes]) -> None:
+def write_atomic(
+    path: Path, data: str | bytes | Iterable[bytes], *, unless_same: bool = False
+) -> bool:
     """Write through a temporary file in the same folder, then rename over the target, so an
-    interrupted write leaves the previous file intact.  ``data`` may be a stream of chunks."""
+    interrupted write leaves the previous file intact.  ``data`` may be a stream of chunks.
+
+    With ``unless_same``, a target that already holds exactly these bytes is left untouched
+    (compared by digest, so neither text is held whole); returns whether the file was written.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
         data = [data.encode("utf-8")]
     elif isinstance(data, bytes):
         data = [data]
+    digest = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             for chunk in data:
                 handle.write(chunk)
+                digest.update(chunk)
             handle.flush()
             os.fsync(handle.fileno())
+        if unless_same and digest.digest() == _file_digest(path):
+            Path(tmp).unlink()
+            return False
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return True
+
+
+def _file_digest(path: Path) -> bytes | None:
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").digest()
+    except OSError:
+        return None
 
 
 _FINDINGS = TypeAdapter(list[Finding])

@@ -260,3 +260,34 @@ def test_first_seen_is_kept(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert {e["first_seen"] for e in data["entries"].values()} == {"2026-01-01"}
     assert date.fromisoformat("2026-01-01")
+
+
+def reference_text(baseline: baseline_mod.Baseline) -> str:
+    """The baseline file as one json.dumps of the whole model: what the streamed writer must
+    reproduce byte for byte (committed baselines must not churn)."""
+    data = baseline.model_dump(mode="json", exclude_none=True)
+    for entry in data["entries"].values():
+        if entry.get("triage") == "open":
+            del entry["triage"]
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_streamed_file_is_the_whole_model_dumped_at_once(tmp_path: Path) -> None:
+    sample = baseline_mod.load(SAMPLES / "baseline.json")
+    assert any(e.triage is not baseline_mod.Triage.open for e in sample.entries.values())
+    empty = baseline_mod.Baseline()
+    odd = baseline_mod.Baseline(
+        tools={"zap": baseline_mod.ToolInfo(version=None), "trivy": baseline_mod.ToolInfo()},
+        strip_prefixes=["/builds/ü/"],
+    )
+    odd.entries["ü-not-hex"] = next(iter(sample.entries.values()))
+    for baseline in (sample, empty, odd):
+        assert baseline_mod.dumps(baseline) == reference_text(baseline)
+        path = tmp_path / "b.json"
+        assert baseline_mod.save(baseline, path) is True
+        assert path.read_text(encoding="utf-8") == reference_text(baseline)
+        before = path.stat().st_mtime_ns
+        assert baseline_mod.save(baseline, path) is False  # same bytes: left untouched
+        assert path.stat().st_mtime_ns == before
+        assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        path.unlink()
