@@ -227,13 +227,19 @@ def chunks(baseline: Baseline) -> Iterator[str]:
         return
     yield '{\n  "entries": {'
     separator = "\n    "
+    quote = _STRING.encode
     for fingerprint in sorted(baseline.entries):
-        entry = _entry_dict(baseline.entries[fingerprint])
-        text = json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False)
-        key = json.dumps(fingerprint, ensure_ascii=False)
-        yield f"{separator}{key}: {text.replace(chr(10), chr(10) + '    ')}"
+        # An entry is a flat object of strings: laid out here as json.dumps(indent=2) would,
+        # whose indenting encoder is pure Python and builds new closures on every call.
+        fields = sorted(_entry_dict(baseline.entries[fingerprint]).items())
+        body = ",\n      ".join(f"{quote(name)}: {quote(value)}" for name, value in fields)
+        yield f"{separator}{quote(fingerprint)}: {{\n      {body}\n    }}"
         separator = ",\n    "
     yield "\n  },\n" + rest[2:] + "\n"
+
+
+#: Encodes one string as JSON (the C encoder, non-ASCII kept as in the rest of the file).
+_STRING = json.JSONEncoder(ensure_ascii=False)
 
 
 def _entry_dict(entry: BaselineEntry) -> dict[str, str]:
