@@ -37,7 +37,7 @@ import orjson
 from markupsafe import Markup
 
 from hardening.model import Finding, Kind, Report, RunStatus, Severity, State
-from hardening.render.links import advisory_url
+from hardening.render.links import advisory_url, link_base
 from hardening.report_io import write_atomic
 
 TEMPLATE = "report.html.j2"
@@ -374,7 +374,8 @@ def _table_data(report: Report) -> Iterator[bytes]:
     fingerprint, details], where state and severity index ``st`` and ``sv`` (state -1: none),
     strings index ``s``, and details is an object with short keys, present only when set
     (``l``: [path, start line, end line, start column, end column], ``c``: component, ``e``:
-    endpoint, ``i``: identifiers ...).  Message (``m``) and snippet (``p``) are written inline
+    endpoint, ``i``: identifiers ...).  ``lb`` is the link base the page links repository
+    paths under (empty: no links).  Message (``m``) and snippet (``p``) are written inline
     rather than interned: they seldom repeat, and interning a million of them costs more than
     it saves.  ``u`` maps identifiers to the advisory pages built from
     them.  The string table and ``u`` come last: they are complete only once every row is.
@@ -386,7 +387,12 @@ def _table_data(report: Report) -> Iterator[bytes]:
     severity_index = {severity: i for i, severity in enumerate(_SEVERITIES)}
     kind_index = {kind: ix(kind.value) for kind in Kind}
     advisories: dict[str, str] = {}
-    head = {"st": [s.value for s in _STATES], "sv": [s.value for s in _SEVERITIES], "n": PAGE_SIZE}
+    head = {
+        "st": [s.value for s in _STATES],
+        "sv": [s.value for s in _SEVERITIES],
+        "n": PAGE_SIZE,
+        "lb": link_base(report.link_base) or "",
+    }
     yield _script_json(head)[:-1] + b',"f":['
     findings = report.findings
     for start in range(0, len(findings), _ROWS_PER_BLOCK):

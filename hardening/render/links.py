@@ -1,8 +1,10 @@
-"""The only external links hardening writes: advisory pages it builds from identifiers."""
+"""The only external links hardening writes: advisory pages it builds from identifiers, and
+the project's own files under the link base (the forge's file view at the scanned commit)."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 _PATTERNS = (
     (re.compile(r"^CVE-\d{4}-\d{4,}$"), "https://nvd.nist.gov/vuln/detail/{id}"),
@@ -21,6 +23,26 @@ def advisory_url(identifier: str) -> str | None:
     if match:
         return f"https://cwe.mitre.org/data/definitions/{match.group(1)}.html"
     return None
+
+
+_LINK_BASE = re.compile(r"^https?://[^\s\x00-\x1f\x7f\"'<>\\`]+$")
+
+
+def link_base(base: str | None) -> str | None:
+    """The link base without its trailing slash, if it is a plain http(s) URL; else None."""
+    if not base or not _LINK_BASE.match(base):
+        return None
+    return base.rstrip("/")
+
+
+def source_url(base: str | None, path: str, line: int | None) -> str | None:
+    """A link to ``path`` (at ``line``) under the link base; none for paths that are not
+    repository-relative (absolute, ``..``, or with a scheme or drive)."""
+    base = link_base(base)
+    if base is None or path.startswith("/") or ".." in path.split("/") or ":" in path:
+        return None
+    anchor = f"#L{line}" if line else ""
+    return f"{base}/{quote(path)}{anchor}"
 
 
 def url_path(url: str) -> str:

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from hardening.model import CalibrationRow, Finding, Report, RunStatus, Severity, State
 from hardening.render import text
-from hardening.render.links import advisory_url
+from hardening.render.links import advisory_url, source_url
 from hardening.render.terminal import reachability_sentence
 
 #: Hidden marker by which the comment bot finds its own note.
@@ -281,7 +280,7 @@ def _where(finding: Finding, report: Report) -> str:
     if loc is not None:
         label = loc.path + (f":{loc.start_line}" if loc.start_line else "")
         code = text.markdown_code(label, 120)
-        link = _file_link(report.link_base, loc.path, loc.start_line)
+        link = source_url(report.link_base, loc.path, loc.start_line)
         return f"[{code}]({link})" if link else code
     if finding.component is not None:
         comp = finding.component
@@ -293,14 +292,6 @@ def _where(finding: Finding, report: Report) -> str:
         ep = finding.endpoint
         return text.markdown_code(f"{ep.method or ''} {ep.url}".strip(), 120)
     return ""
-
-
-def _file_link(link_base: str | None, path: str, line: int | None) -> str | None:
-    """A link into the project's own files; none for paths that are not repo-relative."""
-    if not link_base or path.startswith("/") or ".." in path.split("/") or ":" in path:
-        return None
-    anchor = f"#L{line}" if line else ""
-    return f"{link_base.rstrip('/')}/{quote(path)}{anchor}"
 
 
 def _rule(finding: Finding) -> str:

@@ -404,3 +404,30 @@ def test_100k_findings_render_one_page_of_rows(browser: Browser, tmp_path: Path)
     expected = sum(1 for n in range(0, 100_000, 20) if f"rule-{n % 500}".startswith("rule-20"))
     assert dom.match_count() == expected
     assert len(dom.rows()) == min(expected, html.PAGE_SIZE)
+
+
+def test_repository_paths_link_to_the_forge_under_the_link_base(
+    browser: Browser, tmp_path: Path
+) -> None:
+    base = "https://gitlab.example/acme/api/-/blob/0123abc"
+    report = Report(
+        runs=[ToolRun(tool="gosec", findings=3)],
+        findings=[
+            finding(1, location=CodeLocation(path="cmd/my app/main.go", start_line=12)),
+            finding(2, location=CodeLocation(path="../outside/main.go", start_line=3)),
+            finding(3, location=None, component=Component(name="pkg", installed_version="1")),
+        ],
+        link_base=base,
+    )
+    page = tmp_path / "report.html"
+    html.write(report, page)
+    dom = browser.dom(page, f"open={report.findings[0].fingerprint}")
+    hrefs = [a.attrs.get("href", "") for a in dom.root.find_all("a", "source")]
+    # The row's place and the opened details' location; nothing for "../" or a package.
+    assert hrefs == [f"{base}/cmd/my%20app/main.go#L12"] * 2
+
+    report.link_base = "javascript:document.title='pwned'//"
+    html.write(report, page)
+    dom = browser.dom(page, f"open={report.findings[0].fingerprint}")
+    assert not dom.root.find_all("a", "source")
+    assert dom.title == "Hardening report"

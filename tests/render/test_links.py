@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hardening.render.links import advisory_url, url_path
+from hardening.render.links import advisory_url, source_url, url_path
 
 
 @pytest.mark.parametrize(
@@ -40,3 +40,27 @@ def test_advisory_urls_come_only_from_identifiers(identifier: str, url: str | No
 )
 def test_url_path_agrees_with_urlsplit(url: str) -> None:
     assert url_path(url) == urlsplit(url).path
+
+
+@pytest.mark.parametrize(
+    ("base", "path", "line", "url"),
+    [
+        (
+            "https://gitlab.example/g/p/-/blob/abc/",
+            "cmd/a b.go",
+            12,
+            "https://gitlab.example/g/p/-/blob/abc/cmd/a%20b.go#L12",
+        ),
+        ("https://github.com/o/r/blob/abc", "x.py", None, "https://github.com/o/r/blob/abc/x.py"),
+        ("https://github.com/o/r/blob/abc", "../outside.go", 3, None),
+        ("https://github.com/o/r/blob/abc", "/abs/path.go", 3, None),
+        ("https://github.com/o/r/blob/abc", "alpine:3.19", None, None),
+        ("javascript:alert(1)//", "x.py", 1, None),
+        ('https://x.example/"onmouseover=alert(1)', "x.py", 1, None),
+        (None, "x.py", 1, None),
+    ],
+)
+def test_source_urls_only_for_repository_paths_under_an_http_base(
+    base: str | None, path: str, line: int | None, url: str | None
+) -> None:
+    assert source_url(base, path, line) == url
