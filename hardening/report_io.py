@@ -18,7 +18,7 @@ from hardening.model import CodeLocation, Finding, Report, set_fields
 
 
 def write_atomic(
-    path: Path, data: str | bytes | Iterable[bytes], *, unless_same: bool = False
+    path: Path, data: str | bytes | Iterable[bytes | memoryview], *, unless_same: bool = False
 ) -> bool:
     """Write through a temporary file in the same folder, then rename over the target, so an
     interrupted write leaves the previous file intact.  ``data`` may be a stream of chunks.
@@ -31,16 +31,17 @@ def write_atomic(
         data = [data.encode("utf-8")]
     elif isinstance(data, bytes):
         data = [data]
-    digest = hashlib.sha256()
+    digest = hashlib.sha256() if unless_same else None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             for chunk in data:
                 handle.write(chunk)
-                digest.update(chunk)
+                if digest is not None:
+                    digest.update(chunk)
             handle.flush()
             os.fsync(handle.fileno())
-        if unless_same and digest.digest() == _file_digest(path):
+        if digest is not None and digest.digest() == _file_digest(path):
             Path(tmp).unlink()
             return False
         Path(tmp).replace(path)
@@ -63,7 +64,7 @@ _FINDINGS = TypeAdapter(list[Finding])
 _CHUNK = 20_000
 
 
-def report_chunks(report: Report) -> Iterator[bytes]:
+def report_chunks(report: Report) -> Iterator[bytes | memoryview]:
     """findings.json as a stream of bytes: the report, then its findings chunk by chunk.
 
     Findings leave out fields at their defaults (empty lists, nulls), which the schema fills
@@ -75,7 +76,7 @@ def report_chunks(report: Report) -> Iterator[bytes]:
     for start in range(0, len(findings), _CHUNK):
         if start:
             yield b",\n"
-        yield _chunk(findings[start : start + _CHUNK])[1:-1]
+        yield memoryview(_chunk(findings[start : start + _CHUNK]))[1:-1]
     yield b"]}\n"
 
 
@@ -117,9 +118,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     if f.endpoint is not None:
         d["endpoint"] = set_fields(f.endpoint)
     if f.identifiers:
-        d["identifiers"] = list(f.identifiers)
+        d["identifiers"] = f.identifiers
     if f.references:
-        d["references"] = list(f.references)
+        d["references"] = f.references
     if f.reachability is not None:
         d["reachability"] = f.reachability
     if f.suppression is not None:
@@ -127,9 +128,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     if f.artifact:
         d["artifact"] = f.artifact
     if f.commits:
-        d["commits"] = list(f.commits)
+        d["commits"] = f.commits
     if f.artifacts:
-        d["artifacts"] = list(f.artifacts)
+        d["artifacts"] = f.artifacts
     if f.occurrences != 1:
         d["occurrences"] = f.occurrences
     if f.count is not None:

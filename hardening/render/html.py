@@ -375,10 +375,10 @@ def _table_data(report: Report) -> Iterator[bytes]:
     strings index ``s``, and details is an object with short keys, present only when set
     (``l``: [path, start line, end line, start column, end column], ``c``: component, ``e``:
     endpoint, ``i``: identifiers ...).  ``lb`` is the link base the page links repository
-    paths under (empty: no links).  Message (``m``) and snippet (``p``) are written inline
-    rather than interned: they seldom repeat, and interning a million of them costs more than
-    it saves.  ``u`` maps identifiers to the advisory pages built from
-    them.  The string table and ``u`` come last: they are complete only once every row is.
+    paths under (empty: no links).  A snippet (``p``) is written inline rather than interned:
+    snippets seldom repeat, and interning a million of them costs more than it saves.  ``u``
+    maps identifiers to the advisory pages built from them.  The string table and ``u`` come
+    last: they are complete only once every row is.
     """
     strings = _Strings()
     ix: _Intern = strings.__getitem__
@@ -439,7 +439,7 @@ def _where(finding: Finding) -> tuple[str, int]:
 def _details(finding: Finding, ix: _Intern, advisories: dict[str, str]) -> dict[str, Any]:
     d: dict[str, Any] = {}
     if finding.message and finding.message != finding.title:
-        d["m"] = _clean(finding.message)  # inline: messages rarely repeat
+        d["m"] = ix(finding.message)  # interned: one advisory text serves many packages
     loc = finding.location
     if loc is not None:
         d["l"] = [
@@ -450,7 +450,7 @@ def _details(finding: Finding, ix: _Intern, advisories: dict[str, str]) -> dict[
             loc.end_column or 0,
         ]
         if loc.snippet:
-            d["p"] = _clean(loc.snippet)  # inline, like the message
+            d["p"] = _clean(loc.snippet)  # inline: snippets seldom repeat
     if finding.related_locations:
         d["rl"] = [
             ix(r.path + (f":{r.start_line}" if r.start_line else ""))
@@ -514,7 +514,12 @@ def _property_text(value: Any, limit: int = 300) -> str:
     if isinstance(value, list | tuple):
         text = ", ".join(str(v) for v in value)
     elif isinstance(value, dict):
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        try:
+            text = orjson.dumps(
+                value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str
+            ).decode()
+        except orjson.JSONEncodeError:  # lone surrogates: the standard encoder keeps them
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
