@@ -363,9 +363,16 @@ def baseline_update(**params: Any) -> None:
         # Read under the lock, so a concurrent update's work is seen and kept.
         current = baseline_mod.load_or_empty(path)
         options.baseline = current
-        report = run_aggregate(options)
-        updated = diff.update(current, report, options.today)
-        changed = baseline_mod.save(updated, path)
+        progress = options.progress = _progress()
+        try:
+            report = run_aggregate(options)
+            updated = diff.update(current, report, options.today)
+            if progress is not None:
+                progress.stage(f"writing {path.name}")
+            changed = baseline_mod.save(updated, path)
+        finally:
+            if progress is not None:
+                progress.close()
     counts = report.diff.counts if report.diff else {}
     summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
     click.echo(

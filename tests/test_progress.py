@@ -88,3 +88,30 @@ def test_cli_shows_reading_merging_and_each_output_on_a_terminal(
     assert "1/1" in shown and "merging" in shown
     for name in ("findings.json", "summary.md", "report.html", "hardening.sarif"):
         assert f"writing {name}" in shown
+
+
+def test_baseline_update_shows_progress_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from hardening import cli
+
+    bars: list[ProgressBar] = []
+
+    def recording_bar() -> ProgressBar:
+        bars.append(ProgressBar(io.StringIO()))
+        return bars[-1]
+
+    monkeypatch.setattr(cli, "_progress", recording_bar)
+    baseline = tmp_path / "baseline.json"
+    result = CliRunner().invoke(
+        cli.cli,
+        ["baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(baseline)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    (bar,) = bars
+    shown = bar.stream.getvalue()
+    assert "merging and diffing" in shown and "writing baseline.json" in shown
+    assert shown.endswith("\r\x1b[2K")  # closed: the line is erased
