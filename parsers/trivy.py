@@ -553,8 +553,9 @@ def _vulnerability(entry: dict[str, Any], where: str, context: _ResultContext) -
             ecosystem=context.ecosystem,
             status=status,
         ),
-        identifiers=list(advisory.identifiers),
-        references=list(advisory.references),
+        # The advisory's tuples, shared by every package it affects.
+        identifiers=advisory.identifiers,
+        references=advisory.references,
         identity=[identifier, package, _dependency_where(context, package_path)],
         properties=properties,
     )

@@ -24,7 +24,7 @@ import json
 import re
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -351,6 +351,21 @@ class _Strings(dict[str | None, int]):
     def __init__(self) -> None:
         super().__init__({None: 0, "": 0})
         self.table: list[str] = [""]
+        # A tuple many findings share (an advisory's identifiers and references), held so its
+        # id stays its own, with its indices.
+        self._shared: dict[int, tuple[Sequence[str], list[int]]] = {}
+
+    def indices(self, values: Sequence[str]) -> tuple[list[int], bool]:
+        """The indices of ``values``, and whether they were looked up now (False: a shared
+        tuple met before, whose indices are reused)."""
+        if type(values) is tuple:
+            known = self._shared.get(id(values))
+            if known is not None:
+                return known[1], False
+        found = [self[value] for value in values]
+        if type(values) is tuple:
+            self._shared[id(values)] = (values, found)
+        return found, True
 
     def __missing__(self, value: str | None) -> int:
         index = len(self.table)
@@ -399,7 +414,7 @@ def _table_data(report: Report) -> Iterator[bytes]:
         rows = []
         for finding in findings[start : start + _ROWS_PER_BLOCK]:
             where, line = _where(finding)
-            details = _details(finding, ix, advisories)
+            details = _details(finding, strings, advisories)
             details["k"] = kind_index[finding.kind]
             rows.append(
                 [
@@ -436,7 +451,8 @@ def _where(finding: Finding) -> tuple[str, int]:
     return "", 0
 
 
-def _details(finding: Finding, ix: _Intern, advisories: dict[str, str]) -> dict[str, Any]:
+def _details(finding: Finding, strings: _Strings, advisories: dict[str, str]) -> dict[str, Any]:
+    ix: _Intern = strings.__getitem__
     d: dict[str, Any] = {}
     if finding.message and finding.message != finding.title:
         d["m"] = ix(finding.message)  # interned: one advisory text serves many packages
@@ -472,14 +488,14 @@ def _details(finding: Finding, ix: _Intern, advisories: dict[str, str]) -> dict[
     if ep is not None:
         d["e"] = [ix(ep.method), ix(ep.url), ix(ep.param)]
     if finding.identifiers:
-        d["i"] = [ix(i) for i in finding.identifiers]
-        for identifier in finding.identifiers:
+        d["i"], new = strings.indices(finding.identifiers)
+        for identifier in finding.identifiers if new else ():
             if identifier not in advisories:
                 url = advisory_url(identifier)
                 if url:
                     advisories[identifier] = url
     if finding.references:
-        d["r"] = [ix(r) for r in finding.references]
+        d["r"] = strings.indices(finding.references)[0]
     _optional_details(finding, ix, d)
     return d
 

@@ -116,7 +116,7 @@ def test_legacy_array_first_vulnerability(corpus: Path) -> None:
     assert first.rule_id == "CVE-2011-3374"
     assert first.severity is Severity.low
     assert first.tool_severity == "LOW"
-    assert first.identifiers == ["CVE-2011-3374", "CWE-347"]
+    assert list(first.identifiers) == ["CVE-2011-3374", "CWE-347"]
     assert first.component == Component(
         name="apt",
         installed_version="1.8.2.2",
@@ -136,7 +136,7 @@ def test_legacy_array_first_vulnerability(corpus: Path) -> None:
 def test_schema2_image_os_package(corpus: Path) -> None:
     result = parse(corpus / "trivy/dd-schema2-image-5.json")
     first = result.findings[0]
-    assert (first.rule_id, first.severity, first.identifiers) == (
+    assert (first.rule_id, first.severity, list(first.identifiers)) == (
         "CVE-2020-15999",
         Severity.medium,
         ["CVE-2020-15999", "CWE-787", "GHSA-pv36-h7jh-qm62"],
@@ -197,7 +197,7 @@ def test_filesystem_scan_dependency_is_located_at_its_lockfile(corpus: Path) -> 
     assert urllib3.location == CodeLocation(path="requirements.txt")
     assert urllib3.severity is Severity.high
     # The GHSA alias comes from the advisory URLs trivy lists.
-    assert urllib3.identifiers == ["CVE-2021-33503", "CWE-400", "GHSA-q2q7-5pp4-w6pg"]
+    assert list(urllib3.identifiers) == ["CVE-2021-33503", "CWE-400", "GHSA-q2q7-5pp4-w6pg"]
     assert urllib3.identity == ["CVE-2021-33503", "urllib3", "requirements.txt|"]
     assert len(urllib3.references) == 10
     assert urllib3.properties["cvss_v3"] == {"nvd": 7.5, "redhat": 7.5}
@@ -264,7 +264,7 @@ def test_licenses_of_packages_and_loose_files(corpus: Path) -> None:
         ("OpenSSL", "/etc/ssl/misc/tsget.pl"),
     ]
     assert loose[0].component is None
-    assert loose[0].references == ["https://spdx.org/licenses/OpenSSL.html"]
+    assert list(loose[0].references) == ["https://spdx.org/licenses/OpenSSL.html"]
     assert loose[0].identity != loose[1].identity
 
 
@@ -281,7 +281,7 @@ def test_vendor_status_values_are_kept(corpus: Path) -> None:
         "fix_deferred",
         "end_of_life",
     ]
-    assert result.findings[3].identifiers == ["CVE-2018-1000876", "CWE-190", "CWE-787"]
+    assert list(result.findings[3].identifiers) == ["CVE-2018-1000876", "CWE-190", "CWE-787"]
     assert result.findings[3].properties["status"] == "fixed"
     # Image name without tag: "noppaknopsta/example-app:main-159".
     assert result.findings[0].identity[2] == "noppaknopsta/example-app"
@@ -293,7 +293,7 @@ def test_k8s_resources_shape(corpus: Path) -> None:
     check = only(result.findings, rule_id="KSV001", path="default/Role/caas-scanners-role")
     assert check.location is not None
     assert (check.location.start_line, check.location.end_line) == (124, 136)
-    assert check.identifiers == ["AVD-KSV-0001"]
+    assert list(check.identifiers) == ["AVD-KSV-0001"]
     assert check.severity is Severity.medium
     assert check.identity == ["KSV-0001", "Deployment/httpbin", "default/Role/caas-scanners-role"]
     assert check.properties["resource"] == "default/Role/caas-scanners-role"
@@ -493,7 +493,7 @@ def test_only_failed_misconfigurations_are_findings(tmp_path: Path) -> None:
     )
     result = parse(write(tmp_path, report))
     assert [f.rule_id for f in result.findings] == ["DS002"]
-    assert result.findings[0].identifiers == ["AVD-DS-0002"]
+    assert list(result.findings[0].identifiers) == ["AVD-DS-0002"]
 
 
 # --- k8s -------------------------------------------------------------------------------------
@@ -636,7 +636,7 @@ def test_sample_image_report() -> None:
     ]
     gobinary = result.findings[3]
     assert gobinary.identity == ["CVE-2023-45288", "golang.org/x/net", "app/payments-api|"]
-    assert gobinary.identifiers == ["CVE-2023-45288", "CWE-400", "GHSA-4v7x-pqxf-cx7m"]
+    assert list(gobinary.identifiers) == ["CVE-2023-45288", "CWE-400", "GHSA-4v7x-pqxf-cx7m"]
     busybox = result.findings[2]
     assert busybox.identity == [
         "CVE-2023-42363",
@@ -656,7 +656,12 @@ def test_modified_findings_are_kept_as_suppressed() -> None:
         "(.trivyignore.yaml)"
     )
     assert ignored.severity is Severity.critical
-    assert ignored.identifiers == ["CVE-2024-27304", "CWE-89", "CWE-190", "GHSA-mrww-27vc-gghv"]
+    assert list(ignored.identifiers) == [
+        "CVE-2024-27304",
+        "CWE-89",
+        "CWE-190",
+        "GHSA-mrww-27vc-gghv",
+    ]
     # Suppressing a finding does not change its identity.
     assert ignored.identity == [
         "CVE-2024-27304",

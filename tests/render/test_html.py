@@ -521,3 +521,21 @@ def test_write_is_utf8_and_survives_lone_surrogates(tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>")
     assert "bad ? byte" in page
     assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_findings_sharing_an_advisorys_tuples_show_the_same_texts() -> None:
+    identifiers = ("CVE-2024-27304", "CWE-89")
+    references = ("https://github.com/jackc/pgx/security/advisories/GHSA-mrww-27vc-gghv",)
+    report = Report(
+        findings=[finding(n, identifiers=identifiers, references=references) for n in range(3)]
+        + [finding(9, identifiers=["CVE-2024-27304"], references=list(references))]
+    )
+    data = data_of(html.render(report))
+    table = data["s"]
+    shown = [
+        ([table[i] for i in row[8]["i"]], [table[i] for i in row[8]["r"]]) for row in data["f"]
+    ]
+    assert shown == [(list(identifiers), list(references))] * 3 + [
+        (["CVE-2024-27304"], list(references))
+    ]
+    assert set(data["u"]) == {"CVE-2024-27304", "CWE-89"}
