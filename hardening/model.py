@@ -185,9 +185,12 @@ NO_PROPERTIES: dict[str, Any] = _EmptyProperties()
 
 @dataclass(slots=True)
 class Finding(_Record):
-    """One problem a tool reported.  Its sequences may be lists or tuples and default to the
-    shared empty tuple (a million findings would otherwise hold six empty lists each): replace
-    one to change it, never mutate it in place."""
+    """One problem a tool reported.
+
+    Its sequences may be lists or tuples, shared between findings (an advisory's references,
+    the empty tuple by default) and its default ``properties`` is one shared read-only dict: a
+    million findings would otherwise hold a million copies.  Replace them to change them,
+    never mutate them in place."""
 
     tool: str
     kind: Kind
