@@ -9,9 +9,10 @@ construction time, with the same schema.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from operator import attrgetter
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -109,11 +110,25 @@ class _Record:
 
 def set_fields(record: _Record) -> dict[str, Any]:
     """A record's fields that are not None, by name (a finding's parts as outputs write them)."""
-    return {
-        name: value
-        for name in record.__dataclass_fields__  # type: ignore[attr-defined]
-        if (value := getattr(record, name)) is not None
-    }
+    names, values = _fields_of(record)
+    read = zip(names, values(record), strict=True)
+    return {name: value for name, value in read if value is not None}
+
+
+_Reader = Callable[[Any], tuple[Any, ...]]
+_READERS: dict[type, tuple[tuple[str, ...], _Reader]] = {}
+
+
+def _fields_of(record: _Record) -> tuple[tuple[str, ...], _Reader]:
+    """A record class's field names and one C call that reads them all."""
+    known = _READERS.get(type(record))
+    if known is None:
+        names = tuple(field.name for field in fields(record))  # type: ignore[arg-type]
+        reader: _Reader = (
+            attrgetter(*names) if len(names) > 1 else lambda r: (getattr(r, names[0]),)
+        )
+        known = _READERS[type(record)] = (names, reader)
+    return known
 
 
 _ADAPTERS: dict[type, TypeAdapter[Any]] = {}
