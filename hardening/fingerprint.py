@@ -127,21 +127,22 @@ def assign(findings: list[Finding]) -> None:
     line then column order, counted separately for findings suppressed in the source and, for
     secrets, per commit (so one leak seen in several commits keeps one identity).
     """
-    groups: dict[tuple[str, ...], list[Finding]] = defaultdict(list)
+    # Group key: (the parts before the index, joined; the commit, which groups but is not
+    # hashed).
+    groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in findings:
         base = _base_parts(finding)
         if _needs_occurrence(finding):
             commit = finding.commits[0] if finding.kind is Kind.secret and finding.commits else ""
-            groups[(*base, "s" if finding.suppressed else "", commit)].append(finding)
+            head = _SEP.join([FINGERPRINT_VERSION, *base, "s" if finding.suppressed else ""])
+            groups[(head, commit)].append(finding)
         else:
             finding.fingerprint = _hash([FINGERPRINT_VERSION, *base])
-    for key, members in groups.items():
+    for (head, _commit), members in groups.items():
         if len(members) > 1:
             members.sort(key=_position)
-        # The parts before the index are the group's: joined once, not once per finding.
-        head = _SEP.join([FINGERPRINT_VERSION, *key[:-1]]) + _SEP
         for index, finding in enumerate(members):
-            finding.fingerprint = _hash([head + str(index)])
+            finding.fingerprint = _hash([f"{head}{_SEP}{index}"])
 
 
 def _position(finding: Finding) -> tuple[int, int]:
