@@ -236,10 +236,10 @@ def aggregate(**params: Any) -> None:
     """Read every report under PATHS and summarize them (report-only: exits 0)."""
     from hardening import ci
     from hardening.config import parse_gate
+    from hardening.diff import reference_from_file
     from hardening.outputs import FILE_NAMES, OutputFormat, RenderSettings, write_outputs
     from hardening.pipeline import aggregate as run_aggregate
     from hardening.render import terminal
-    from hardening.report_io import load_report
 
     options, config, _ = _build(params, baseline_required=False)
     if params["compare_to"] is not None:
@@ -247,8 +247,7 @@ def aggregate(**params: Any) -> None:
             from hardening.baseline import Baseline
 
             options.baseline = Baseline()
-        options.compare_to = load_report(params["compare_to"])
-        options.compare_to_origin = str(params["compare_to"])
+        options.reference = reference_from_file(params["compare_to"], options.today)
     if params["fail_on"]:
         try:
             parse_gate(params["fail_on"])

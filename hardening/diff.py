@@ -13,10 +13,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from hardening.baseline import Baseline, BaselineEntry, ToolInfo, Triage, summarize
+from hardening.errors import HardeningError, ParseError
 from hardening.filters import SnapshotFilter
 from hardening.model import DiffInfo, Finding, Report, RunStatus, State, ToolRun
+from hardening.parsers._io import JsonStream, NotStreamable, check_json
 
 #: States that never count as new and never count toward a gate.
 QUIET_STATES = frozenset({State.accepted, State.false_positive, State.suppressed})
@@ -28,6 +34,48 @@ class Reference:
 
     entries: dict[str, BaselineEntry]
     origin: str
+
+
+_FINDING = TypeAdapter(Finding)
+_GONE = (State.fixed, State.unknown)
+
+
+def reference_from_file(path: Path, today: date) -> Reference:
+    """A target branch's findings.json as the reference, read as a stream: one finding at a
+    time is validated and summarized, so a million-finding file is never held as text or as
+    findings (only the summaries, as a baseline holds them)."""
+    entries: dict[str, BaselineEntry] = {}
+    others: dict[str, Any] = {}
+    where = "document"
+    try:
+        with JsonStream(path) as stream:
+            if stream.start() != "{":
+                check_json(path, depth=1)  # not JSON at all says so first
+                raise HardeningError(f"{path}: not a valid findings.json: expected a JSON object")
+            for key in stream.members():
+                if key != "findings" or stream.peek() != "[":
+                    others[key] = stream.value()  # the small parts: validated below
+                    continue
+                for index, item in enumerate(stream.values()):
+                    where = f"findings.{index}"
+                    finding = _FINDING.validate_python(item)
+                    if finding.state not in _GONE:
+                        entries[finding.fingerprint] = summarize(finding, today.isoformat())
+                where = "document"
+            stream.finish()
+        Report.model_validate(others)
+    except OSError as exc:
+        raise HardeningError(f"{path}: cannot read: {exc.strerror}") from None
+    except (ParseError, NotStreamable) as exc:
+        raise HardeningError(f"{path}: not a valid findings.json: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        inner = ".".join(str(part) for part in first["loc"])
+        at = ".".join(part for part in (where if where != "document" else "", inner) if part)
+        raise HardeningError(
+            f"{path}: not a valid findings.json: {at or 'document'}: {first['msg']}"
+        ) from None
+    return Reference(entries, str(path))
 
 
 def reference_from_report(report: Report, origin: str, today: date) -> Reference:

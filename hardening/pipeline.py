@@ -49,6 +49,9 @@ class AggregateOptions:
     #: --compare-to: the target branch's findings.json as the reference for new and fixed.
     compare_to: Report | None = None
     compare_to_origin: str | None = None
+    #: The reference already summarized (``diff.reference_from_file``, as the CLI reads
+    #: --compare-to); wins over ``compare_to``.
+    reference: diff.Reference | None = None
     today: date = field(default_factory=date.today)
     #: A progress display told about each artifact before it is read, then about merging;
     #: the caller closes it.
@@ -108,8 +111,8 @@ def aggregate(options: AggregateOptions) -> Report:
     if any(run.tool == "govulncheck" for run in report.runs):
         report.reachability = correlate.carry_reachability(report.findings)
     if options.baseline is not None:
-        reference = None
-        if options.compare_to is not None:
+        reference = options.reference
+        if reference is None and options.compare_to is not None:
             reference = diff.reference_from_report(
                 options.compare_to, options.compare_to_origin or "compare-to", options.today
             )

@@ -1,0 +1,99 @@
+"""--compare-to reads the target branch's findings.json as a stream into the reference."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hardening import diff
+from hardening.cli import cli
+from hardening.errors import HardeningError
+from hardening.pipeline import AggregateOptions, aggregate
+from hardening.report_io import load_report
+from support import SAMPLES
+
+TODAY = date(2026, 11, 28)
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def target_findings(tmp_path: Path, *paths: Path) -> Path:
+    code, output = run_cli("aggregate", *map(str, paths), "--out", str(tmp_path / "t"), "-q")
+    assert code == 0, output
+    return tmp_path / "t" / "findings.json"
+
+
+def test_streamed_reference_is_the_whole_report_summarized(tmp_path: Path) -> None:
+    target = target_findings(tmp_path, SAMPLES)
+    streamed = diff.reference_from_file(target, TODAY)
+    whole = diff.reference_from_report(load_report(target), str(target), TODAY)
+    assert streamed.entries and streamed.entries == whole.entries
+    assert streamed.origin == str(target)
+
+
+def test_compare_to_from_the_command_line(tmp_path: Path) -> None:
+    target = target_findings(tmp_path, SAMPLES / "semgrep")
+    out = tmp_path / "mr"
+    code, output = run_cli(
+        "aggregate",
+        str(SAMPLES / "semgrep"),
+        str(SAMPLES / "gosec"),
+        "--compare-to",
+        str(target),
+        "--out",
+        str(out),
+        "-q",
+    )
+    assert code == 0, output
+    report = json.loads((out / "findings.json").read_text())
+    counts = {k: v for k, v in report["diff"]["counts"].items() if v}
+    library = aggregate(
+        AggregateOptions(
+            paths=[SAMPLES / "semgrep", SAMPLES / "gosec"],
+            baseline=diff.Baseline(),
+            compare_to=load_report(target),
+            compare_to_origin=str(target),
+        )
+    )
+    assert library.diff is not None
+    assert counts == {k: v for k, v in library.diff.counts.items() if v}
+    assert counts["unchanged"] > 0 and counts["new"] > 0
+    assert report["diff"]["compare_to"] == str(target)
+
+
+def test_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    target = target_findings(tmp_path, SAMPLES / "gosec")
+    marked = tmp_path / "bom.json"
+    marked.write_bytes(codecs.BOM_UTF8 + target.read_bytes())
+    assert diff.reference_from_file(marked, TODAY).entries == (
+        diff.reference_from_file(target, TODAY).entries
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("not json", "not a valid findings.json: invalid JSON"),
+        ("[]", "not a valid findings.json: expected a JSON object"),
+        ('{"findings": [{"tool": "x"}]}', "not a valid findings.json: findings.0.kind: "),
+        ('{"findings": [], "surprise": 1}', "not a valid findings.json: surprise: "),
+        ('{"findings": 3}', "not a valid findings.json: findings: "),
+        ('{"findings": [', "not a valid findings.json: truncated or invalid JSON"),
+    ],
+)
+def test_bad_files_say_why_in_one_line(tmp_path: Path, text: str, reason: str) -> None:
+    target = tmp_path / "findings.json"
+    target.write_text(text)
+    with pytest.raises(HardeningError, match="^" + str(target).replace("\\", "\\\\")) as caught:
+        diff.reference_from_file(target, TODAY)
+    assert reason in str(caught.value) and "\n" not in str(caught.value)
+    code, output = run_cli("aggregate", str(SAMPLES / "gosec"), "--compare-to", str(target))
+    assert code == 2 and reason in output and "Traceback" not in output
