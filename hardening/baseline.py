@@ -8,6 +8,7 @@ atomically under a lock, and it is never rewritten when it cannot be read.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +33,11 @@ from hardening.model import (
     _Record,
     set_fields,
 )
+from hardening.redact import error_location
 from hardening.report_io import write_atomic
+
+#: Entry keys (fingerprints) an error may name, so the entry can be found.
+_FINGERPRINT = re.compile(r"[0-9a-f]{32}")
 
 BASELINE_SCHEMA_VERSION = 2
 DEFAULT_PATH = Path(".hardening/baseline.json")
@@ -180,7 +185,7 @@ def parse(text: str, origin: str) -> Baseline:
         baseline = Baseline.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        where = error_location(first["loc"], keys=_FINGERPRINT)
         raise BaselineError(f"{origin}: invalid baseline: {where}: {first['msg']}") from None
     if baseline.fingerprint_version != FINGERPRINT_VERSION:
         raise BaselineError(

@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from hardening.errors import ConfigError
 from hardening.model import Severity, State, _Model
+from hardening.redact import error_location
 
 _GATE = re.compile(r"^(?P<state>[a-z_]+):(?P<severity>[a-z]+)$")
 #: States a gate may name: the ones that mean "open and not triaged".
@@ -124,7 +125,7 @@ def load(path: Path | None) -> Config:
         return Config.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = prefix + ".".join(str(part) for part in first["loc"])
+        key = prefix + error_location(first["loc"])
         message = first["msg"]
         if first["type"] == "extra_forbidden":
             message = "unknown key"

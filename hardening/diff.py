@@ -23,6 +23,7 @@ from hardening.errors import HardeningError, ParseError
 from hardening.filters import SnapshotFilter
 from hardening.model import DiffInfo, Finding, Report, RunStatus, State, ToolRun
 from hardening.parsers._io import JsonStream, NotStreamable, check_json
+from hardening.redact import error_location
 
 #: States that never count as new and never count toward a gate.
 QUIET_STATES = frozenset({State.accepted, State.false_positive, State.suppressed})
@@ -70,7 +71,7 @@ def reference_from_file(path: Path, today: date) -> Reference:
         raise HardeningError(f"{path}: not a valid findings.json: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        inner = ".".join(str(part) for part in first["loc"])
+        inner = error_location(first["loc"])
         at = ".".join(part for part in (where if where != "document" else "", inner) if part)
         raise HardeningError(
             f"{path}: not a valid findings.json: {at or 'document'}: {first['msg']}"

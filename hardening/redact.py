@@ -315,6 +315,27 @@ def _redact(text: str) -> str:
     return text
 
 
+#: A pydantic error location's step that may be shown: a field name of the model.
+_FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
+
+
+def error_location(loc: Iterable[str | int], keys: re.Pattern[str] | None = None) -> str:
+    """A validation error's location, safe to print: indexes and field-name-shaped steps as
+    they are, any other key taken from the document (which may hold a secret or a newline)
+    as ``<key>``; ``keys`` names document keys that may be shown (a baseline's fingerprints)."""
+    parts = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(str(part))
+        elif (_FIELD_NAME.fullmatch(part) or (keys and keys.fullmatch(part))) and (
+            redact(part) == part
+        ):
+            parts.append(part)
+        else:
+            parts.append("<key>")
+    return ".".join(parts)
+
+
 def redact_optional(text: str | None) -> str | None:
     return None if text is None else redact(text)
 

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from hardening.errors import HardeningError
 from hardening.model import CodeLocation, Finding, Report, set_fields
+from hardening.redact import error_location
 
 
 def write_atomic(
@@ -180,7 +181,7 @@ def load_report(path: Path) -> Report:
         return Report.model_validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "document"
+        where = error_location(first["loc"]) or "document"
         raise HardeningError(
             f"{path}: not a valid findings.json: {where}: {first['msg']}"
         ) from None

@@ -16,22 +16,12 @@ from hardening.errors import ParseError
 from hardening.model import Report, State
 from hardening.parsers._io import decode, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
-from hardening.redact import redact
+from hardening.redact import error_location
 
 _MARKER = re.compile(rb'"generator"\s*:\s*"hardening"')
 #: hardening's SARIF output carries the same generator; it is skipped, not read back.
 _OWN_SARIF = re.compile(rb'"hardening_output"\s*:\s*true')
 _NOT_FINDINGS = {State.fixed, State.unknown}
-# The model's field names are snake_case; a key taken from the document (which may hold a
-# secret or a newline) is not echoed in the reason.
-_FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
-
-
-def _location_part(part: str | int) -> str:
-    """One step of a validation error's location, or ``<key>`` for a key from the data."""
-    if isinstance(part, int) or (_FIELD_NAME.fullmatch(part) and redact(part) == part):
-        return str(part)
-    return "<key>"
 
 
 class FindingsJsonParser(Parser):
@@ -56,7 +46,7 @@ class FindingsJsonParser(Parser):
             report = Report.model_validate_json(text)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(_location_part(part) for part in first["loc"]) or "document"
+            where = error_location(first["loc"]) or "document"
             raise ParseError(
                 f"not a valid hardening findings.json: {where}: {first['msg']}"
             ) from None
