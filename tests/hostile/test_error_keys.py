@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hostile_support import CANARIES, canary_leaks
 
 from hardening.cli import cli
-from hostile_support import CANARIES, canary_leaks
 from support import SAMPLES
 
 SECRET_KEY = CANARIES["github"]
