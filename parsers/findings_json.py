@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePath
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from hardening.errors import ParseError
-from hardening.model import Report, State
-from hardening.parsers._io import decode, strip_bom
+from hardening.model import Finding, Report, State
+from hardening.parsers._io import JsonStream, NotStreamable, read_json, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
 from hardening.redact import error_location
 
@@ -39,17 +40,7 @@ class FindingsJsonParser(Parser):
         return None
 
     def parse(self, artifact: Artifact) -> ParseResult:
-        text = decode(artifact.read_bytes())
-        if not text.strip():
-            raise ParseError("empty file")
-        try:
-            report = Report.model_validate_json(text)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = error_location(first["loc"]) or "document"
-            raise ParseError(
-                f"not a valid hardening findings.json: {where}: {first['msg']}"
-            ) from None
+        report = read_json(artifact, _whole, _streamed, depth=2)
         for run in report.runs:
             run.properties["relayed_from"] = artifact.name
         findings = [f for f in report.findings if f.state not in _NOT_FINDINGS]
@@ -57,3 +48,46 @@ class FindingsJsonParser(Parser):
             finding.state = None
             finding.drift = False
         return ParseResult(runs=report.runs, findings=findings, fingerprinted=True)
+
+
+def _whole(document: Any) -> Report:
+    try:
+        return Report.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = error_location(first["loc"]) or "document"
+        raise ParseError(f"not a valid hardening findings.json: {where}: {first['msg']}") from None
+
+
+_FINDING = TypeAdapter(Finding)
+
+
+def _streamed(stream: JsonStream) -> Report:
+    """A big findings.json one finding at a time: fixed and unknown ones are dropped as they
+    come, and the document is never held whole.  Anything invalid is read again whole, so
+    the error is the one pydantic gives for the whole document."""
+    if stream.peek() != "{":
+        raise NotStreamable("not an object")
+    others: dict[str, Any] = {}
+    findings: list[Finding] = []
+    for key in stream.members():
+        if key in others or (key == "findings" and findings):
+            raise NotStreamable(f"repeated key {key!r}")
+        if key != "findings" or stream.peek() != "[":
+            others[key] = stream.value()
+            continue
+        others[key] = []  # seen (and counted as repeated if it comes again)
+        for item in stream.values():
+            try:
+                finding = _FINDING.validate_python(item)
+            except ValidationError:
+                raise NotStreamable("invalid finding") from None
+            if finding.state not in _NOT_FINDINGS:
+                findings.append(finding)
+    stream.finish()
+    try:
+        report = Report.model_validate(others)
+    except ValidationError:
+        raise NotStreamable("invalid report") from None
+    report.findings = findings
+    return report

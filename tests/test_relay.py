@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from hardening.cli import cli
@@ -81,3 +82,63 @@ def test_fixed_and_unknown_entries_are_not_read_back(tmp_path: Path) -> None:
     assert len(again["findings"]) == sum(
         1 for f in first["findings"] if f["state"] not in ("fixed", "unknown")
     )
+
+
+def big_findings_json(path: Path, count: int = 30_000) -> dict:
+    """A findings.json over the streaming threshold, with fixed and unknown ones among them."""
+    from hardening.model import Report, State, ToolRun
+    from hardening.report_io import write_report
+    from support import numbered_finding
+
+    states = [State.new, State.unchanged, State.fixed, State.unknown]
+    findings = [numbered_finding(n, state=states[n % 4], message="m" * 200) for n in range(count)]
+    report = Report(generator="hardening", runs=[ToolRun(tool="gosec", findings=count)])
+    report.findings = findings
+    write_report(report, path)
+    return json.loads(path.read_text())
+
+
+def test_a_big_relayed_findings_json_is_streamed_to_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hardening.parsers import _io, findings_json
+    from hardening.parsers.interface import Artifact
+
+    path = tmp_path / "findings.json"
+    big_findings_json(path)
+    assert path.stat().st_size > _io.STREAM_MIN_BYTES
+    calls: list[str] = []
+    real = findings_json._streamed
+
+    def spy(stream: _io.JsonStream) -> object:
+        calls.append("streamed")
+        return real(stream)
+
+    monkeypatch.setattr(findings_json, "_streamed", spy)
+    streamed = findings_json.FindingsJsonParser().parse(Artifact(path=path, name="f.json"))
+    assert calls == ["streamed"]
+    monkeypatch.setattr(_io, "STREAM_MIN_BYTES", 2**40)  # now read whole
+    whole = findings_json.FindingsJsonParser().parse(Artifact(path=path, name="f.json"))
+    assert calls == ["streamed"]
+    assert len(streamed.findings) == 15_000  # fixed and unknown are not findings of this run
+    assert [f.model_dump() for f in streamed.findings] == [f.model_dump() for f in whole.findings]
+    assert [r.model_dump() for r in streamed.runs] == [r.model_dump() for r in whole.runs]
+
+
+def test_a_big_invalid_findings_json_fails_as_the_whole_reader_does(tmp_path: Path) -> None:
+    from hardening.errors import ParseError
+    from hardening.parsers.findings_json import FindingsJsonParser
+    from hardening.parsers.interface import Artifact
+
+    path = tmp_path / "findings.json"
+    data = big_findings_json(path)
+    data["findings"][20_000]["severity"] = "urgent"
+    path.write_text(json.dumps(data))
+    try:
+        FindingsJsonParser().parse(Artifact(path=path, name="findings.json"))
+    except ParseError as exc:
+        assert str(exc).startswith(
+            "not a valid hardening findings.json: findings.20000.severity: Input should be"
+        ), str(exc)
+    else:
+        raise AssertionError("an invalid finding was read")
