@@ -14,15 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from hardening.baseline import Baseline, BaselineEntry, ToolInfo, Triage, summarize
 from hardening.errors import HardeningError, ParseError
 from hardening.filters import SnapshotFilter
 from hardening.model import DiffInfo, Finding, Report, RunStatus, State, ToolRun
-from hardening.parsers._io import JsonStream, NotStreamable, check_json
+from hardening.parsers._io import JsonStream, check_json
+from hardening.parsers.findings_json import InvalidFinding, walk_findings
 from hardening.redact import error_location
 
 #: States that never count as new and never count toward a gate.
@@ -37,7 +37,6 @@ class Reference:
     origin: str
 
 
-_FINDING = TypeAdapter(Finding)
 _GONE = (State.fixed, State.unknown)
 
 
@@ -46,33 +45,29 @@ def reference_from_file(path: Path, today: date) -> Reference:
     time is validated and summarized, so a million-finding file is never held as text or as
     findings (only the summaries, as a baseline holds them)."""
     entries: dict[str, BaselineEntry] = {}
-    others: dict[str, Any] = {}
-    where = "document"
+    first_seen = today.isoformat()
+
+    def take(finding: Finding) -> None:
+        if finding.state not in _GONE:
+            entries[finding.fingerprint] = summarize(finding, first_seen)
+
     try:
         with JsonStream(path) as stream:
             if stream.start() != "{":
                 check_json(path, depth=1)  # not JSON at all says so first
                 raise HardeningError(f"{path}: not a valid findings.json: expected a JSON object")
-            for key in stream.members():
-                if key != "findings" or stream.peek() != "[":
-                    others[key] = stream.value()  # the small parts: validated below
-                    continue
-                for index, item in enumerate(stream.values()):
-                    where = f"findings.{index}"
-                    finding = _FINDING.validate_python(item)
-                    if finding.state not in _GONE:
-                        entries[finding.fingerprint] = summarize(finding, today.isoformat())
-                where = "document"
-            stream.finish()
+            others, _ = walk_findings(stream, take)
         Report.model_validate(others)
     except OSError as exc:
         raise HardeningError(f"{path}: cannot read: {exc.strerror}") from None
-    except (ParseError, NotStreamable) as exc:
+    except ParseError as exc:
         raise HardeningError(f"{path}: not a valid findings.json: {exc}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        inner = error_location(first["loc"])
-        at = ".".join(part for part in (where if where != "document" else "", inner) if part)
+    except (InvalidFinding, ValidationError) as exc:
+        where, error = (
+            (f"findings.{exc.index}", exc.error) if isinstance(exc, InvalidFinding) else ("", exc)
+        )
+        first = error.errors()[0]
+        at = ".".join(part for part in (where, error_location(first["loc"])) if part)
         raise HardeningError(
             f"{path}: not a valid findings.json: {at or 'document'}: {first['msg']}"
         ) from None

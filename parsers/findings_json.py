@@ -8,6 +8,7 @@ fixed or unknown are not findings of this run.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
@@ -62,32 +63,58 @@ def _whole(document: Any) -> Report:
 _FINDING = TypeAdapter(Finding)
 
 
-def _streamed(stream: JsonStream) -> Report:
-    """A big findings.json one finding at a time: fixed and unknown ones are dropped as they
-    come, and the document is never held whole.  Anything invalid is read again whole, so
-    the error is the one pydantic gives for the whole document."""
-    if stream.peek() != "{":
-        raise NotStreamable("not an object")
+class InvalidFinding(Exception):
+    """Finding ``index`` of a streamed findings.json failed validation (``error``)."""
+
+    def __init__(self, index: int, error: ValidationError) -> None:
+        super().__init__(f"invalid finding {index}")
+        self.index = index
+        self.error = error
+
+
+def walk_findings(
+    stream: JsonStream, take: Callable[[Finding], None]
+) -> tuple[dict[str, Any], bool]:
+    """Walk the findings.json object that comes next: each finding of its ``findings`` list is
+    validated and handed to ``take`` (not kept here), so the document is never held whole.
+    Returns the other members, not yet validated, and whether a key repeated.  Raises
+    ``InvalidFinding`` for the first finding that fails validation."""
     others: dict[str, Any] = {}
-    findings: list[Finding] = []
+    repeated = listed = False
     for key in stream.members():
-        if key in others or (key == "findings" and findings):
-            raise NotStreamable(f"repeated key {key!r}")
+        repeated = repeated or key in others or (key == "findings" and listed)
         if key != "findings" or stream.peek() != "[":
-            others[key] = stream.value()
+            others[key] = stream.value()  # the small parts
             continue
-        others[key] = []  # seen (and counted as repeated if it comes again)
-        for item in stream.values():
+        listed = True
+        for index, item in enumerate(stream.values()):
             try:
                 finding = _FINDING.validate_python(item)
-            except ValidationError:
-                raise NotStreamable("invalid finding") from None
-            if finding.state not in _NOT_FINDINGS:
-                findings.append(finding)
+            except ValidationError as exc:
+                raise InvalidFinding(index, exc) from None
+            take(finding)
     stream.finish()
+    return others, repeated
+
+
+def _streamed(stream: JsonStream) -> Report:
+    """A big findings.json one finding at a time: fixed and unknown ones are dropped as they
+    come.  Anything invalid or repeated is read again whole, so the error (or the value a
+    repeated key keeps) is the one of the whole document."""
+    if stream.peek() != "{":
+        raise NotStreamable("not an object")
+    findings: list[Finding] = []
+
+    def take(finding: Finding) -> None:
+        if finding.state not in _NOT_FINDINGS:
+            findings.append(finding)
+
     try:
+        others, repeated = walk_findings(stream, take)
+        if repeated:
+            raise NotStreamable("repeated key")
         report = Report.model_validate(others)
-    except ValidationError:
-        raise NotStreamable("invalid report") from None
+    except (InvalidFinding, ValidationError):
+        raise NotStreamable("invalid findings.json") from None
     report.findings = findings
     return report
