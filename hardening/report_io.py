@@ -7,8 +7,9 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
@@ -27,29 +28,43 @@ def write_atomic(
     With ``unless_same``, a target that already holds exactly these bytes is left untouched
     (compared by digest, so neither text is held whole); returns whether the file was written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
         data = [data.encode("utf-8")]
     elif isinstance(data, bytes):
         data = [data]
     digest = hashlib.sha256() if unless_same else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with atomic_file(path) as handle:
             for chunk in data:
                 handle.write(chunk)
                 if digest is not None:
                     digest.update(chunk)
+            if digest is not None and digest.digest() == _file_digest(path):
+                raise _Unchanged
+    except _Unchanged:
+        return False
+    return True
+
+
+class _Unchanged(Exception):
+    """The new bytes equal the file's: the temporary file is dropped."""
+
+
+@contextmanager
+def atomic_file(path: Path, buffering: int = -1) -> Iterator[BinaryIO]:
+    """A binary file that appears as ``path`` only once the block ends without an error:
+    written beside it, synced, then renamed over it; an error leaves ``path`` as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb", buffering=buffering) as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        if digest is not None and digest.digest() == _file_digest(path):
-            Path(tmp).unlink()
-            return False
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return True
 
 
 def _file_digest(path: Path) -> bytes | None:

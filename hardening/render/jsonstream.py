@@ -6,15 +6,16 @@ never exists in memory; the file appears under its name only once it is complete
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
+
+from hardening.report_io import atomic_file
 
 _BUFFER = 1 << 20
 # One encoder for every item: json.dumps builds a new one per call when given options.
@@ -27,19 +28,12 @@ def atomic_text(path: Path) -> Iterator[TextIO]:
 
     Unpaired surrogates in untrusted text become ``?`` rather than invalid UTF-8.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(
-            fd, "w", encoding="utf-8", errors="replace", newline="\n", buffering=_BUFFER
-        ) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, buffering=_BUFFER) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="\n")
+        try:
+            yield text
+        finally:
+            text.detach()  # flushed into the binary file, which atomic_file syncs and renames
 
 
 def dumps(value: Any) -> str:
