@@ -74,3 +74,16 @@ def numbered_finding(n: int, **changes: object) -> Finding:
     }
     fields.update(changes)
     return Finding(**fields)  # type: ignore[arg-type]  # test-only keyword bag
+
+
+def semgrep_finding(fingerprint: str, **fields: object) -> Finding:
+    """A semgrep code finding with this fingerprint; ``fields`` override or add fields."""
+    defaults: dict[str, object] = {
+        "tool": "semgrep",
+        "kind": Kind.code,
+        "rule_id": "rule",
+        "title": "A title",
+        "severity": Severity.medium,
+        "fingerprint": fingerprint,
+    }
+    return Finding(**{**defaults, **fields})  # type: ignore[arg-type]  # test-only keyword bag

@@ -20,23 +20,15 @@ from hardening.model import (
 )
 from hardening.pipeline import AggregateOptions, aggregate
 from hardening.render import codequality
-from support import SAMPLES
+from support import SAMPLES, semgrep_finding
 
 GITHUB_CANARY = "ghp_" + "Z9yX8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8c"
 REQUIRED = {"description", "check_name", "fingerprint", "severity", "location"}
 
 
 def finding(fingerprint: str, **fields: Any) -> Finding:
-    defaults: dict[str, Any] = {
-        "tool": "semgrep",
-        "kind": Kind.code,
-        "rule_id": "rule",
-        "title": "A title",
-        "severity": Severity.medium,
-        "fingerprint": fingerprint,
-        "location": CodeLocation(path="cmd/api/main.go", start_line=7),
-    }
-    return Finding(**{**defaults, **fields})
+    fields.setdefault("location", CodeLocation(path="cmd/api/main.go", start_line=7))
+    return semgrep_finding(fingerprint, **fields)
 
 
 def written(report: Report, tmp_path: Path) -> tuple[bytes, list[dict[str, Any]]]:

@@ -31,7 +31,7 @@ from hardening.model import (
 )
 from hardening.pipeline import AggregateOptions, aggregate
 from hardening.render import sarif_out
-from support import SAMPLES
+from support import SAMPLES, semgrep_finding
 
 TODAY = date(2026, 11, 28)
 GITHUB_CANARY = "ghp_" + "Z9yX8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8c"
@@ -208,16 +208,8 @@ def test_baseline_states_follow_the_design_table(tmp_path: Path) -> None:
 
 
 def finding(fingerprint: str, **fields: Any) -> Finding:
-    defaults: dict[str, Any] = {
-        "tool": "semgrep",
-        "kind": Kind.code,
-        "rule_id": "rule",
-        "title": "A title",
-        "severity": Severity.medium,
-        "fingerprint": fingerprint,
-        "state": State.new,
-    }
-    return Finding(**{**defaults, **fields})
+    fields.setdefault("state", State.new)
+    return semgrep_finding(fingerprint, **fields)
 
 
 SQL = finding(
