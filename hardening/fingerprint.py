@@ -23,7 +23,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from hardening.model import FINGERPRINT_VERSION, Finding, Kind
 
@@ -89,7 +89,11 @@ def endpoint_identity(rule: str, method: str | None, url: str, param: str | None
 @lru_cache(maxsize=4096)
 def _endpoint(url: str) -> tuple[str, str, str, str]:
     """(scheme, host, port, path template) of a URL; many findings share an endpoint."""
-    parts = urlsplit(url)
+    return endpoint_parts(urlsplit(url))
+
+
+def endpoint_parts(parts: SplitResult) -> tuple[str, str, str, str]:
+    """(scheme, host, port, path template) of a URL already split."""
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     try:

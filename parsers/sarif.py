@@ -1119,9 +1119,7 @@ def _zap(view: _Result, context: RunContext) -> Finding:
         identifiers=view.identifiers,
         references=view.facts.references,
         suppression=view.suppression or (ZAP_FALSE_POSITIVE if false_positive else None),
-        identity=fingerprint.endpoint_identity(
-            view.rule_id, method, zap.identity_url(url), param.lower() if param else None
-        ),
+        identity=zap.endpoint_identity(view.rule_id, method, url, param),
         properties=properties,
     )
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import PurePath
-from typing import Any, ClassVar
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from typing import Any, ClassVar, NamedTuple
+from urllib.parse import SplitResult, quote, urljoin, urlsplit, urlunsplit
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
@@ -302,27 +302,44 @@ def identity_url(uri: str) -> str:
     """The URL identity is computed from: no path parameters, query or fragment, and any
     credential-shaped path segment (``/reset/<token>``) collapsed to ``{token}``, like ids
     are, so identity holds no secret."""
-    return _urls(uri)[1]
+    return _urls(uri).identity
 
 
 def display_url(uri: str) -> str:
     """The URL shown for an endpoint: no credentials, no path parameters, query values or
     fragment; query parameter names are kept (``?id=&q=``) since they say where the issue is."""
-    return _urls(uri)[0]
+    return _urls(uri).display
+
+
+class _Urls(NamedTuple):
+    display: str
+    identity: str
+    #: ``fingerprint.endpoint_parts`` of the identity URL.
+    endpoint: tuple[str, str, str, str]
 
 
 @lru_cache(maxsize=4096)
-def _urls(uri: str) -> tuple[str, str]:
-    """(display URL, identity URL) of an instance URI, split once (alerts on one page share
-    its URI)."""
+def _urls(uri: str) -> _Urls:
+    """The URLs of an instance URI, split once (alerts on one page share its URI)."""
     parts = _split(uri)
-    return _display_url(*parts), _identity_url(*parts)
+    scheme, netloc, path = parts[0], parts[1], _identity_path(parts[2])
+    identity = urlunsplit((scheme, netloc, path, "", ""))
+    if netloc:
+        # What splitting ``identity`` again gives (after a host, a split's path is empty or
+        # starts with "/", so ``urlunsplit`` joined the parts as they are), without a second
+        # parse per instance.
+        endpoint = fingerprint.endpoint_parts(SplitResult(scheme, netloc, path, "", ""))
+    else:
+        try:
+            endpoint = fingerprint.endpoint_parts(urlsplit(identity))
+        except ValueError:  # "////[": the path's "//[" reads as an unbalanced IPv6 host
+            endpoint = ("", "", "", fingerprint.path_template(path))
+    return _Urls(_display_url(*parts), identity, endpoint)
 
 
-def _identity_url(scheme: str, netloc: str, path: str, _query: str, _fragment: str) -> str:
+def _identity_path(path: str) -> str:
     segments = _without_path_params(path).split("/")
-    path = "/".join("{token}" if redact(part) != part else part for part in segments)
-    return urlunsplit((scheme, netloc, path, "", ""))
+    return "/".join("{token}" if redact(part) != part else part for part in segments)
 
 
 def _display_url(scheme: str, netloc: str, path: str, query: str, _fragment: str) -> str:
@@ -433,8 +450,7 @@ def endpoint_identity(rule_id: str, method: str | None, uri: str, param: str | N
     The param is case-folded: ZAP 2.11 writes the header ``X-Frame-Options`` where 2.14 writes
     ``x-frame-options``, and header names are case-insensitive anyway.
     """
-    folded = param.lower() if param else None
-    return fingerprint.endpoint_identity(rule_id, method, identity_url(uri), folded)
+    return [rule_id, (method or "").upper(), *_urls(uri).endpoint, param.lower() if param else ""]
 
 
 def _finding(facts: _AlertFacts, site: Site, instance: Mapping[str, str]) -> Finding:
@@ -468,9 +484,9 @@ def _finding(facts: _AlertFacts, site: Site, instance: Mapping[str, str]) -> Fin
             url=display_url(uri),
             param=redact(param) if param else None,
         ),
-        identifiers=list(facts.identifiers),
-        references=list(facts.references),
-        suppression=FALSE_POSITIVE.model_copy() if facts.suppressed else None,
+        identifiers=facts.identifiers,
+        references=facts.references,
+        suppression=FALSE_POSITIVE if facts.suppressed else None,
         count=facts.count,
         identity=endpoint_identity(facts.rule_id, method, uri, param),
         properties=properties,
