@@ -3,7 +3,9 @@
 One ``ToolRun`` per ``runs[]`` entry, named after ``tool.driver.name`` (gosec, semgrep,
 gitleaks, trivy, govulncheck and ZAP get their logical names, any other tool a lowercase
 slug).  One finding per result, suppressed ones included and marked; results whose ``kind``
-says nothing failed (``pass``, ``notApplicable``) are counted in a warning instead.
+says nothing failed (``pass``, ``notApplicable``), and results whose ``baselineState`` is
+``absent`` (seen in the tool's own baseline run, gone from this one), are counted in a warning
+instead.
 
 Each result is converted by one function, ``convert_result(result, context)``, from a
 ``RunContext`` built once per run (rules index, URI bases, tool, dialect), so big logs are
@@ -142,6 +144,8 @@ class RunContext:
     base_uris: dict[str, str]
     artifact_uris: list[str | None]
     skipped_kinds: dict[str, int] = field(default_factory=dict)
+    #: Results whose baselineState is "absent": the tool's baseline had them, this run not.
+    absent: int = 0
     _facts: dict[tuple[str, int], _RuleFacts] = field(default_factory=dict)
     # Per run: the rule of each (ruleId, ruleIndex) and the path of each (uri, uriBaseId).
     # Equal inputs then also share one rule id and one path string across findings.
@@ -307,7 +311,9 @@ def _base_uris(value: Any) -> dict[str, str]:
         parent = as_str(entry.get("uriBaseId"))
         if parent and not _SCHEME.match(uri) and not uri.startswith("/"):
             parent_uri = resolve(parent, depth + 1)
-            if parent_uri:
+            # Only a relative parent is prefixed: below an absolute one (the checkout of the
+            # machine that scanned) this base is already the repo-relative part.
+            if parent_uri and not (_SCHEME.match(parent_uri) or parent_uri.startswith("/")):
                 uri = parent_uri + uri
         return uri
 
@@ -519,16 +525,22 @@ def _message_text(message: Any, rule: dict[str, Any]) -> str:
     return text
 
 
+#: Suppression statuses that leave the result open (SARIF 3.35.3): a suppression still under
+#: review, or one the team rejected, suppresses nothing.
+_OPEN_STATUSES = frozenset({"underReview", "rejected"})
+
+
 def _suppression(value: Any, where: str) -> Suppression | None:
-    for entry in expect_list(value, where):
-        if not isinstance(entry, dict) or as_str(entry.get("status")) == "rejected":
-            continue
-        justification = as_str(entry.get("justification"))
-        return Suppression(
-            kind=as_str(entry.get("kind")) or "external",
-            justification=redact(justification) if justification else None,
-        )
-    return None
+    """The first accepted suppression (a status absent reads as accepted), unless any entry is
+    under review or rejected: then the result is not suppressed (as the SARIF SDK reads it)."""
+    entries = [entry for entry in expect_list(value, where) if isinstance(entry, dict)]
+    if not entries or any(as_str(entry.get("status")) in _OPEN_STATUSES for entry in entries):
+        return None
+    justification = as_str(entries[0].get("justification"))
+    return Suppression(
+        kind=as_str(entries[0].get("kind")) or "external",
+        justification=redact(justification) if justification else None,
+    )
 
 
 # --- identifiers, references, severity ----------------------------------------------------
@@ -1144,11 +1156,15 @@ _NOT_FAILURES = frozenset({"pass", "notApplicable"})
 
 
 def convert_result(result: Any, context: RunContext, where: str = "result") -> Finding | None:
-    """One SARIF result -> one finding (None for ``pass``/``notApplicable`` results)."""
+    """One SARIF result -> one finding (None for ``pass``/``notApplicable`` results and for
+    ``absent`` ones)."""
     entry = result if type(result) is dict else expect_dict(result, where)
     kind = entry.get("kind")
     if kind is not None and (kind := as_str(kind)) in _NOT_FAILURES:
         context.skipped_kinds[kind] = context.skipped_kinds.get(kind, 0) + 1
+        return None
+    if entry.get("baselineState") == "absent":
+        context.absent += 1
         return None
     view = _read(entry, context, where)
     return DIALECTS.get(context.tool, _generic)(view, context)
@@ -1240,6 +1256,11 @@ def _finish_run(
         tool_run.warnings.append("run has no 'results' array: the tool may not have completed")
     for kind, count in sorted(context.skipped_kinds.items()):
         tool_run.warnings.append(f"{count} result(s) of kind '{kind}' are not findings")
+    if context.absent:
+        tool_run.warnings.append(
+            f"{context.absent} result(s) with baselineState 'absent' are not findings:"
+            " the tool reports them gone since its own baseline"
+        )
     _apply_notifications(tool_run, _notifications(run_obj, where), has_results=has_results)
     return tool_run
 

@@ -698,6 +698,44 @@ def test_suppressions_are_marked_unless_rejected(tmp_path: Path) -> None:
     assert rejected.suppression is None
 
 
+def test_a_suppression_under_review_or_rejected_leaves_the_result_open(tmp_path: Path) -> None:
+    """SARIF 3.35.3: under review, the team has not decided yet; one rejected entry outweighs
+    an accepted one (as the SARIF SDK's IsSuppressed reads it)."""
+    doc = log(
+        [
+            result(suppressions=[{"kind": "external", "status": "underReview"}]),
+            result(
+                suppressions=[
+                    {"kind": "inSource", "status": "accepted"},
+                    {"kind": "external", "status": "rejected"},
+                ]
+            ),
+            result(suppressions=[{"kind": "external"}, {"kind": "inSource"}]),
+        ]
+    )
+    under_review, rejected, accepted = parse(write(tmp_path, doc)).findings
+    assert under_review.suppression is None
+    assert rejected.suppression is None
+    assert accepted.suppression == Suppression(kind="external")
+
+
+def test_absent_results_are_not_findings(tmp_path: Path) -> None:
+    """baselineState "absent": the tool's baseline run had the result, this run does not."""
+    doc = log(
+        [
+            result(message="still here", baselineState="unchanged"),
+            result(message="fixed since", baselineState="absent"),
+            result(message="introduced", baselineState="new"),
+        ]
+    )
+    parsed = parse(write(tmp_path, doc))
+    assert [f.message for f in parsed.findings] == ["still here", "introduced"]
+    assert parsed.runs[0].warnings == [
+        "1 result(s) with baselineState 'absent' are not findings:"
+        " the tool reports them gone since its own baseline"
+    ]
+
+
 def test_identity_falls_back_to_the_message_without_versions(tmp_path: Path) -> None:
     def identity(message: str) -> list[str]:
         no_snippet = result(message=message, locations=[location("go.mod", 3)])
@@ -723,23 +761,28 @@ def test_uris_relative_to_an_absolute_base_stay_repo_relative(tmp_path: Path) ->
             result(locations=[location("internal/a%20b.go", uriBaseId="ROOT")]),
             result(locations=[location("file:///builds/acme/payments-api/go.mod")]),
             result(locations=[location("x.go", uriBaseId="SUB")]),
+            result(locations=[location("y.go", uriBaseId="UNDER_ROOT")]),
         ],
         originalUriBaseIds={
             "ROOT": {"uri": "file:///home/dev/payments-api/"},
             "SUB": {"uri": "services/api/"},
+            "UNDER_ROOT": {"uri": "services/web/", "uriBaseId": "ROOT"},
         },
     )
-    undefined, relative, file_uri, nested = parse(write(tmp_path, doc)).findings
+    undefined, relative, file_uri, nested, under_root = parse(write(tmp_path, doc)).findings
     assert undefined.path == "cmd/api/main v2.go"
     assert relative.path == "internal/a b.go"
     assert file_uri.path == "file:///builds/acme/payments-api/go.mod"
     assert nested.path == "services/api/x.go"
+    # A relative base on the absolute checkout keeps its own directory, not the checkout's.
+    assert under_root.path == "services/web/y.go"
     normalized = read(write(tmp_path, doc))
     assert [f.path for f in normalized.findings] == [
         "cmd/api/main v2.go",
         "internal/a b.go",
         "go.mod",
         "services/api/x.go",
+        "services/web/y.go",
     ]
 
 
