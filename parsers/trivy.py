@@ -706,7 +706,8 @@ def _misconfiguration(entry: dict[str, Any], where: str, context: _ResultContext
         return None  # PASS and EXCEPTION entries (--include-non-failures) are not findings
     check_id = _required_text(entry, "ID", where)
     avd_id = as_str(entry.get("AVDID")) or None
-    cause = entry.get("CauseMetadata")
+    # trivy 0.22-0.27 wrote the same facts (resource, provider, service, lines) as IacMetadata.
+    cause = entry.get("CauseMetadata", entry.get("IacMetadata"))
     cause = cause if isinstance(cause, dict) else {}
     resource = context.scope.resource or as_str(cause.get("Resource")) or ""
     raw_severity = as_str(entry.get("Severity"))

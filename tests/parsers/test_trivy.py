@@ -496,6 +496,44 @@ def test_only_failed_misconfigurations_are_findings(tmp_path: Path) -> None:
     assert list(result.findings[0].identifiers) == ["AVD-DS-0002"]
 
 
+def test_iac_metadata_of_trivy_0_22_to_0_27_is_read_as_cause_metadata(tmp_path: Path) -> None:
+    # trivy 0.28 renamed IacMetadata to CauseMetadata; the facts are the same.
+    facts = {
+        "Resource": "aws_s3_bucket.logs",
+        "Provider": "AWS",
+        "Service": "s3",
+        "StartLine": 3,
+        "EndLine": 9,
+    }
+
+    def report(key: str) -> dict[str, Any]:
+        entry = misconfiguration("FAIL", "DS002", ID="AVD-AWS-0086", AVDID="AVD-AWS-0086")
+        del entry["CauseMetadata"]
+        entry[key] = facts
+        return schema2(
+            [
+                {
+                    "Target": "main.tf",
+                    "Class": "config",
+                    "Type": "terraform",
+                    "Misconfigurations": [entry],
+                }
+            ]
+        )
+
+    older = write(tmp_path, report("IacMetadata"), "older.json")
+    newer = write(tmp_path, report("CauseMetadata"), "newer.json")
+    finding = only(parse(older).findings)
+    assert finding.location == CodeLocation(path="main.tf", start_line=3, end_line=9)
+    assert finding.properties == {
+        "resource": "aws_s3_bucket.logs",
+        "provider": "AWS",
+        "service": "s3",
+    }
+    assert finding.identity == ["AWS-0086", "main.tf", "aws_s3_bucket.logs"]
+    assert fingerprints(older) == fingerprints(newer)
+
+
 # --- k8s -------------------------------------------------------------------------------------
 
 
