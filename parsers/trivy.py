@@ -68,7 +68,14 @@ _LEGACY_START = re.compile(rb'^\s*\[\s*\{\s*"Target"\s*:\s*"')
 _LEGACY_LOOSE = re.compile(rb'"Target"\s*:\s*"[^"]*"\s*,\s*"Type"\s*:')
 _JUNIT = re.compile(rb'<testsuites\b[^>]*\bname\s*=\s*"trivy"')
 _GITLAB_TEMPLATE = re.compile(rb'"scanner"\s*:\s*\{[^{}]*"id"\s*:\s*"trivy"')
-_TABLE = re.compile(rb"Total: \d+ \((?:UNKNOWN: \d+, )?LOW: \d+, MEDIUM: \d+, HIGH: \d+")
+#: The summary lines of trivy's table output: vulnerabilities and secrets (only the severities
+#: asked for, such as ``--severity HIGH,CRITICAL``), misconfigurations, and the legend of the
+#: Report Summary that newer trivy prints first (alone, when the scan is clean).
+_TABLE = re.compile(
+    rb"Total: \d+ \((?:UNKNOWN|LOW|MEDIUM|HIGH|CRITICAL): \d+"
+    rb"|Tests: \d+ \(SUCCESSES: \d+, FAILURES: \d+"
+    rb"|- '0': Clean \(no security findings detected\)"
+)
 
 JUNIT_SKIP = "trivy JUnit template output: not read; use --format json or sarif"
 GITLAB_SKIP = "trivy GitLab template output: not read; use --format json or sarif"

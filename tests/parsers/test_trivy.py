@@ -803,6 +803,33 @@ def test_sibling_outputs_are_skipped_with_reasons() -> None:
     assert table_detection is not None and table_detection.skip_reason == TABLE_SKIP
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        # --severity HIGH,CRITICAL: only the severities asked for are counted
+        "\ncompose-app-web:latest (debian 13.1)\n====================================\n"
+        "Total: 36 (HIGH: 31, CRITICAL: 5)\n\n",
+        # trivy config, 0.2x-0.4x and newer
+        "\nDockerfile (dockerfile)\n=======================\n"
+        "Tests: 23 (SUCCESSES: 22, FAILURES: 1, EXCEPTIONS: 0)\n"
+        "Failures: 1 (HIGH: 1, CRITICAL: 0)\n",
+        "\nmain.tf (terraform)\n\nTests: 1 (SUCCESSES: 0, FAILURES: 1)\n"
+        "Failures: 1 (UNKNOWN: 0, LOW: 1, MEDIUM: 0, HIGH: 0, CRITICAL: 0)\n",
+        # a clean scan in newer trivy prints the Report Summary alone
+        "\nReport Summary\n\n\u250c\u2500\u2510\n\u2502 Target \u2502\n\u2514\u2500\u2518\n"
+        "Legend:\n- '-': Not scanned\n- '0': Clean (no security findings detected)\n\n",
+    ],
+)
+def test_every_table_output_is_skipped_with_a_reason(tmp_path: Path, head: str) -> None:
+    # Named .sarif or .json as often as .txt: the reason must beat "invalid JSON".
+    for name in ("trivy.txt", "trivy-results.sarif", "trivy-report.json"):
+        path = tmp_path / name
+        path.write_text(head, encoding="utf-8")
+        outcome = read_artifact(path, name, PathNormalizer())
+        assert outcome.skipped is not None and outcome.skipped.reason == TABLE_SKIP, name
+        assert not outcome.runs
+
+
 def test_other_tools_json_is_not_claimed() -> None:
     gitleaks = b'[{"RuleID": "github-pat", "File": "x.go"}]'
     gosec = b'{"Golang errors": {}, "Issues": [], "Stats": {}}'
