@@ -68,7 +68,14 @@ _LEGACY_START = re.compile(rb'^\s*\[\s*\{\s*"Target"\s*:\s*"')
 _LEGACY_LOOSE = re.compile(rb'"Target"\s*:\s*"[^"]*"\s*,\s*"Type"\s*:')
 _JUNIT = re.compile(rb'<testsuites\b[^>]*\bname\s*=\s*"trivy"')
 _GITLAB_TEMPLATE = re.compile(rb'"scanner"\s*:\s*\{[^{}]*"id"\s*:\s*"trivy"')
-_TABLE = re.compile(rb"Total: \d+ \((?:UNKNOWN: \d+, )?LOW: \d+, MEDIUM: \d+, HIGH: \d+")
+#: The summary lines of trivy's table output: vulnerabilities and secrets (only the severities
+#: asked for, such as ``--severity HIGH,CRITICAL``), misconfigurations, and the legend of the
+#: Report Summary that newer trivy prints first (alone, when the scan is clean).
+_TABLE = re.compile(
+    rb"Total: \d+ \((?:UNKNOWN|LOW|MEDIUM|HIGH|CRITICAL): \d+"
+    rb"|Tests: \d+ \(SUCCESSES: \d+, FAILURES: \d+"
+    rb"|- '0': Clean \(no security findings detected\)"
+)
 
 JUNIT_SKIP = "trivy JUnit template output: not read; use --format json or sarif"
 GITLAB_SKIP = "trivy GitLab template output: not read; use --format json or sarif"
@@ -706,7 +713,8 @@ def _misconfiguration(entry: dict[str, Any], where: str, context: _ResultContext
         return None  # PASS and EXCEPTION entries (--include-non-failures) are not findings
     check_id = _required_text(entry, "ID", where)
     avd_id = as_str(entry.get("AVDID")) or None
-    cause = entry.get("CauseMetadata")
+    # trivy 0.22-0.27 wrote the same facts (resource, provider, service, lines) as IacMetadata.
+    cause = entry.get("CauseMetadata", entry.get("IacMetadata"))
     cause = cause if isinstance(cause, dict) else {}
     resource = context.scope.resource or as_str(cause.get("Resource")) or ""
     raw_severity = as_str(entry.get("Severity"))

@@ -496,6 +496,44 @@ def test_only_failed_misconfigurations_are_findings(tmp_path: Path) -> None:
     assert list(result.findings[0].identifiers) == ["AVD-DS-0002"]
 
 
+def test_iac_metadata_of_trivy_0_22_to_0_27_is_read_as_cause_metadata(tmp_path: Path) -> None:
+    # trivy 0.28 renamed IacMetadata to CauseMetadata; the facts are the same.
+    facts = {
+        "Resource": "aws_s3_bucket.logs",
+        "Provider": "AWS",
+        "Service": "s3",
+        "StartLine": 3,
+        "EndLine": 9,
+    }
+
+    def report(key: str) -> dict[str, Any]:
+        entry = misconfiguration("FAIL", "DS002", ID="AVD-AWS-0086", AVDID="AVD-AWS-0086")
+        del entry["CauseMetadata"]
+        entry[key] = facts
+        return schema2(
+            [
+                {
+                    "Target": "main.tf",
+                    "Class": "config",
+                    "Type": "terraform",
+                    "Misconfigurations": [entry],
+                }
+            ]
+        )
+
+    older = write(tmp_path, report("IacMetadata"), "older.json")
+    newer = write(tmp_path, report("CauseMetadata"), "newer.json")
+    finding = only(parse(older).findings)
+    assert finding.location == CodeLocation(path="main.tf", start_line=3, end_line=9)
+    assert finding.properties == {
+        "resource": "aws_s3_bucket.logs",
+        "provider": "AWS",
+        "service": "s3",
+    }
+    assert finding.identity == ["AWS-0086", "main.tf", "aws_s3_bucket.logs"]
+    assert fingerprints(older) == fingerprints(newer)
+
+
 # --- k8s -------------------------------------------------------------------------------------
 
 
@@ -763,6 +801,33 @@ def test_sibling_outputs_are_skipped_with_reasons() -> None:
     table_detection = TrivyJsonParser.detect(table, PurePath("trivy.txt"))
     assert gitlab_detection is not None and gitlab_detection.skip_reason == GITLAB_SKIP
     assert table_detection is not None and table_detection.skip_reason == TABLE_SKIP
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        # --severity HIGH,CRITICAL: only the severities asked for are counted
+        "\ncompose-app-web:latest (debian 13.1)\n====================================\n"
+        "Total: 36 (HIGH: 31, CRITICAL: 5)\n\n",
+        # trivy config, 0.2x-0.4x and newer
+        "\nDockerfile (dockerfile)\n=======================\n"
+        "Tests: 23 (SUCCESSES: 22, FAILURES: 1, EXCEPTIONS: 0)\n"
+        "Failures: 1 (HIGH: 1, CRITICAL: 0)\n",
+        "\nmain.tf (terraform)\n\nTests: 1 (SUCCESSES: 0, FAILURES: 1)\n"
+        "Failures: 1 (UNKNOWN: 0, LOW: 1, MEDIUM: 0, HIGH: 0, CRITICAL: 0)\n",
+        # a clean scan in newer trivy prints the Report Summary alone
+        "\nReport Summary\n\n\u250c\u2500\u2510\n\u2502 Target \u2502\n\u2514\u2500\u2518\n"
+        "Legend:\n- '-': Not scanned\n- '0': Clean (no security findings detected)\n\n",
+    ],
+)
+def test_every_table_output_is_skipped_with_a_reason(tmp_path: Path, head: str) -> None:
+    # Named .sarif or .json as often as .txt: the reason must beat "invalid JSON".
+    for name in ("trivy.txt", "trivy-results.sarif", "trivy-report.json"):
+        path = tmp_path / name
+        path.write_text(head, encoding="utf-8")
+        outcome = read_artifact(path, name, PathNormalizer())
+        assert outcome.skipped is not None and outcome.skipped.reason == TABLE_SKIP, name
+        assert not outcome.runs
 
 
 def test_other_tools_json_is_not_claimed() -> None:
