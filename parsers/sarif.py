@@ -731,11 +731,12 @@ def _related(view: _Result, context: RunContext, with_snippets: bool) -> Sequenc
             continue
         seen.add(key)
         snippet = _snippet_text(region) if with_snippets else None
+        start_line = as_int(region.get("startLine"))
         related.append(
             CodeLocation(
                 path=path,
-                start_line=as_int(region.get("startLine")),
-                end_line=as_int(region.get("endLine")),
+                start_line=start_line,
+                end_line=as_int(region.get("endLine")) or start_line,  # defaults to startLine
                 start_column=as_int(region.get("startColumn")),
                 end_column=as_int(region.get("endColumn")),
                 snippet=redact(snippet) if snippet else None,

@@ -933,3 +933,13 @@ def test_broken_input_fails_with_a_clear_reason(tmp_path: Path, content: str, re
         parse(write(tmp_path, content))
     assert str(raised.value).startswith(reason)
     assert_no_canary(str(raised.value))
+
+
+def test_a_related_location_without_an_end_line_ends_on_its_start_line(tmp_path: Path) -> None:
+    # SARIF 3.30.6: an absent endLine defaults to startLine, for related places as for the
+    # result's own.
+    related = {"id": 1, **location("internal/store/query.go", line=42)}
+    entry = result(relatedLocations=[related])
+    finding = only(parse(write(tmp_path, log([entry], [rule()]))))
+    assert finding.location is not None and finding.location.end_line == 10
+    assert [(r.start_line, r.end_line) for r in finding.related_locations] == [(42, 42)]
