@@ -1132,7 +1132,7 @@ def _zap(view: _Result, context: RunContext) -> Finding:
         identifiers=view.identifiers,
         references=view.facts.references,
         suppression=view.suppression or (ZAP_FALSE_POSITIVE if false_positive else None),
-        identity=zap.endpoint_identity(view.rule_id, method, url, param),
+        identity=zap.endpoint_identity(view.rule_id, method, url, param, view.facts.title),
         properties=properties,
     )
 

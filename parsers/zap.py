@@ -9,7 +9,10 @@ Rule id: ``pluginid``.  ``alertRef`` (ZAP 2.10+) refines it for some rules (``10
 reports before 2.10 have none and it is not stable itself (the CSP-header alert is ``10038`` in
 ZAP 2.11 and ``10038-1`` in 2.14), so identity keyed on ``pluginid`` survives a ZAP upgrade.
 Sub-alerts of one plugin differ by param in practice (``90005-1``..``-4`` flag different
-``Sec-Fetch-*`` headers).  ``alertRef`` is kept in ``properties["alert_ref"]``.
+``Sec-Fetch-*`` headers), except the CSP scanner's (``10055``): it raises one alert per weakness
+of a policy ("CSP: Wildcard Directive", "CSP: script-src unsafe-inline" ...), all on the
+``Content-Security-Policy`` param of the same page, so its identity adds the alert's name
+(see ``identity_rule``).  ``alertRef`` is kept in ``properties["alert_ref"]``.
 
 Request and response headers and bodies (xml-plus, 2.16 "with requests and responses") are
 never read: they carry credentials and add nothing to identity.
@@ -363,6 +366,7 @@ class _AlertFacts:
     """What every finding of one alert shares, computed once per alert."""
 
     rule_id: str
+    identity_rule: str
     title: str
     severity: Severity
     tool_severity: str | None
@@ -430,6 +434,7 @@ def alert_facts(fields: Mapping[str, str]) -> _AlertFacts:
         extra["solution"] = _short(solution)
     return _AlertFacts(
         rule_id=rule_id,
+        identity_rule=identity_rule(rule_id, title),
         title=redact(title),
         severity=normalized,
         tool_severity=tool_severity,
@@ -444,13 +449,29 @@ def alert_facts(fields: Mapping[str, str]) -> _AlertFacts:
     )
 
 
-def endpoint_identity(rule_id: str, method: str | None, uri: str, param: str | None) -> list[str]:
+def endpoint_identity(
+    rule_id: str, method: str | None, uri: str, param: str | None, name: str | None = None
+) -> list[str]:
     """Identity inputs of a ZAP finding from the raw values (every ZAP format should use it).
 
     The param is case-folded: ZAP 2.11 writes the header ``X-Frame-Options`` where 2.14 writes
     ``x-frame-options``, and header names are case-insensitive anyway.
     """
-    return [rule_id, (method or "").upper(), *_urls(uri).endpoint, param.lower() if param else ""]
+    rule = identity_rule(rule_id, name)
+    return [rule, (method or "").upper(), *_urls(uri).endpoint, param.lower() if param else ""]
+
+
+#: Plugins whose alerts are told apart by name: the CSP scanner (see the module's docstring).
+_NAMED_ALERTS = frozenset({"10055"})
+
+
+def identity_rule(rule_id: str, name: str | None) -> str:
+    """The rule as identity has it: the plugin id, and for the CSP scanner the weakness its
+    alert names, after the prefix ("CSP Scanner: " before ZAP 2.10, "CSP: " since), folded."""
+    if rule_id not in _NAMED_ALERTS or not name:
+        return rule_id
+    weakness = name.partition(":")[2] or name
+    return f"{rule_id}/{' '.join(weakness.lower().split())}"
 
 
 def _finding(facts: _AlertFacts, site: Site, instance: Mapping[str, str]) -> Finding:
@@ -488,7 +509,7 @@ def _finding(facts: _AlertFacts, site: Site, instance: Mapping[str, str]) -> Fin
         references=facts.references,
         suppression=FALSE_POSITIVE if facts.suppressed else None,
         count=facts.count,
-        identity=endpoint_identity(facts.rule_id, method, uri, param),
+        identity=endpoint_identity(facts.identity_rule, method, uri, param),
         properties=properties,
     )
 

@@ -859,3 +859,38 @@ def test_an_instance_uri_whose_identity_url_does_not_split_again_still_has_an_id
     # A relative URI "////[" splits with the path "//[", whose URL reads "//[" (a host "[").
     unsplittable = ["10038", "GET", "", "", "", "//[", ""]
     assert endpoint_identity("10038", "GET", "////[", None) == unsplittable
+
+
+def _csp_alert(name: str, alert_ref: str) -> dict[str, Any]:
+    page = instance("http://api.acme.test/", param="Content-Security-Policy")
+    return json_alert(pluginid="10055", alertRef=alert_ref, alert=name, name=name, instances=[page])
+
+
+def test_each_csp_weakness_on_one_page_is_its_own_finding(tmp_path: Path) -> None:
+    # ZAP's CSP scanner raises one alert per weakness, all on the page's CSP header: merging
+    # them would hide "script-src unsafe-inline" behind "Wildcard Directive", and accepting
+    # one would accept the others.
+    alerts = [
+        _csp_alert("CSP: Wildcard Directive", "10055-4"),
+        _csp_alert("CSP: script-src unsafe-inline", "10055-5"),
+        _csp_alert("CSP: style-src unsafe-inline", "10055-6"),
+    ]
+    findings = read_json(json_file(tmp_path, json_report(*alerts))).findings
+    fingerprint.assign(findings)
+    assert len({f.fingerprint for f in findings}) == 3
+    assert {f.rule_id for f in findings} == {"10055"}
+    assert findings[1].identity[0] == "10055/script-src unsafe-inline"
+
+
+def test_a_csp_weakness_keeps_its_identity_across_zap_versions(tmp_path: Path) -> None:
+    # ZAP 2.9 named the alerts "CSP Scanner: ...", 2.10 on "CSP: ..."; alertRef came in 2.11.
+    old = json_alert(pluginid="10055", alert="CSP Scanner: Wildcard Directive", name="")
+    del old["alertRef"]
+    old["instances"] = [instance("http://api.acme.test/", param="Content-Security-Policy")]
+    new = _csp_alert("CSP: Wildcard  directive", "10055-4")
+    findings = [
+        *read_json(json_file(tmp_path, json_report(old), "old.json")).findings,
+        *read_json(json_file(tmp_path, json_report(new), "new.json")).findings,
+    ]
+    fingerprint.assign(findings)
+    assert findings[0].fingerprint == findings[1].fingerprint
