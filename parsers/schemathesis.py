@@ -867,7 +867,9 @@ _ERROR_TAIL = re.compile(r"(?:Reproduce with\s*:|\n\s*Tip:).*\Z", re.S)
 
 
 def _junit_error_line(operation: Operation, element: Any) -> str:
-    text = (element.text or "").strip() or (element.get("message") or "").strip()
+    # JUnit's ``message`` is the summary, the text the details: early 3.x wrote the exception
+    # as the message and its traceback as the text; later versions write only one of them.
+    text = (element.get("message") or "").strip() or (element.text or "").strip()
     # The error's title and message say what went wrong; its reproduction and tip do not.
     text = _ERROR_TAIL.sub("", text).strip()
     return one_line(f"{operation.label}: {text or 'error'}")

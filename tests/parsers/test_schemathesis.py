@@ -265,6 +265,29 @@ def test_junit_errors_are_run_errors_not_findings(tmp_path: Path) -> None:
     assert run.run_errors == ["GET /v1/payouts: Network Error Read timed out after 1.0 seconds"]
 
 
+def test_junit_error_summary_comes_from_the_message_not_the_traceback(tmp_path: Path) -> None:
+    # Early 3.x: the exception in ``message``, its traceback as the element's text.
+    path = write(
+        tmp_path,
+        junit(
+            '<testcase name="GET /api/success" time="0.006397"/>',
+            '<testcase name="GET /api/malformed_json" time="0.011977">'
+            '<error type="error" message="json.decoder.JSONDecodeError: Expecting value: '
+            'line 1 column 1 (char 0)&#10;">Traceback (most recent call last):\n'
+            '  File "/app/schemathesis/runner/impl/core.py", line 87, in run_test\n'
+            "    test(checks, targets, result, **kwargs)\n"
+            "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n"
+            "</error></testcase>",
+        ),
+        "junit.xml",
+    )
+    (run,) = parse_junit(path).runs
+    assert run.run_errors == [
+        "GET /api/malformed_json: json.decoder.JSONDecodeError: Expecting value: "
+        "line 1 column 1 (char 0)"
+    ]
+
+
 def test_junit_run_where_every_operation_errored_is_not_exercised(tmp_path: Path) -> None:
     path = write(
         tmp_path,
