@@ -186,7 +186,16 @@ def write_report(report: Report, path: Path) -> None:
 
 
 def load_report(path: Path) -> Report:
+    """A findings.json, all of it.  From 8 MiB on it is read one finding at a time (never the
+    whole text and its parse at once: a 190 MB file took 800 MiB whole); anything invalid is
+    read again whole, so the error is pydantic's own first error."""
+    from hardening.parsers._io import STREAM_MIN_BYTES
+
     try:
+        if path.stat().st_size >= STREAM_MIN_BYTES:
+            report = _load_streamed(path)
+            if report is not None:
+                return report
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise HardeningError(f"{path}: cannot read: {exc.strerror}") from None
@@ -200,6 +209,20 @@ def load_report(path: Path) -> Report:
         raise HardeningError(
             f"{path}: not a valid findings.json: {where}: {first['msg']}"
         ) from None
+
+
+def _load_streamed(path: Path) -> Report | None:
+    """The report read as a stream, or None when it has to be read whole."""
+    from hardening.errors import ParseError
+    from hardening.parsers._io import JsonStream, NotStreamable
+    from hardening.parsers.findings_json import read_streamed
+
+    try:
+        with JsonStream(path) as stream:
+            stream.start()
+            return read_streamed(stream, lambda _finding: True)
+    except (NotStreamable, ParseError):
+        return None
 
 
 def json_schema() -> dict[str, Any]:

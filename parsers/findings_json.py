@@ -99,14 +99,20 @@ def walk_findings(
 
 def _streamed(stream: JsonStream) -> Report:
     """A big findings.json one finding at a time: fixed and unknown ones are dropped as they
-    come.  Anything invalid or repeated is read again whole, so the error (or the value a
-    repeated key keeps) is the one of the whole document."""
+    come."""
+    return read_streamed(stream, lambda finding: finding.state not in _NOT_FINDINGS)
+
+
+def read_streamed(stream: JsonStream, keep: Callable[[Finding], bool]) -> Report:
+    """The findings.json that comes next, one finding at a time, with the findings ``keep``
+    takes.  Anything invalid or repeated raises ``NotStreamable``: read it again whole, so the
+    error (or the value a repeated key keeps) is the one of the whole document."""
     if stream.peek() != "{":
         raise NotStreamable("not an object")
     findings: list[Finding] = []
 
     def take(finding: Finding) -> None:
-        if finding.state not in _NOT_FINDINGS:
+        if keep(finding):
             findings.append(finding)
 
     try:

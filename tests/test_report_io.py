@@ -9,6 +9,8 @@ import orjson
 import pytest
 from pydantic import TypeAdapter
 
+from hardening.baseline import load as load_baseline
+from hardening.errors import HardeningError
 from hardening.model import (
     CodeLocation,
     Component,
@@ -102,3 +104,42 @@ def test_unpaired_surrogates_become_question_marks(tmp_path: Path) -> None:
     path = tmp_path / "findings.json"
     write_report(report, path)
     assert load_report(path).findings[0].message == "bad ? byte"
+
+
+def test_a_big_findings_json_is_read_as_a_stream_to_the_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    baseline = load_baseline(SAMPLES / "baseline.json")
+    report = aggregate(AggregateOptions(paths=[SAMPLES], baseline=baseline))
+    path = tmp_path / "findings.json"
+    write_report(report, path)
+    whole = load_report(path)
+    monkeypatch.setattr("hardening.parsers._io.STREAM_MIN_BYTES", 0)
+    with monkeypatch.context() as patched:
+        patched.setattr(Report, "model_validate_json", None)  # the whole reader: not used
+        streamed = load_report(path)
+    assert streamed.model_dump_json() == whole.model_dump_json()
+    assert {f.state for f in streamed.findings} >= {State.fixed, State.unknown}  # all of them
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda doc: doc.replace(b'"kind":"', b'"kind":"no-such-', 1),
+        lambda doc: doc[: len(doc) // 2],
+        lambda doc: b"[" + doc + b"]",
+    ],
+    ids=["invalid finding", "cut short", "not an object"],
+)
+def test_a_big_findings_json_that_is_invalid_gives_the_whole_readers_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mangle: Any
+) -> None:
+    path = tmp_path / "findings.json"
+    write_report(aggregate(AggregateOptions(paths=[SAMPLES])), path)
+    path.write_bytes(mangle(path.read_bytes()))
+    with pytest.raises(HardeningError) as whole:
+        load_report(path)
+    monkeypatch.setattr("hardening.parsers._io.STREAM_MIN_BYTES", 0)
+    with pytest.raises(HardeningError) as streamed:
+        load_report(path)
+    assert str(streamed.value) == str(whole.value)
