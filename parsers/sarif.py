@@ -879,8 +879,9 @@ def _gitleaks(view: _Result, context: RunContext) -> Finding:
     commit = as_str(properties.get("commit")) or as_str(
         _dict(view.raw.get("partialFingerprints")).get("commitSha")
     )
-    # Never the message: gitleaks v7 can put the secret in it.  The rule's description only.
-    description = _rule_text(rule, "shortDescription", "fullDescription", "name") or rule_id
+    # Never the message: gitleaks v7 can put the secret in it.  The rule's description only:
+    # some v8 releases write it as ``name`` and the rule's regex as ``shortDescription``.
+    description = _rule_text(rule, "name", "shortDescription", "fullDescription") or rule_id
     title = redact(_one_line(description, MAX_TITLE))
     return Finding(
         tool=context.tool,

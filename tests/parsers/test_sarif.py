@@ -416,6 +416,24 @@ def test_gitleaks_report_redacted_at_source_hashes_the_redacted_text(tmp_path: P
     assert finding.message == "Generic API Key"
 
 
+def test_gitleaks_rule_named_by_its_description_not_its_regex(tmp_path: Path) -> None:
+    # Some gitleaks v8 releases write the description as the rule's name and its regex as the
+    # shortDescription.
+    sarif = log(
+        [result("tu-api-key", "tu-api-key has detected secret for file text.txt at commit 1a2b.")],
+        [
+            {
+                "id": "tu-api-key",
+                "name": "Internal TU API Key",
+                "shortDescription": {"text": "\\bTU-API-\\d{8,14}\\b"},
+            }
+        ],
+        name="gitleaks",
+    )
+    finding = only(parse(write(tmp_path, sarif)))
+    assert finding.title == finding.message == "Internal TU API Key"
+
+
 # --- trivy --------------------------------------------------------------------------------
 
 
