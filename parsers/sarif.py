@@ -1046,6 +1046,13 @@ def _govulncheck_module(view: _Result, reachability: str | None) -> tuple[str, s
                 steps = expect_list(_dict(thread).get("locations"), "threadFlow.locations")
                 if steps and (module := as_str(_dict(steps[-1]).get("module"))):
                     modules.add(module)
+        # Binary scans of older releases write no code flows, only stacks whose last frame
+        # (the vulnerable symbol) names its module, without a version.
+        if not modules:
+            for stack in expect_list(view.raw.get("stacks"), "stacks"):
+                frames = expect_list(_dict(stack).get("frames"), "stack.frames")
+                if frames and (module := as_str(_dict(frames[-1]).get("module"))):
+                    modules.add(module)
         if len(modules) == 1:
             name, _sep, version = modules.pop().partition("@")
             return (name, version or None) if name else None

@@ -570,6 +570,29 @@ def test_govulncheck_reachability_decides_severity_and_identity_holds_no_module(
     assert module_level.title == "Infinite loop when decoding some inputs in golang.org/x/text"
 
 
+def test_govulncheck_binary_scan_names_the_module_in_its_stacks(tmp_path: Path) -> None:
+    # Older releases' binary mode writes no code flows, only stacks with module-only frames.
+    frame = {
+        "module": "github.com/tidwall/gjson",
+        "location": {"physicalLocation": {"artifactLocation": {}, "region": {}}, "message": {}},
+    }
+    called = result(
+        "GO-2021-0054",
+        "Your code calls vulnerable functions in 1 package (github.com/tidwall/gjson).",
+        level="error",
+        locations=[],
+        stacks=[{"message": {"text": "A call stack for vulnerable function"}, "frames": [frame]}],
+    )
+    finding = only(parse(write(tmp_path, log([called], [rule("GO-2021-0054")], "govulncheck"))))
+    assert finding.reachability == "symbol"
+    assert finding.component is not None
+    assert (finding.component.name, finding.component.installed_version) == (
+        "github.com/tidwall/gjson",
+        None,
+    )
+    assert finding.identity == ["GO-2021-0054", "", ""]
+
+
 # --- zap ----------------------------------------------------------------------------------
 
 
