@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 # GitLab's docker executor checks out into /builds/<group>/<project>/, GitHub's hosted runners
-# into /home/runner/work/<repo>/<repo>/.
+# into /home/runner/work/<repo>/<repo>/, which a job container sees as /__w/<repo>/<repo>/ and
+# a Docker container action (such as gosec's own action) as /github/workspace/.
 _CI_LAYOUTS = (
     re.compile(r"^/builds/[^/]+/[^/]+/"),
     re.compile(r"^/home/runner/work/([^/]+)/\1/"),
+    re.compile(r"^/__w/([^/]+)/\1/"),
+    re.compile(r"^/github/workspace/"),
 )
 _DRIVE = re.compile(r"^[A-Za-z]:/")
 

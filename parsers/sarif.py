@@ -892,8 +892,9 @@ def _gitleaks(view: _Result, context: RunContext) -> Finding:
     commit = as_str(properties.get("commit")) or as_str(
         _dict(view.raw.get("partialFingerprints")).get("commitSha")
     )
-    # Never the message: gitleaks v7 can put the secret in it.  The rule's description only.
-    description = _rule_text(rule, "shortDescription", "fullDescription", "name") or rule_id
+    # Never the message: gitleaks v7 can put the secret in it.  The rule's description only:
+    # some v8 releases write it as ``name`` and the rule's regex as ``shortDescription``.
+    description = _rule_text(rule, "name", "shortDescription", "fullDescription") or rule_id
     title = redact(_one_line(description, MAX_TITLE))
     return Finding(
         tool=context.tool,
@@ -1057,6 +1058,13 @@ def _govulncheck_module(view: _Result, reachability: str | None) -> tuple[str, s
             for thread in expect_list(_dict(flow).get("threadFlows"), "threadFlows"):
                 steps = expect_list(_dict(thread).get("locations"), "threadFlow.locations")
                 if steps and (module := as_str(_dict(steps[-1]).get("module"))):
+                    modules.add(module)
+        # Binary scans of older releases write no code flows, only stacks whose last frame
+        # (the vulnerable symbol) names its module, without a version.
+        if not modules:
+            for stack in expect_list(view.raw.get("stacks"), "stacks"):
+                frames = expect_list(_dict(stack).get("frames"), "stack.frames")
+                if frames and (module := as_str(_dict(frames[-1]).get("module"))):
                     modules.add(module)
         if len(modules) == 1:
             name, _sep, version = modules.pop().partition("@")

@@ -50,6 +50,17 @@ def test_github_runner_layout_is_stripped() -> None:
     assert path == "internal/x.go"
 
 
+def test_github_job_container_layout_is_stripped() -> None:
+    path, prefix = PathNormalizer().normalize("/__w/api/api/internal/x.go")
+    assert (path, prefix) == ("internal/x.go", "/__w/api/api/")
+
+
+def test_github_docker_action_workspace_is_stripped() -> None:
+    # gosec's own GitHub action and gitleaks-action v1 run in a container at /github/workspace.
+    path, prefix = PathNormalizer().normalize("/github/workspace/cmd/api/main.go")
+    assert (path, prefix) == ("cmd/api/main.go", "/github/workspace/")
+
+
 def test_unknown_absolute_path_stays_absolute() -> None:
     assert PathNormalizer().normalize("/vagrant/go/src/app/main.go") == (
         "/vagrant/go/src/app/main.go",

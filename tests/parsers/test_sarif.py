@@ -416,6 +416,24 @@ def test_gitleaks_report_redacted_at_source_hashes_the_redacted_text(tmp_path: P
     assert finding.message == "Generic API Key"
 
 
+def test_gitleaks_rule_named_by_its_description_not_its_regex(tmp_path: Path) -> None:
+    # Some gitleaks v8 releases write the description as the rule's name and its regex as the
+    # shortDescription.
+    sarif = log(
+        [result("tu-api-key", "tu-api-key has detected secret for file text.txt at commit 1a2b.")],
+        [
+            {
+                "id": "tu-api-key",
+                "name": "Internal TU API Key",
+                "shortDescription": {"text": "\\bTU-API-\\d{8,14}\\b"},
+            }
+        ],
+        name="gitleaks",
+    )
+    finding = only(parse(write(tmp_path, sarif)))
+    assert finding.title == finding.message == "Internal TU API Key"
+
+
 # --- trivy --------------------------------------------------------------------------------
 
 
@@ -550,6 +568,29 @@ def test_govulncheck_reachability_decides_severity_and_identity_holds_no_module(
     module_level = by_rule(parsed.findings, "GO-2020-0015")[0]
     assert module_level.component is not None and module_level.component.name == "golang.org/x/text"
     assert module_level.title == "Infinite loop when decoding some inputs in golang.org/x/text"
+
+
+def test_govulncheck_binary_scan_names_the_module_in_its_stacks(tmp_path: Path) -> None:
+    # Older releases' binary mode writes no code flows, only stacks with module-only frames.
+    frame = {
+        "module": "github.com/tidwall/gjson",
+        "location": {"physicalLocation": {"artifactLocation": {}, "region": {}}, "message": {}},
+    }
+    called = result(
+        "GO-2021-0054",
+        "Your code calls vulnerable functions in 1 package (github.com/tidwall/gjson).",
+        level="error",
+        locations=[],
+        stacks=[{"message": {"text": "A call stack for vulnerable function"}, "frames": [frame]}],
+    )
+    finding = only(parse(write(tmp_path, log([called], [rule("GO-2021-0054")], "govulncheck"))))
+    assert finding.reachability == "symbol"
+    assert finding.component is not None
+    assert (finding.component.name, finding.component.installed_version) == (
+        "github.com/tidwall/gjson",
+        None,
+    )
+    assert finding.identity == ["GO-2021-0054", "", ""]
 
 
 # --- zap ----------------------------------------------------------------------------------
