@@ -20,7 +20,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from pydantic import Field, ValidationError
 
-from hardening.errors import BaselineError
+from hardening.errors import BaselineError, json_place
 from hardening.model import (
     FINGERPRINT_VERSION,
     CodeLocation,
@@ -164,7 +164,9 @@ def parse(text: str, origin: str) -> Baseline:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BaselineError(f"{origin}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise BaselineError(
+            f"{origin}: not valid JSON ({json_place(exc.msg, exc.lineno)})"
+        ) from None
     if not isinstance(data, dict):
         raise BaselineError(f"{origin}: not a hardening baseline (expected a JSON object)")
     version = data.get("schema_version")

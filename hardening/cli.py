@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -33,8 +33,9 @@ class _UserError(click.ClickException):
 
     exit_code = 2
 
-    def format_message(self) -> str:
-        return f"error: {self.message}"
+    def show(self, file: IO[Any] | None = None) -> None:
+        # click's own form would read "Error: error: ..."; one prefix, like the warnings.
+        click.echo(f"hardening: error: {self.message}", file=file, err=file is None)
 
 
 class _Group(click.Group):

@@ -19,3 +19,10 @@ class BaselineError(HardeningError):
 
 class PublishError(HardeningError):
     """The comment bot could not publish."""
+
+
+def json_place(msg: str, line: int, column: int | None = None) -> str:
+    """json's reason and where, as one phrase: "Expecting ',' delimiter at line 3 column 7",
+    "Unterminated string starting at line 1 column 9" (that reason ends in "at" itself)."""
+    where = f"line {line}" if column is None else f"line {line} column {column}"
+    return f"{msg} {where}" if msg.endswith(" at") else f"{msg} at {where}"

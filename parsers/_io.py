@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 from types import TracebackType
 from typing import IO, Any, TypeVar
 
-from hardening.errors import ParseError
+from hardening.errors import ParseError, json_place
 from hardening.parsers.interface import Artifact
 from hardening.progress import READING
 from hardening.redact import redact
@@ -70,7 +70,7 @@ def loads(data: bytes) -> Any:
 
 def _json_reason(msg: str, line: int, column: int, at_end: bool) -> str:
     kind = "truncated or invalid" if at_end or "Unterminated" in msg else "invalid"
-    return f"{kind} JSON: {msg} at line {line} column {column}"
+    return f"{kind} JSON: {json_place(msg, line, column)}"
 
 
 def iter_concatenated(text: str) -> Iterator[tuple[int, Any]]:

@@ -36,7 +36,7 @@ from pathlib import PurePath
 from typing import Any
 
 from hardening import severity
-from hardening.errors import ParseError
+from hardening.errors import ParseError, json_place
 from hardening.model import CodeLocation, Component, Finding, Kind, RunStatus, ToolRun
 from hardening.parsers._io import (
     TrailingTextError,
@@ -174,9 +174,9 @@ def _broken_json_reason(text: str, offset: int) -> str:
         if exc.pos >= len(text.rstrip()) - 1 or "Unterminated" in exc.msg:
             return (
                 f"truncated JSON: the value starting at offset {offset} is cut off "
-                f"({exc.msg} at line {exc.lineno} column {exc.colno})"
+                f"({json_place(exc.msg, exc.lineno, exc.colno)})"
             )
-        return f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        return f"invalid JSON: {json_place(exc.msg, exc.lineno, exc.colno)}"
     except RecursionError:
         return "JSON nested too deeply to read"
     return f"invalid JSON at offset {offset}"

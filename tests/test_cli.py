@@ -28,7 +28,10 @@ def test_version() -> None:
 def test_python_dash_m_works(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "hardening", "inspect", str(SAMPLES / "gosec" / "gosec.json")],
-        capture_output=True, text=True, check=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
     ).stdout
     assert "gosec" in out
 
@@ -108,3 +111,13 @@ def test_inspect_shows_each_finding(tmp_path: Path) -> None:
     data = json.loads(out)
     assert data["status"] == "parsed"
     assert data["findings"] and all(f["fingerprint"] for f in data["findings"])
+
+
+def test_a_users_mistake_is_one_line_with_one_prefix(tmp_path: Path) -> None:
+    broken = tmp_path / "baseline.json"
+    broken.write_text('{"entries": {"ab')
+    result = CliRunner().invoke(cli, ["baseline", "show", "--baseline", str(broken)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"hardening: error: {broken}: not valid JSON (Unterminated string starting at line 1)\n"
+    )

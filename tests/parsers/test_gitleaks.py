@@ -188,9 +188,13 @@ def test_v8_entry_reads_rule_description_place_and_commit(corpus: Path) -> None:
         Severity.high,
         None,
     )
-    assert jwt.title == jwt.message == (
-        "Uncovered a JSON Web Token, which may lead to unauthorized access to web applications "
-        "and sensitive user data."
+    assert (
+        jwt.title
+        == jwt.message
+        == (
+            "Uncovered a JSON Web Token, which may lead to unauthorized access to web applications "
+            "and sensitive user data."
+        )
     )
     assert jwt.location == CodeLocation(
         path="pygoat/introduction/static/js/a7.js",
@@ -386,7 +390,10 @@ def test_no_planted_secret_reaches_any_finding(tmp_path: Path) -> None:
         v8_entry(RuleID="jwt", Secret=JWT, Match=BEARER, Description=f"leak {GHP}"),
         v8_entry(Secret=f"{GHP[:10]}REDACTED", Match=f"{BEARER} REDACTED"),
     ]
-    v7 = [v7_entry(), v7_entry(offender=GHP, line=f"token: {GHP}", leakURL=f"https://x.example/{JWT}")]
+    v7 = [
+        v7_entry(),
+        v7_entry(offender=GHP, line=f"token: {GHP}", leakURL=f"https://x.example/{JWT}"),
+    ]
     rows = [
         [entry["RuleID"], entry["Commit"], entry["File"], "", entry["Secret"], entry["Match"],
          "12", "12", "1", "9", "canary-author", entry["Message"], "2024-05-02",

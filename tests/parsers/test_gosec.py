@@ -193,9 +193,9 @@ def test_range_identity_uses_the_flagged_lines_without_context(corpus: Path) -> 
     finding = next(f for f in result.findings if f.location and f.location.start_line == 108)
     assert finding.location is not None
     assert finding.location.end_line == 110
-    flagged = "\td.Encode(struct {\n\t\tRoot common.Hash `json:\"root\"`\n\t}{root})"
+    flagged = '\td.Encode(struct {\n\t\tRoot common.Hash `json:"root"`\n\t}{root})'
     assert finding.identity == [fingerprint.text_digest(flagged)]
-    shown = "d.Encode(struct {\n\tRoot common.Hash `json:\"root\"`\n}{root})"
+    shown = 'd.Encode(struct {\n\tRoot common.Hash `json:"root"`\n}{root})'
     assert finding.location.snippet == shown
 
 
@@ -341,7 +341,10 @@ def test_sample_reads_ok_with_relative_paths_and_suppressed_entries() -> None:
     ("content", "reason"),
     [
         ("", "empty file"),
-        ('{"Issues": [{"severity": "LOW", "rule_id": "G1', "truncated or invalid JSON"),
+        (
+            '{"Issues": [{"severity": "LOW", "rule_id": "G1',
+            "truncated or invalid JSON: Unterminated string starting at line 1 column 44",
+        ),
         ('[{"Issues": []}]', "gosec report is list, expected an object"),
         ('{"Stats": {}}', "not a gosec JSON report: no Issues key"),
         ('{"Issues": {"a": 1}}', "Issues is dict, expected a list"),
