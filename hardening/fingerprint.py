@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
@@ -131,22 +130,36 @@ def assign(findings: list[Finding]) -> None:
     line then column order, counted separately for findings suppressed in the source and, for
     secrets, per commit (so one leak seen in several commits keeps one identity).
     """
-    # Group key: (the parts before the index, joined; the commit, which groups but is not
-    # hashed).
-    groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    # Every finding first gets the fingerprint of a first occurrence, which also keys its
+    # group (with the commit, which groups but is not hashed): a group of one, nearly all of
+    # them, then costs one dict slot, its key the finding's own fingerprint string.
+    groups: dict[str | tuple[str, str], Finding | list[Finding]] = {}
     for finding in findings:
-        base = _base_parts(finding)
-        if _needs_occurrence(finding):
-            commit = finding.commits[0] if finding.kind is Kind.secret and finding.commits else ""
-            head = _SEP.join([FINGERPRINT_VERSION, *base, "s" if finding.suppressed else ""])
-            groups[(head, commit)].append(finding)
+        if not _needs_occurrence(finding):
+            finding.fingerprint = _hash([FINGERPRINT_VERSION, *_base_parts(finding)])
+            continue
+        first = finding.fingerprint = _hash([f"{_head(finding)}{_SEP}0"])
+        commit = finding.commits[0] if finding.kind is Kind.secret and finding.commits else ""
+        key = (first, commit) if commit else first
+        known = groups.get(key)
+        if known is None:
+            groups[key] = finding
+        elif type(known) is list:
+            known.append(finding)
         else:
-            finding.fingerprint = _hash([FINGERPRINT_VERSION, *base])
-    for (head, _commit), members in groups.items():
-        if len(members) > 1:
+            groups[key] = [known, finding]  # type: ignore[list-item]
+    for members in groups.values():
+        if type(members) is list:
             members.sort(key=_position)
-        for index, finding in enumerate(members):
-            finding.fingerprint = _hash([f"{head}{_SEP}{index}"])
+            head = _head(members[0])
+            for index, finding in enumerate(members):
+                finding.fingerprint = _hash([f"{head}{_SEP}{index}"])
+
+
+def _head(finding: Finding) -> str:
+    """The parts hashed before an occurrence index, joined."""
+    suppressed = "s" if finding.suppressed else ""
+    return _SEP.join([FINGERPRINT_VERSION, *_base_parts(finding), suppressed])
 
 
 def _position(finding: Finding) -> tuple[int, int]:
