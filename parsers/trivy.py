@@ -12,6 +12,8 @@ Shapes read:
 - ``null``, when the path names trivy (an empty report).
 
 One finding per vulnerability, failed misconfiguration, secret or license entry, per target.
+A source scan's targets are relative to the folder trivy was given (``trivy fs app``:
+``Target: go.mod``); a relative folder is put back in front (``app/go.mod``).
 Entries trivy moved to ``ExperimentalModifiedFindings`` (``--show-suppressed``: .trivyignore,
 VEX) are findings too, marked suppressed.  Secret matches arrive masked with ``*``; no match,
 code line or snippet of a secret finding is kept anywhere.
@@ -137,7 +139,8 @@ MAX_REFERENCES = 10
 MAX_ALIASES = 5
 MAX_SNIPPET_LINES = 20
 
-_OS_SUFFIX = re.compile(r"\s+\([^()]*\)\s*$")
+#: `` (alpine 3.10.2)``; Amazon Linux names its release in parentheses too: `` (amazon 2 (Karoo))``.
+_OS_SUFFIX = re.compile(r"\s+\((?:[^()]|\([^()]*\))*\)\s*$")
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$", re.IGNORECASE)
 _GHSA = re.compile(r"^GHSA(?:-[0-9a-z]{4}){3}$", re.IGNORECASE)
 _GO = re.compile(r"^GO-\d{4}-\d+$", re.IGNORECASE)
@@ -153,6 +156,8 @@ _CVE_URL = re.compile(
 )
 _SHORT_CHECK_ID = re.compile(r"^([A-Z]{2,4})(\d{3,4})$")
 _MASKED = re.compile(r"\*{3,}")
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[^/@\s]+@[^/:\s]+:)", re.IGNORECASE)
+_WINDOWS_DRIVE = re.compile(r"^[a-z]:/", re.IGNORECASE)
 
 
 class TrivyJsonParser(Parser):
@@ -214,6 +219,17 @@ class _Scope:
     resource: str | None = None
     #: Whether lockfile/manifest targets are paths in the source tree (not inside an image).
     source_paths: bool = False
+    #: The relative folder (or single file) trivy scanned, which its targets are relative to.
+    root: str | None = None
+
+    def path_of(self, target: str) -> str:
+        """A source target as a path from where trivy ran (``app`` + ``go.mod``: ``app/go.mod``)."""
+        root = self.root
+        if not root or not looks_like_path(target):
+            return target
+        if target == "." or root == target or root.endswith("/" + target):
+            return root  # the scanned file itself (``trivy config app/Dockerfile``)
+        return f"{root}/{target}"
 
 
 @dataclass
@@ -291,7 +307,12 @@ class _Reader:
             source_paths = not any(_is_os_result(r) for r in results)
         else:
             source_paths = kind in SOURCE_ARTIFACTS
-        scope = _Scope(artifact_name=name, artifact_type=kind, source_paths=source_paths)
+        scope = _Scope(
+            artifact_name=name,
+            artifact_type=kind,
+            source_paths=source_paths,
+            root=source_root(name, kind),
+        )
         for index, result in enumerate(results):
             self._read_result(result, f"Results[{index}]", scope)
 
@@ -391,7 +412,7 @@ class _Reader:
     def _context(self, result: dict[str, Any], scope: _Scope) -> _ResultContext:
         return _ResultContext(
             scope=scope,
-            target=as_str(result.get("Target")) or "",
+            target=scope.path_of(as_str(result.get("Target")) or ""),
             ecosystem=as_str(result.get("Type")),
             is_os=_is_os_result(result),
             advisories=self.advisories,
@@ -443,10 +464,12 @@ class _Reader:
                 kind = as_str(head.get("ArtifactType"))
                 if kind is None or "ArtifactName" not in head:
                     raise NotStreamable("the scope comes after the results")
+                name = as_str(head.get("ArtifactName"))
                 scope = _Scope(
-                    artifact_name=as_str(head.get("ArtifactName")),
+                    artifact_name=name,
                     artifact_type=kind,
                     source_paths=kind in SOURCE_ARTIFACTS,
+                    root=source_root(name, kind),
                 )
                 try:
                     for index in stream.items():
@@ -554,7 +577,7 @@ def _vulnerability(entry: dict[str, Any], where: str, context: _ResultContext) -
             name=package,
             installed_version=as_str(entry.get("InstalledVersion")) or None,
             fixed_version=as_str(entry.get("FixedVersion")) or None,
-            purl=_purl(entry.get("PkgIdentifier")),
+            purl=_purl(entry),
             target=_component_target(context),
             package_path=package_path,
             ecosystem=context.ecosystem,
@@ -662,9 +685,18 @@ def _cvss_scores(value: Any) -> dict[str, float]:
     return scores
 
 
-def _purl(value: Any) -> str | None:
-    if isinstance(value, dict):
-        return as_str(value.get("PURL")) or None
+def _purl(entry: dict[str, Any]) -> str | None:
+    """``PkgIdentifier.PURL``; trivy 0.3x-0.4x wrote the purl of an SBOM's package as
+    ``PkgRef`` (earlier ``Ref``), which may also hold another kind of CycloneDX bom-ref."""
+    identifier = entry.get("PkgIdentifier")
+    if isinstance(identifier, dict):
+        purl = as_str(identifier.get("PURL"))
+        if purl:
+            return purl
+    for key in ("PkgRef", "Ref"):
+        reference = as_str(entry.get(key)) or ""
+        if reference.startswith("pkg:"):
+            return reference
     return None
 
 
@@ -833,7 +865,7 @@ def _secret_identity(rule: str, match: str, context: _ResultContext) -> list[str
 def _license(entry: dict[str, Any], where: str, context: _ResultContext) -> Finding:
     name = _required_text(entry, "Name", where)
     package = as_str(entry.get("PkgName")) or ""
-    file_path = as_str(entry.get("FilePath")) or ""
+    file_path = context.scope.path_of(as_str(entry.get("FilePath")) or "")
     category = as_str(entry.get("Category")) or ""
     raw_severity = as_str(entry.get("Severity"))
     subject = f"Package {package}" if package else f"File {file_path or context.target}"
@@ -919,6 +951,27 @@ def strip_os_suffix(target: str) -> str:
     return _OS_SUFFIX.sub("", target)
 
 
+def source_root(name: str | None, kind: str | None) -> str | None:
+    """The folder a source scan's targets are relative to, when trivy was given a relative path.
+
+    ``trivy fs app`` reports ``app/go.mod`` as ``Target: go.mod``, and ``trivy config
+    app/Dockerfile`` as ``Target: Dockerfile``: the path given, usually from the checkout's
+    root, puts them back where they are.  An absolute path is left out: it is most often the
+    checkout itself mounted into trivy's container (``/src``), whose targets are already
+    repository paths; so is a remote repository (``trivy repo https://...``).
+    """
+    if kind not in SOURCE_ARTIFACTS or not name:
+        return None
+    root = name.strip().replace("\\", "/").rstrip("/")
+    while root.startswith("./"):
+        root = root[2:].lstrip("/")
+    if not root or root == "." or _REMOTE.match(root) or root.startswith("/"):
+        return None
+    if _WINDOWS_DRIVE.match(root):
+        return None
+    return root
+
+
 def looks_like_path(target: str) -> bool:
     """Whether a Result target is a file path rather than a label trivy made up."""
     if not target or target in PSEUDO_TARGETS:
@@ -930,7 +983,15 @@ def _is_os_result(result: dict[str, Any]) -> bool:
     result_class = as_str(result.get("Class"))
     if result_class:
         return result_class == "os-pkgs"
-    return (as_str(result.get("Type")) or "").lower() in OS_FAMILIES
+    result_type = as_str(result.get("Type"))
+    if result_type:
+        return result_type.lower() in OS_FAMILIES
+    # The first trivy releases wrote neither Class nor Type: only an OS target names its release.
+    suffix = _OS_SUFFIX.search(as_str(result.get("Target")) or "")
+    if suffix is None:
+        return False
+    release = suffix.group(0).strip()[1:-1].lower()
+    return any(release == family or release.startswith(family + " ") for family in OS_FAMILIES)
 
 
 def _required_text(entry: dict[str, Any], key: str, where: str) -> str:

@@ -235,15 +235,16 @@ def test_terraform_misconfiguration_with_resource_and_lines(corpus: Path) -> Non
     assert result.runs[0].version == "0.72.0"
     check = only(result.findings, rule_id="AWS-0086")
     assert check.location is not None
+    # `trivy config test/data/config-scan`: targets are relative to the folder scanned.
     assert (check.location.path, check.location.start_line, check.location.end_line) == (
-        "main.tf",
+        "test/data/config-scan/main.tf",
         8,
         10,
     )
     assert check.location.snippet == (
         'resource "aws_s3_bucket" "bucket" {\n  bucket = "trivy-action-bucket"\n}'
     )
-    assert check.identity == ["AWS-0086", "main.tf", "aws_s3_bucket.bucket"]
+    assert check.identity == ["AWS-0086", "test/data/config-scan/main.tf", "aws_s3_bucket.bucket"]
     assert check.properties["resource"] == "aws_s3_bucket.bucket"
     assert check.properties["service"] == "s3"
 
@@ -326,8 +327,8 @@ def test_secret_context_lines_never_reach_output(corpus: Path) -> None:
     assert [
         (f.rule_id, f.path, f.location.start_line if f.location else None) for f in result.findings
     ] == [
-        ("aws-access-key-id", "deploy.sh", 3),
-        ("mysecret", "deploy.sh", 7),
+        ("aws-access-key-id", "testdata/fixtures/repo/secrets/deploy.sh", 3),
+        ("mysecret", "testdata/fixtures/repo/secrets/deploy.sh", 7),
     ]
     for finding in result.findings:
         dumped = finding.model_dump_json()
@@ -439,6 +440,102 @@ def test_os_packages_without_artifact_name_use_target_image(tmp_path: Path) -> N
         "busybox",
         "registry.example/acme/payments-api",
     ]
+
+
+@pytest.mark.parametrize(
+    ("artifact_name", "target", "expected"),
+    [
+        (".", "go.mod", "go.mod"),
+        ("./", "go.mod", "go.mod"),
+        ("services/api", "go.mod", "services/api/go.mod"),
+        ("./services/api/", "go.mod", "services/api/go.mod"),
+        ("services\\api", "go.mod", "services/api/go.mod"),
+        ("services/api/go.mod", "go.mod", "services/api/go.mod"),  # one file scanned
+        # The checkout mounted into trivy's container, and a remote repository: left alone.
+        ("/src", "go.mod", "go.mod"),
+        ("https://github.com/acme/api", "go.mod", "go.mod"),
+        ("git@github.com:acme/api.git", "go.mod", "go.mod"),
+    ],
+)
+def test_source_scan_targets_are_paths_from_where_trivy_ran(
+    tmp_path: Path, artifact_name: str, target: str, expected: str
+) -> None:
+    # `trivy fs services/api` reports services/api/go.mod as `Target: go.mod`.
+    results = [
+        {
+            "Target": target,
+            "Class": "lang-pkgs",
+            "Type": "gomod",
+            "Vulnerabilities": [vulnerability()],
+        },
+        {
+            "Target": target,
+            "Class": "secret",
+            "Secrets": [
+                {
+                    "RuleID": "github-pat",
+                    "Category": "GitHub",
+                    "Severity": "CRITICAL",
+                    "Title": "GitHub Personal Access Token",
+                    "StartLine": 3,
+                    "EndLine": 3,
+                    "Match": "token = ****************************************",
+                }
+            ],
+        },
+    ]
+    report = schema2(results, ArtifactName=artifact_name)
+    dependency, secret = parse(write(tmp_path, report)).findings
+    assert dependency.location == CodeLocation(path=expected)
+    assert dependency.component is not None and dependency.component.target == expected
+    assert dependency.identity == ["CVE-2024-24790", "stdlib", f"{expected}|"]
+    assert secret.path == expected
+
+
+def test_image_targets_are_not_put_under_the_artifact_name(tmp_path: Path) -> None:
+    result = {"Target": "app/go.mod", "Class": "lang-pkgs", "Type": "gomod"}
+    result["Vulnerabilities"] = [vulnerability()]
+    report = schema2([result], ArtifactName="acme/api:1.2", ArtifactType="container_image")
+    finding = parse(write(tmp_path, report)).findings[0]
+    assert finding.location is None
+    assert finding.identity == ["CVE-2024-24790", "stdlib", "app/go.mod|"]
+
+
+def test_first_trivy_releases_without_type_still_key_os_packages_by_image(
+    tmp_path: Path,
+) -> None:
+    # trivy before Type was written: an OS target is told by the release in parentheses.
+    legacy = [
+        {"Target": "node-app/package-lock.json", "Vulnerabilities": None},
+        {
+            "Target": "registry.example/acme/payments-api:1.4.2 (alpine 3.7.1)",
+            "Vulnerabilities": [vulnerability(PkgName="curl")],
+        },
+        {
+            "Target": "amazon/aws-cli (amazon 2 (Karoo))",
+            "Vulnerabilities": [vulnerability(PkgName="glib2")],
+        },
+    ]
+    curl, glib2 = parse(write(tmp_path, legacy)).findings
+    assert curl.identity == ["CVE-2024-24790", "curl", "registry.example/acme/payments-api"]
+    assert glib2.identity == ["CVE-2024-24790", "glib2", "amazon/aws-cli"]
+    assert curl.location is None and glib2.location is None
+
+
+def test_amazon_linux_release_in_nested_parentheses_is_dropped() -> None:
+    assert strip_os_suffix("amazon/aws-cli (amazon 2 (Karoo))") == "amazon/aws-cli"
+    assert strip_os_suffix("disk.vmdk (amazon 2 (Karoo))") == "disk.vmdk"
+
+
+@pytest.mark.parametrize("key", ["PkgRef", "Ref"])
+def test_sbom_package_reference_of_older_trivy_is_the_purl(tmp_path: Path, key: str) -> None:
+    # `trivy sbom` 0.3x-0.4x: no PkgIdentifier; the SBOM component's purl as PkgRef (or Ref).
+    entry = vulnerability(PkgIdentifier=None, **{key: "pkg:pypi/certifi@2022.5.18.1"})
+    result = {"Target": "requirements.txt", "Class": "lang-pkgs", "Type": "pip"}
+    result["Vulnerabilities"] = [entry, vulnerability(PkgIdentifier=None, **{key: "bom-ref-1"})]
+    report = schema2([result], ArtifactName="sbom.json", ArtifactType="cyclonedx")
+    purls = [f.component.purl for f in parse(write(tmp_path, report)).findings if f.component]
+    assert purls == ["pkg:pypi/certifi@2022.5.18.1", None]
 
 
 # --- severity --------------------------------------------------------------------------------
