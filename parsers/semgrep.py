@@ -35,6 +35,8 @@ from hardening.redact import MASK, is_credential_rule, redact
 
 #: What semgrep writes in place of ``extra.lines`` and ``extra.fingerprint`` when not logged in.
 REQUIRES_LOGIN = "requires login"
+#: ``extra.validation_state`` of every result no Semgrep Secrets validator looked at.
+NO_VALIDATOR = "NO_VALIDATOR"
 
 GITLAB_SAST_SKIP = (
     "GitLab SAST report (semgrep --gitlab-sast): not an input format; use --json or --sarif"
@@ -254,7 +256,8 @@ class _RuleFacts:
         return cls(
             title=_title(rule_id, metadata),
             identifiers=tuple(identifiers),
-            credential=is_credential_rule(identifiers),
+            # Semgrep Secrets rules say so in their metadata, whatever CWE they carry.
+            credential=is_credential_rule(identifiers) or metadata.get("product") == "secrets",
             references=tuple(_references(metadata)),
             properties=tuple(_rule_properties(metadata).items()),
         )
@@ -264,6 +267,7 @@ class _RuleFacts:
 #: a string reads as none there).
 _RULE_KEYS = (
     "cwe",
+    "product",
     "references",
     "source",
     "source-rule-url",
@@ -315,10 +319,15 @@ def _finding(result: dict[str, Any], index: int, rules: _Rules) -> Finding:
     metadata = metadata if isinstance(metadata, dict) else {}
     raw_message = as_str(extra.get("message")) or ""
     facts = rules.facts(rule_id, metadata)
-    credential = facts.credential
+    validation = as_str(extra.get("validation_state"))
+    # A validator's verdict means a Semgrep Secrets rule matched a secret.
+    validated = validation is not None and validation != NO_VALIDATOR
+    credential = facts.credential or validated
     word = as_str(extra.get("severity"))
     # The owasp list is the finding's own; the other properties are strings.
     properties = {key: list(v) if key == "owasp" else v for key, v in facts.properties}
+    if validated:
+        properties["validation_state"] = validation
     fix = as_str(extra.get("fix"))
     # A credential rule's autofix may spell out the value it replaces.
     if fix and not credential:

@@ -379,6 +379,43 @@ def test_canaries_of_a_credential_rule_never_reach_the_finding(tmp_path: Path) -
     assert finding.identity == [fingerprint.text_digest(credential["extra"]["message"])]
 
 
+# A value no token shape of the redactor knows: only the credential path can hide it.
+UNSHAPED_SECRET = "q8Ux2-plover-Kestrel-5510"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "validation_state"),
+    [
+        ({"product": "secrets", "secret_type": "Slack"}, "NO_VALIDATOR"),
+        ({"category": "security"}, "CONFIRMED_VALID"),
+    ],
+)
+def test_semgrep_secrets_results_are_secret_class_without_a_cwe(
+    tmp_path: Path, metadata: dict[str, Any], validation_state: str
+) -> None:
+    secret = result(
+        check_id="secrets.slack.webhook",
+        message=f"Slack webhook {UNSHAPED_SECRET} detected",
+        metadata=metadata,
+        lines=f'hook = "{UNSHAPED_SECRET}"',
+        metavars={"$SECRET": {"abstract_content": UNSHAPED_SECRET}},
+        fix='hook = os.environ["HOOK"]',
+        validation_state=validation_state,
+    )
+    (finding,) = parse_report(tmp_path, report(secret)).findings
+    assert UNSHAPED_SECRET not in finding.model_dump_json()
+    assert finding.location is not None and finding.location.snippet is None
+    assert finding.message == "Slack webhook [REDACTED] detected"
+
+
+def test_a_validator_verdict_is_kept(tmp_path: Path) -> None:
+    secret = result(metadata={"product": "secrets"}, validation_state="CONFIRMED_VALID")
+    (finding,) = parse_report(tmp_path, report(secret)).findings
+    assert finding.properties["validation_state"] == "CONFIRMED_VALID"
+    (plain,) = parse_report(tmp_path, report(result(validation_state="NO_VALIDATOR"))).findings
+    assert "validation_state" not in plain.properties
+
+
 def test_metavars_of_other_rules_are_not_stored(tmp_path: Path) -> None:
     sqli = result(
         check_id="rules.go-sqli",
