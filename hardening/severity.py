@@ -20,6 +20,7 @@ TABLES: dict[str, dict[str, Severity]] = {
         "HIGH": H,
         "ERROR": H,
         "MEDIUM": M,
+        "MODERATE": M,  # Supply Chain advisories' sca-severity
         "WARNING": M,
         "LOW": L,
         "INFO": L,

@@ -862,9 +862,17 @@ def _semgrep(view: _Result, context: RunContext) -> Finding:
 
 
 def _semgrep_title(view: _Result) -> str:
-    """semgrep writes "Semgrep Finding: <rule>" when a rule has no short description."""
+    """semgrep writes "Semgrep Finding: <rule>" when a rule has no short description.
+
+    Before 1.x it wrote the rule's message template (``Function $F ...``) as both short and
+    full description: no title either, so the JSON parser's title from the rule id stands.
+    """
     short = _rule_text(view.rule, "shortDescription")
-    if short and not short.startswith("Semgrep Finding:"):
+    if (
+        short
+        and not short.startswith("Semgrep Finding:")
+        and short != _rule_text(view.rule, "fullDescription")
+    ):
         return redact(_one_line(short, MAX_TITLE))
     last = view.rule_id.rsplit(".", 1)[-1]
     words = re.sub(r"[-_]+", " ", last).strip() or view.rule_id

@@ -4,6 +4,11 @@ One finding per entry of ``results``.  Identity is the rule's message, not the f
 semgrep drops the source text ("requires login") from its JSON when not logged in, while its
 SARIF output always carries the same message text, so both formats of one scan agree.
 
+Supply Chain results (``extra.sca_info``) are dependency findings: the package and version
+semgrep found in a lockfile, the advisory's ids and fixed version from the rule's metadata,
+and the identity of any dependency finding (advisory, package, lockfile).  Their SARIF names
+no package, so there they stay code findings.
+
 ``errors[]`` are tool-reported problems (parse failures, invalid ``nosemgrep`` ids, rule
 schema errors); the run failed when error-level errors come with nothing scanned and no
 results.  semgrep's GitLab SAST output (``--gitlab-sast``) is claimed only to be skipped.
@@ -18,7 +23,16 @@ from typing import Any
 
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
-from hardening.model import CodeLocation, Finding, Kind, RunStatus, Severity, Suppression, ToolRun
+from hardening.model import (
+    CodeLocation,
+    Component,
+    Finding,
+    Kind,
+    RunStatus,
+    Severity,
+    Suppression,
+    ToolRun,
+)
 from hardening.parsers._io import (
     JsonStream,
     NotStreamable,
@@ -35,6 +49,8 @@ from hardening.redact import MASK, is_credential_rule, redact
 
 #: What semgrep writes in place of ``extra.lines`` and ``extra.fingerprint`` when not logged in.
 REQUIRES_LOGIN = "requires login"
+#: ``extra.validation_state`` of every result no Semgrep Secrets validator looked at.
+NO_VALIDATOR = "NO_VALIDATOR"
 
 GITLAB_SAST_SKIP = (
     "GitLab SAST report (semgrep --gitlab-sast): not an input format; use --json or --sarif"
@@ -254,7 +270,8 @@ class _RuleFacts:
         return cls(
             title=_title(rule_id, metadata),
             identifiers=tuple(identifiers),
-            credential=is_credential_rule(identifiers),
+            # Semgrep Secrets rules say so in their metadata, whatever CWE they carry.
+            credential=is_credential_rule(identifiers) or metadata.get("product") == "secrets",
             references=tuple(_references(metadata)),
             properties=tuple(_rule_properties(metadata).items()),
         )
@@ -264,6 +281,7 @@ class _RuleFacts:
 #: a string reads as none there).
 _RULE_KEYS = (
     "cwe",
+    "product",
     "references",
     "source",
     "source-rule-url",
@@ -315,14 +333,22 @@ def _finding(result: dict[str, Any], index: int, rules: _Rules) -> Finding:
     metadata = metadata if isinstance(metadata, dict) else {}
     raw_message = as_str(extra.get("message")) or ""
     facts = rules.facts(rule_id, metadata)
-    credential = facts.credential
+    validation = as_str(extra.get("validation_state"))
+    # A validator's verdict means a Semgrep Secrets rule matched a secret.
+    validated = validation is not None and validation != NO_VALIDATOR
+    credential = facts.credential or validated
     word = as_str(extra.get("severity"))
     # The owasp list is the finding's own; the other properties are strings.
     properties = {key: list(v) if key == "owasp" else v for key, v in facts.properties}
+    if validated:
+        properties["validation_state"] = validation
     fix = as_str(extra.get("fix"))
     # A credential rule's autofix may spell out the value it replaces.
     if fix and not credential:
         properties["fix"] = redact(fix)
+    dependency = _found_dependency(extra.get("sca_info"))
+    if dependency is not None:
+        return _dependency_finding(result, rule_id, path, extra, metadata, facts, dependency)
     return Finding(
         tool=SemgrepJsonParser.tool,
         kind=Kind.code,
@@ -344,6 +370,106 @@ def _finding(result: dict[str, Any], index: int, rules: _Rules) -> Finding:
         identity=[fingerprint.text_digest(raw_message)],
         properties=properties,
     )
+
+
+# --- Supply Chain -----------------------------------------------------------------------------
+
+_ADVISORY_ID = re.compile(r"^(?:CVE-\d{4}-\d+|GHSA(?:-[0-9a-z]{4}){3}|GO-\d{4}-\d+|MAL-[\w-]+)$")
+
+
+def _found_dependency(sca_info: Any) -> dict[str, Any] | None:
+    """``sca_info.dependency_match.found_dependency`` when it names a package."""
+    if not isinstance(sca_info, dict):
+        return None
+    match = sca_info.get("dependency_match")
+    if not isinstance(match, dict):
+        return None
+    found = match.get("found_dependency")
+    if isinstance(found, dict) and as_str(found.get("package")):
+        return {**found, "lockfile": match.get("lockfile"), "reachable": sca_info.get("reachable")}
+    return None
+
+
+def _dependency_finding(
+    result: dict[str, Any],
+    rule_id: str,
+    path: str,
+    extra: dict[str, Any],
+    metadata: dict[str, Any],
+    facts: _RuleFacts,
+    found: dict[str, Any],
+) -> Finding:
+    package = as_str(found.get("package")) or ""
+    lockfile = as_str(found.get("lockfile_path")) or as_str(found.get("lockfile")) or path
+    advisories = _advisory_ids(metadata)
+    # The advisory semgrep's rule is about; its rule id when the metadata names none.
+    vuln_id = as_str(metadata.get("sca-vuln-database-identifier")) or (
+        advisories[0] if advisories else rule_id
+    )
+    # semgrep shows the advisory's own severity (sca-severity) for these, not the rule's.
+    word = as_str(metadata.get("sca-severity")) or as_str(extra.get("severity"))
+    properties: dict[str, Any] = {key: v for key, v in facts.properties if key != "owasp"}
+    for key, value in (
+        ("sca_kind", as_str(metadata.get("sca-kind"))),
+        ("transitivity", as_str(found.get("transitivity"))),
+        ("reachable", found.get("reachable") if isinstance(found.get("reachable"), bool) else None),
+    ):
+        if value is not None:
+            properties[key] = value
+    return Finding(
+        tool=SemgrepJsonParser.tool,
+        kind=Kind.dependency,
+        rule_id=rule_id,
+        # Supply Chain rule ids are opaque ("ssc-<hash>"): the advisory and package say more.
+        title=facts.title if _short(metadata) else redact(f"{vuln_id} in {package}"),
+        severity=_severity(word),
+        tool_severity=word,
+        confidence=as_str(metadata.get("confidence")),
+        message=redact(as_str(extra.get("message")) or ""),
+        location=_location(result, path, extra, credential=False),
+        component=Component(
+            name=package,
+            installed_version=as_str(found.get("version")),
+            fixed_version=_fixed_version(metadata.get("sca-fix-versions"), package),
+            target=lockfile,
+            ecosystem=as_str(found.get("ecosystem")),
+        ),
+        identifiers=[*facts.identifiers, *(a for a in advisories if a not in facts.identifiers)],
+        references=list(facts.references),
+        suppression=(
+            Suppression(kind="inSource", justification="nosemgrep")
+            if extra.get("is_ignored") is True
+            else None
+        ),
+        identity=[vuln_id, package, lockfile],
+        properties=properties,
+    )
+
+
+def _advisory_ids(metadata: dict[str, Any]) -> list[str]:
+    """CVE, GHSA and other advisory ids the rule's metadata names (a string or a list each)."""
+    ids: list[str] = []
+    for key in ("sca-vuln-database-identifier", "cve", "ghsa"):
+        value = metadata.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            text = as_str(item)
+            if text and _ADVISORY_ID.match(text.strip()) and text.strip() not in ids:
+                ids.append(text.strip())
+    return ids
+
+
+def _fixed_version(fixes: Any, package: str) -> str | None:
+    """``sca-fix-versions``: a list of ``{package: version}``; the package's own, else none."""
+    if not isinstance(fixes, list):
+        return None
+    versions = [
+        text
+        for entry in fixes
+        if isinstance(entry, dict)
+        for name, version in entry.items()
+        if name == package and (text := as_str(version))
+    ]
+    return ", ".join(versions) or None
 
 
 _SEVERITIES: dict[str | None, Severity] = {}

@@ -352,6 +352,23 @@ def test_semgrep_credential_rules_never_show_their_snippet(corpus: Path) -> None
     assert confidences["semgrep-rules.go-command-injection-taint"] == "high"
 
 
+def test_old_semgrep_message_template_is_no_title(tmp_path: Path) -> None:
+    # semgrep 0.x wrote the rule's message template as both short and full description.
+    template = "Function $F mutates default dict $D. Use None as the default instead."
+    rule_id = "python.lang.correctness.default-mutable-dict.default-mutable-dict"
+    old_rule = rule(
+        rule_id,
+        shortDescription={"text": template},
+        fullDescription={"text": template},
+        defaultConfiguration={"level": "error"},
+    )
+    message = "Function update mutates default dict default. Use None as the default instead."
+    doc = log([result(rule_id, message)], [old_rule], name="semgrep")
+    finding = only(parse(write(tmp_path, doc)))
+    assert finding.title == "Default mutable dict"  # as semgrep's JSON parser names it
+    assert (finding.severity, finding.tool_severity) == (Severity.high, "ERROR")
+
+
 # --- gitleaks -----------------------------------------------------------------------------
 
 

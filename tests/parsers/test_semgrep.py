@@ -10,7 +10,7 @@ import pytest
 
 from hardening import fingerprint
 from hardening.errors import ParseError
-from hardening.model import Finding, RunStatus, Severity, Suppression
+from hardening.model import Component, Finding, Kind, RunStatus, Severity, Suppression
 from hardening.parsers.interface import Artifact, ParseResult
 from hardening.parsers.semgrep import GITLAB_SAST_SKIP, SemgrepJsonParser
 from hardening.paths import PathNormalizer
@@ -379,6 +379,43 @@ def test_canaries_of_a_credential_rule_never_reach_the_finding(tmp_path: Path) -
     assert finding.identity == [fingerprint.text_digest(credential["extra"]["message"])]
 
 
+# A value no token shape of the redactor knows: only the credential path can hide it.
+UNSHAPED_SECRET = "q8Ux2-plover-Kestrel-5510"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "validation_state"),
+    [
+        ({"product": "secrets", "secret_type": "Slack"}, "NO_VALIDATOR"),
+        ({"category": "security"}, "CONFIRMED_VALID"),
+    ],
+)
+def test_semgrep_secrets_results_are_secret_class_without_a_cwe(
+    tmp_path: Path, metadata: dict[str, Any], validation_state: str
+) -> None:
+    secret = result(
+        check_id="secrets.slack.webhook",
+        message=f"Slack webhook {UNSHAPED_SECRET} detected",
+        metadata=metadata,
+        lines=f'hook = "{UNSHAPED_SECRET}"',
+        metavars={"$SECRET": {"abstract_content": UNSHAPED_SECRET}},
+        fix='hook = os.environ["HOOK"]',
+        validation_state=validation_state,
+    )
+    (finding,) = parse_report(tmp_path, report(secret)).findings
+    assert UNSHAPED_SECRET not in finding.model_dump_json()
+    assert finding.location is not None and finding.location.snippet is None
+    assert finding.message == "Slack webhook [REDACTED] detected"
+
+
+def test_a_validator_verdict_is_kept(tmp_path: Path) -> None:
+    secret = result(metadata={"product": "secrets"}, validation_state="CONFIRMED_VALID")
+    (finding,) = parse_report(tmp_path, report(secret)).findings
+    assert finding.properties["validation_state"] == "CONFIRMED_VALID"
+    (plain,) = parse_report(tmp_path, report(result(validation_state="NO_VALIDATOR"))).findings
+    assert "validation_state" not in plain.properties
+
+
 def test_metavars_of_other_rules_are_not_stored(tmp_path: Path) -> None:
     sqli = result(
         check_id="rules.go-sqli",
@@ -390,6 +427,69 @@ def test_metavars_of_other_rules_are_not_stored(tmp_path: Path) -> None:
     assert AWS_CANARY not in finding.model_dump_json()
     assert finding.location is not None
     assert finding.location.snippet == "db.Query(\"SELECT * FROM t WHERE k = '[REDACTED]'\" + x)"
+
+
+def supply_chain_result(path: str, line: int, reachable: bool) -> dict[str, Any]:
+    """A Supply Chain result as ``semgrep ci --json`` writes it (lockfile line or usage)."""
+    return result(
+        check_id="ssc-0ddf890152a281f12fd6d01c3953da8d",
+        path=path,
+        line=line,
+        message="Affected versions of github.com/gin-gonic/gin are vulnerable to CWE-494.",
+        metadata={
+            "cwe": ["CWE-494: Download of Code Without Integrity Check"],
+            "cve": "CVE-2023-29401",
+            "ghsa": "GHSA-2c4m-59x9-fr2g",
+            "sca-fix-versions": [{"github.com/gin-gonic/gin": "1.9.1"}],
+            "sca-kind": "reachable",
+            "sca-severity": "MODERATE",
+            "sca-vuln-database-identifier": "CVE-2023-29401",
+        },
+        sca_info={
+            "reachability_rule": True,
+            "reachable": reachable,
+            "sca_finding_schema": 20220913,
+            "dependency_match": {
+                "dependency_pattern": {
+                    "ecosystem": "gomod",
+                    "package": "github.com/gin-gonic/gin",
+                    "semver_range": "< 1.9.1",
+                },
+                "found_dependency": {
+                    "package": "github.com/gin-gonic/gin",
+                    "version": "1.6.3",
+                    "ecosystem": "gomod",
+                    "transitivity": "direct",
+                    "lockfile_path": "go.mod",
+                    "line_number": 6,
+                },
+                "lockfile": "go.mod",
+            },
+        },
+    )
+
+
+def test_supply_chain_results_are_dependency_findings(tmp_path: Path) -> None:
+    in_lockfile = supply_chain_result("go.mod", 6, False)
+    used = supply_chain_result("cmd/app.go", 40, True)
+    lockfile, usage = parse_report(tmp_path, report(in_lockfile, used)).findings
+    assert lockfile.kind is Kind.dependency
+    assert lockfile.component == Component(
+        name="github.com/gin-gonic/gin",
+        installed_version="1.6.3",
+        fixed_version="1.9.1",
+        target="go.mod",
+        ecosystem="gomod",
+    )
+    assert lockfile.identifiers == ["CWE-494", "CVE-2023-29401", "GHSA-2c4m-59x9-fr2g"]
+    assert lockfile.title == "CVE-2023-29401 in github.com/gin-gonic/gin"
+    # The advisory's severity, as semgrep shows it, not the rule's WARNING.
+    assert (lockfile.severity, lockfile.tool_severity) == (Severity.medium, "MODERATE")
+    assert (lockfile.properties["reachable"], usage.properties["reachable"]) == (False, True)
+    assert usage.location is not None and usage.location.path == "cmd/app.go"
+    # One advisory in one package of one lockfile: one identity, wherever semgrep saw it used.
+    expected = ["CVE-2023-29401", "github.com/gin-gonic/gin", "go.mod"]
+    assert lockfile.identity == usage.identity == expected
 
 
 def test_is_ignored_is_an_in_source_suppression(tmp_path: Path) -> None:
