@@ -43,7 +43,13 @@ _TOKEN_PATTERNS: list[tuple[str, str]] = [
         r"(?i)\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?(?P<v>(?:(?:bearer|basic|token|digest"
         r"|negotiate|apikey|aws4-hmac-sha256)\s+)?[^\s\"',;]+(?:[^\S\r\n]*,[^\s\"']+)*)",
     ),
-    ("auth-scheme", r"(?i)\b(?:bearer|basic)\s+(?P<v>[A-Za-z0-9_\-.~+/=]{8,})"),
+    # A credential after "Bearer"/"Basic" outside a header: a token holds a digit, a capital
+    # past its first letter or a symbol, a word ("basic authentication") does not.
+    (
+        "auth-scheme",
+        r"(?i)\b(?:bearer|basic)\s+(?P<v>[A-Za-z0-9_\-.~+/=](?=(?-i:[a-z.\-]*[A-Z0-9_~+/=]))"
+        r"[A-Za-z0-9_\-.~+/=]{7,})",
+    ),
     (
         "cookie",
         r"(?i)\b(?:set-)?cookie\b[\"']?\s*:\s*[\"']?(?P<v>[^\r\n\"']+)",

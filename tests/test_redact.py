@@ -31,6 +31,9 @@ KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAcanary\n-----END RSA PRI
         (KEY, "MIIEowIBAAKCAQEAcanary"),
         ("curl -H 'Authorization: Bearer s3cr3tBearerValue99' http://x", "s3cr3tBearerValue99"),
         ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA=="),
+        ("login with basic dXNlcjpwYXNz and go", "dXNlcjpwYXNz"),
+        ("sent bearer abcdef123456 to the API", "abcdef123456"),
+        ("Bearer tokenwith_underscore", "tokenwith_underscore"),
         ("-H 'Cookie: session=abc123def456ghi'", "session=abc123def456ghi"),
         ("-H 'X-API-Key: k3yV4lue-Canary-77'", "k3yV4lue-Canary-77"),
         ("https://deploy:Hunter2Canary@git.example.com/x.git", "Hunter2Canary"),
@@ -51,6 +54,9 @@ def test_credential_shapes_are_masked(text: str, secret: str) -> None:
         "password = request.form['password']",
         "h := md5.New()",
         "Use of weak random number generator (math/rand instead of crypto/rand)",
+        "Use basic authentication only over TLS",
+        "Found a basic vulnerable dependency",
+        "Basic Authentication is weak; prefer bearer token-based schemes",
     ],
 )
 def test_ordinary_code_is_left_alone(text: str) -> None:
