@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -35,6 +35,9 @@ class Reference:
 
     entries: dict[str, BaselineEntry]
     origin: str
+    #: The path prefixes its run stripped: reused, like the baseline's, by a run without the
+    #: CI variables, so its fingerprints and today's agree.
+    strip_prefixes: list[str] = field(default_factory=list)
 
 
 _GONE = (State.fixed, State.unknown)
@@ -57,7 +60,7 @@ def reference_from_file(path: Path, today: date) -> Reference:
                 check_json(path, depth=1)  # not JSON at all says so first
                 raise HardeningError(f"{path}: not a valid findings.json: expected a JSON object")
             others, _ = walk_findings(stream, take)
-        Report.model_validate(others)
+        prefixes = Report.model_validate(others).path_settings.strip_prefixes
     except OSError as exc:
         raise HardeningError(f"{path}: cannot read: {exc.strerror}") from None
     except ParseError as exc:
@@ -71,7 +74,7 @@ def reference_from_file(path: Path, today: date) -> Reference:
         raise HardeningError(
             f"{path}: not a valid findings.json: {at or 'document'}: {first['msg']}"
         ) from None
-    return Reference(entries, str(path))
+    return Reference(entries, str(path), prefixes)
 
 
 def reference_from_report(report: Report, origin: str, today: date) -> Reference:
@@ -81,7 +84,7 @@ def reference_from_report(report: Report, origin: str, today: date) -> Reference
         for f in report.findings
         if f.state not in (State.fixed, State.unknown)
     }
-    return Reference(entries, origin)
+    return Reference(entries, origin, list(report.path_settings.strip_prefixes))
 
 
 def apply(
