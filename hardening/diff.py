@@ -1,10 +1,10 @@
 """The baseline diff: a state for every finding, and fixed or unknown for what went away.
 
 Fixed is claimed only when the finding's tool ran, and its path was in today's scope (not
-filtered, and among the paths the tool says it scanned where it lists them); otherwise the
-finding is unknown.  The reference for new and fixed is the baseline, or with
-``--compare-to`` the target branch's latest findings.json; triage always comes from the
-baseline.
+filtered, and among the paths the tool says it scanned where it lists them, or a file that
+``--source-root`` shows was deleted); otherwise the finding is unknown.  The reference for
+new and fixed is the baseline, or with ``--compare-to`` the target branch's latest
+findings.json; triage always comes from the baseline.
 """
 
 from __future__ import annotations
@@ -199,10 +199,12 @@ def _in_scope(
         return False
     if entry.path is None:
         return True
-    if entry.kind.value in ("code", "secret", "config") and snapshot.reason(entry.path):
+    if entry.kind.value in ("code", "secret", "config") and snapshot.scope_reason(entry.path):
         return False
     paths = scanned.get(entry.tool)
-    return paths is None or entry.path in paths
+    # A tool lists only the files it scanned: a file deleted since is not among them, but
+    # what was found in it is fixed (when --source-root shows the file is gone).
+    return paths is None or entry.path in paths or snapshot.deleted(entry.path)
 
 
 def _drift_tools(baseline: Baseline, runs: list[ToolRun]) -> set[str]:
