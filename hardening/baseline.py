@@ -92,7 +92,7 @@ class BaselineEntry(_Record):
         component = (
             Component(name=self.package, fixed_version=self.fixed_version) if self.package else None
         )
-        endpoint = Endpoint(url=self.endpoint) if self.endpoint else None
+        endpoint = _endpoint(self.endpoint) if self.endpoint else None
         return Finding(
             tool=self.tool,
             kind=self.kind,
@@ -104,6 +104,14 @@ class BaselineEntry(_Record):
             endpoint=endpoint,
             fingerprint=fingerprint,
         )
+
+
+def _endpoint(summary: str) -> Endpoint:
+    """The endpoint an entry's ``"METHOD url"`` summary names (see ``summarize``)."""
+    method, space, url = summary.partition(" ")
+    if space and url and method.isalpha() and method.isupper():
+        return Endpoint(method=method, url=url)
+    return Endpoint(url=summary)
 
 
 def summarize(finding: Finding, first_seen: str) -> BaselineEntry:

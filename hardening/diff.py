@@ -1,17 +1,17 @@
 """The baseline diff: a state for every finding, and fixed or unknown for what went away.
 
 Fixed is claimed only when the finding's tool ran, and its path was in today's scope (not
-filtered, and among the paths the tool says it scanned where it lists them); otherwise the
-finding is unknown.  The reference for new and fixed is the baseline, or with
-``--compare-to`` the target branch's latest findings.json; triage always comes from the
-baseline.
+filtered, and among the paths the tool says it scanned where it lists them, or a file that
+``--source-root`` shows was deleted); otherwise the finding is unknown.  The reference for
+new and fixed is the baseline, or with ``--compare-to`` the target branch's latest
+findings.json; triage always comes from the baseline.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -35,6 +35,9 @@ class Reference:
 
     entries: dict[str, BaselineEntry]
     origin: str
+    #: The path prefixes its run stripped: reused, like the baseline's, by a run without the
+    #: CI variables, so its fingerprints and today's agree.
+    strip_prefixes: list[str] = field(default_factory=list)
 
 
 _GONE = (State.fixed, State.unknown)
@@ -57,7 +60,7 @@ def reference_from_file(path: Path, today: date) -> Reference:
                 check_json(path, depth=1)  # not JSON at all says so first
                 raise HardeningError(f"{path}: not a valid findings.json: expected a JSON object")
             others, _ = walk_findings(stream, take)
-        Report.model_validate(others)
+        prefixes = Report.model_validate(others).path_settings.strip_prefixes
     except OSError as exc:
         raise HardeningError(f"{path}: cannot read: {exc.strerror}") from None
     except ParseError as exc:
@@ -71,7 +74,7 @@ def reference_from_file(path: Path, today: date) -> Reference:
         raise HardeningError(
             f"{path}: not a valid findings.json: {at or 'document'}: {first['msg']}"
         ) from None
-    return Reference(entries, str(path))
+    return Reference(entries, str(path), prefixes)
 
 
 def reference_from_report(report: Report, origin: str, today: date) -> Reference:
@@ -81,7 +84,7 @@ def reference_from_report(report: Report, origin: str, today: date) -> Reference
         for f in report.findings
         if f.state not in (State.fixed, State.unknown)
     }
-    return Reference(entries, origin)
+    return Reference(entries, origin, list(report.path_settings.strip_prefixes))
 
 
 def apply(
@@ -196,10 +199,12 @@ def _in_scope(
         return False
     if entry.path is None:
         return True
-    if entry.kind.value in ("code", "secret", "config") and snapshot.reason(entry.path):
+    if entry.kind.value in ("code", "secret", "config") and snapshot.scope_reason(entry.path):
         return False
     paths = scanned.get(entry.tool)
-    return paths is None or entry.path in paths
+    # A tool lists only the files it scanned: a file deleted since is not among them, but
+    # what was found in it is fixed (when --source-root shows the file is gone).
+    return paths is None or entry.path in paths or snapshot.deleted(entry.path)
 
 
 def _drift_tools(baseline: Baseline, runs: list[ToolRun]) -> set[str]:

@@ -77,6 +77,16 @@ class SourceTree:
             return None
         return candidate
 
+    def deleted(self, relative: str) -> bool:
+        """Whether a repo-relative path names nothing in the tree any more; never for a path
+        that could not be in it (absolute, or climbing out)."""
+        if not relative or relative.startswith("/") or re.match(r"^[A-Za-z]:", relative):
+            return False
+        if ".." in relative.split("/"):
+            return False
+        candidate = self.root / relative
+        return not (candidate.exists() or candidate.is_symlink())
+
     def head(self, relative: str) -> bytes:
         path = self.resolve(relative)
         if path is None:
@@ -100,6 +110,10 @@ class SourceTree:
                 f"--tracked-only: git ls-files failed in {self.root}: {exc}"
             ) from None
         return frozenset(p for p in out.decode("utf-8", "replace").split("\0") if p)
+
+
+#: Why a finding in a file git does not track is dropped (``--tracked-only``).
+UNTRACKED = "not tracked by git"
 
 
 class FilterError(Exception):
@@ -148,7 +162,7 @@ class SnapshotFilter:
         if self.includes and not any(glob_match(path, p) for p in self.includes):
             return "outside configured includes"
         if self._tracked is not None and path not in self._tracked:
-            return "not tracked by git"
+            return UNTRACKED
         if (
             self.default_excludes
             and self.source is not None
@@ -156,6 +170,19 @@ class SnapshotFilter:
         ):
             return "generated file (DO NOT EDIT header)"
         return None
+
+    def deleted(self, path: str) -> bool:
+        """Whether ``--source-root`` shows that the file at ``path`` was deleted (False when
+        there is no source tree to tell)."""
+        return self.source is not None and self.source.deleted(path)
+
+    def scope_reason(self, path: str) -> str | None:
+        """Why a finding gone from ``path`` was out of today's scope, or None.  A deleted file
+        is not an untracked one: what was found in it is fixed."""
+        why = self.reason(path)
+        if why == UNTRACKED and self.deleted(path):
+            return None
+        return why
 
     def finding_reason(self, finding: Finding) -> str | None:
         if finding.kind not in SOURCE_KINDS or finding.location is None:

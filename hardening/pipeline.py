@@ -60,7 +60,11 @@ class AggregateOptions:
 
 def aggregate(options: AggregateOptions) -> Report:
     profile = PROFILES[options.profile] if options.profile else None
-    recorded = options.baseline.strip_prefixes if options.baseline else []
+    recorded = [*(options.baseline.strip_prefixes if options.baseline else [])]
+    if options.reference is not None:
+        recorded += options.reference.strip_prefixes
+    elif options.compare_to is not None:
+        recorded += options.compare_to.path_settings.strip_prefixes
     normalizer = PathNormalizer.from_settings([*options.strip_prefixes, *recorded])
     report = Report(generator_version=__version__, profile=options.profile)
 

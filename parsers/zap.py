@@ -458,7 +458,19 @@ def endpoint_identity(
     ``x-frame-options``, and header names are case-insensitive anyway.
     """
     rule = identity_rule(rule_id, name)
-    return [rule, (method or "").upper(), *_urls(uri).endpoint, param.lower() if param else ""]
+    method = (method or "").upper()
+    if rule_id in _RANDOM_RESOURCE_RULES and method in _RANDOM_RESOURCE_METHODS:
+        uri = _RANDOM_RESOURCE.sub(r"\g<page>", uri)
+    return [rule, method, *_urls(uri).endpoint, param.lower() if param else ""]
+
+
+#: The Insecure HTTP Method rule tries PUT and PATCH on a fresh random resource under the page
+#: (ten lowercase letters and digits appended to the page's URI, every ZAP version), so the
+#: URI it reports changes on every run: identity is the page's.  After a query the random part
+#: lands in the query, which identity ignores anyway.
+_RANDOM_RESOURCE_RULES = frozenset({"90028"})
+_RANDOM_RESOURCE_METHODS = frozenset({"PUT", "PATCH"})
+_RANDOM_RESOURCE = re.compile(r"^(?P<page>[^?#]*/)[a-z0-9]{10}$")
 
 
 #: Plugins whose alerts are told apart by name: the CSP scanner (see the module's docstring).

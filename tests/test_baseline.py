@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from hardening import baseline as baseline_mod
 from hardening.cli import cli
 from hardening.errors import BaselineError
+from hardening.model import Endpoint, Kind, Severity
 from support import SAMPLES
 
 
@@ -291,3 +292,22 @@ def test_streamed_file_is_the_whole_model_dumped_at_once(tmp_path: Path) -> None
         assert path.stat().st_mtime_ns == before
         assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
         path.unlink()
+
+
+def test_a_gone_endpoint_keeps_its_method_apart_from_its_url() -> None:
+    # The entry remembers "PATCH https://..." in one string; a fixed or unknown finding
+    # standing for it has the method and the URL where every other DAST finding has them.
+    entry = baseline_mod.BaselineEntry(
+        tool="zap",
+        kind=Kind.dast,
+        rule_id="90028",
+        severity=Severity.medium,
+        first_seen="2026-01-01",
+        endpoint="PATCH https://shop.acme.test/service/labels.mvc/kqmx8plyqp",
+    )
+    endpoint = entry.as_finding("f" * 32).endpoint
+    assert endpoint == Endpoint(
+        method="PATCH", url="https://shop.acme.test/service/labels.mvc/kqmx8plyqp"
+    )
+    bare = entry.model_copy(update={"endpoint": "https://shop.acme.test/"})
+    assert bare.as_finding("f" * 32).endpoint == Endpoint(url="https://shop.acme.test/")

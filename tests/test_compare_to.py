@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from hardening import diff
 from hardening.cli import cli
 from hardening.errors import HardeningError
+from hardening.model import State
 from hardening.pipeline import AggregateOptions, aggregate
 from hardening.report_io import load_report
 from support import SAMPLES
@@ -97,3 +98,45 @@ def test_bad_files_say_why_in_one_line(tmp_path: Path, text: str, reason: str) -
     assert reason in str(caught.value) and "\n" not in str(caught.value)
     code, output = run_cli("aggregate", str(SAMPLES / "gosec"), "--compare-to", str(target))
     assert code == 2 and reason in output and "Traceback" not in output
+
+
+def _gosec_report(tmp_path: Path, name: str, root: str) -> Path:
+    issue = {
+        "severity": "MEDIUM",
+        "confidence": "HIGH",
+        "cwe": {"id": "22", "url": "https://cwe.mitre.org/data/definitions/22.html"},
+        "rule_id": "G304",
+        "details": "Potential file inclusion via variable",
+        "file": f"{root}/internal/load.go",
+        "code": "41: \tdata, err := os.ReadFile(path)\n",
+        "line": "41",
+        "column": "15",
+        "nosec": False,
+        "suppressions": None,
+    }
+    folder = tmp_path / name
+    folder.mkdir()
+    report = {"Issues": [issue], "Stats": {"files": 1, "found": 1}, "GosecVersion": "2.21.4"}
+    (folder / "gosec.json").write_text(json.dumps(report))
+    return folder
+
+
+def test_a_local_run_reuses_the_prefixes_the_target_branch_run_stripped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The target branch's findings.json was made in CI, where $CI_PROJECT_DIR named the
+    # checkout; a developer compares the merge request's CI artifacts with it locally.
+    main = _gosec_report(tmp_path, "main", "/srv/ci/acme")
+    monkeypatch.setenv("CI_PROJECT_DIR", "/srv/ci/acme")
+    target = target_findings(tmp_path, main)
+    monkeypatch.delenv("CI_PROJECT_DIR")
+    mr = _gosec_report(tmp_path, "mr", "/srv/ci/acme")
+    out = tmp_path / "out"
+    code, output = run_cli(
+        "aggregate", str(mr), "--compare-to", str(target), "--out", str(out), "-q"
+    )
+    assert code == 0, output
+    report = load_report(out / "findings.json")
+    assert [(f.path, f.state) for f in report.findings] == [
+        ("internal/load.go", State.unchanged)
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from hardening import diff
 from hardening.baseline import Baseline, BaselineEntry, Triage
-from hardening.filters import SnapshotFilter
+from hardening.filters import SnapshotFilter, SourceTree
 from hardening.model import CodeLocation, Finding, Kind, Report, RunStatus, Severity, State, ToolRun
 from hardening.pipeline import AggregateOptions, aggregate
 
@@ -128,6 +129,50 @@ def test_fixed_only_when_path_was_scanned(tmp_path: Path, corpus: Path) -> None:
     for finding in gone:
         expected = State.fixed if finding.path == "cmd/server/main.go" else State.unknown
         assert finding.state is expected, finding.path
+
+
+def _project_without_store(corpus: Path, tmp_path: Path) -> tuple[Baseline, Path, Path]:
+    """The semgrep project's baseline, a source tree without internal/store/store.go, and
+    the next scan of that tree (semgrep lists only the files it scanned)."""
+    project = corpus / "semgrep/local-1.185.0-project.json"
+    baseline = baseline_of([project])
+    data = json.loads(project.read_text())
+    gone = "internal/store/store.go"
+    data["results"] = [r for r in data["results"] if r["path"] != gone]
+    data["paths"]["scanned"] = [p for p in data["paths"]["scanned"] if p != gone]
+    source = tmp_path / "src"
+    for path in data["paths"]["scanned"]:
+        (source / path).parent.mkdir(parents=True, exist_ok=True)
+        (source / path).write_text("package x\n")
+    scan = tmp_path / "semgrep.json"
+    scan.write_text(json.dumps(data))
+    return baseline, source, scan
+
+
+def test_findings_of_a_deleted_file_are_fixed_when_the_source_tree_shows_it(
+    tmp_path: Path, corpus: Path
+) -> None:
+    baseline, source, scan = _project_without_store(corpus, tmp_path)
+    report = run([scan], baseline, snapshot=SnapshotFilter(source=SourceTree(source)))
+    gone = {(f.path, f.state) for f in report.findings if f.state in (State.fixed, State.unknown)}
+    assert ("internal/store/store.go", State.fixed) in gone
+    # Filtered paths stay unknown though they are not in the tree either.
+    assert ("vendor/github.com/acme/legacy/legacy.go", State.fixed) not in gone
+    # Without a source tree nothing tells a deleted file from one left out of the scan.
+    blind = run([scan], baseline)
+    assert {f.state for f in blind.findings if f.path == "internal/store/store.go"} == {
+        State.unknown
+    }
+
+
+def test_a_deleted_file_is_not_an_untracked_one(tmp_path: Path, corpus: Path) -> None:
+    baseline, source, scan = _project_without_store(corpus, tmp_path)
+    subprocess.run(["git", "init", "-q", str(source)], check=True)
+    subprocess.run(["git", "-C", str(source), "add", "-A"], check=True)
+    snapshot = SnapshotFilter(source=SourceTree(source), tracked_only=True)
+    report = run([scan], baseline, snapshot=snapshot)
+    states_of_store = {f.state for f in report.findings if f.path == "internal/store/store.go"}
+    assert states_of_store == {State.fixed}
 
 
 # Property: for untriaged, unsuppressed findings whose tools all ran and paths are in scope,

@@ -29,10 +29,11 @@ _STATUS_LABEL = {
     RunStatus.not_exercised: "**not exercised**",
 }
 _HEADLINE_STATES = (State.new, State.fixed, State.unchanged, State.accepted, State.unknown)
-#: States listed as needing attention (open and not yet in the reference).
-_ATTENTION = (State.new, State.expired, State.updated)
+#: States listed, after new ones, as needing attention: acceptance lapsed, severity or fix changed.
+_REOPENED = (State.expired, State.updated)
 _BACKLOG = (State.unchanged, State.accepted, State.false_positive, State.suppressed)
 _FINDINGS_HEADER = "| Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|"
+_STATE_HEADER = "| State | Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|---|"
 
 
 def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
@@ -56,11 +57,19 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         return _finding_row(finding, report)
 
     with_diff = report.diff is not None
-    wanted = _ATTENTION if with_diff else (None,)
+    wanted = (State.new,) if with_diff else (None,)
     attention = _ordered(report, [f for f in report.findings if f.state in wanted])
     title = "New findings" if with_diff else "Findings"
     out.table(f"### {title} ({len(attention)})", _FINDINGS_HEADER, Rows(attention, row), "None.")
     if with_diff:
+        # Open again or changed, not new: listed beside new ones, each with its state.
+        reopened = _ordered(report, [f for f in report.findings if f.state in _REOPENED])
+        if reopened:
+            out.table(
+                f"### Reopened or updated ({len(reopened)})",
+                _STATE_HEADER,
+                Rows(reopened, lambda f: _backlog_row(f, report)),
+            )
         fixed = [f for f in report.findings if f.state is State.fixed]
         unknown = [f for f in report.findings if f.state is State.unknown]
         backlog = [f for f in report.findings if f.state in _BACKLOG]
@@ -70,7 +79,7 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         )
         out.details(
             f"Backlog: unchanged, accepted, suppressed ({len(backlog)})",
-            "| State | Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|---|",
+            _STATE_HEADER,
             Rows(backlog, lambda f: _backlog_row(f, report)),
         )
     if report.calibration:

@@ -894,3 +894,43 @@ def test_a_csp_weakness_keeps_its_identity_across_zap_versions(tmp_path: Path) -
     ]
     fingerprint.assign(findings)
     assert findings[0].fingerprint == findings[1].fingerprint
+
+
+def _put_alert(*uris: str) -> dict[str, Any]:
+    pages = [instance(uri, method="PUT") for uri in uris]
+    return json_alert(
+        pluginid="90028", alertRef="90028-6", alert="Insecure HTTP Method - PUT",
+        name="Insecure HTTP Method - PUT", instances=pages,
+    )
+
+
+def test_a_put_probe_keeps_its_identity_though_zap_names_a_random_resource(
+    tmp_path: Path,
+) -> None:
+    # 90028 tries PUT (and PATCH) on a fresh random resource under the page, ten lowercase
+    # letters and digits: /votes/hyp7hbjya6 one run, /votes/ag7i1mnbqn the next.
+    first = _put_alert("http://api.acme.test/challenge/8/votes/hyp7hbjya6")
+    second = _put_alert("http://api.acme.test/challenge/8/votes/ag7i1mnbqn")
+    findings = [
+        *read_json(json_file(tmp_path, json_report(first), "run1.json")).findings,
+        *read_json(json_file(tmp_path, json_report(second), "run2.json")).findings,
+    ]
+    fingerprint.assign(findings)
+    assert findings[0].fingerprint == findings[1].fingerprint
+    # What ZAP probed is still what is shown.
+    assert findings[1].endpoint == Endpoint(
+        method="PUT", url="http://api.acme.test/challenge/8/votes/ag7i1mnbqn"
+    )
+
+
+def test_only_the_put_probe_loses_its_last_segment() -> None:
+    page = "http://api.acme.test/service/lessonmenu.mvc"
+    probed = endpoint_identity("90028", "PATCH", page + "/wreq5y0a7l", None)
+    assert probed == endpoint_identity("90028", "PATCH", page + "/0oqh22nenm", None)
+    # Other methods of the rule, and other rules, keep every segment.
+    assert endpoint_identity("90028", "DELETE", page + "/wreq5y0a7l", None)[5].endswith(
+        "/wreq5y0a7l"
+    )
+    assert endpoint_identity("10020", "PUT", page + "/wreq5y0a7l", None)[5].endswith(
+        "/wreq5y0a7l"
+    )

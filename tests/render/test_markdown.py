@@ -11,11 +11,13 @@ from hardening import diff
 from hardening.baseline import Baseline
 from hardening.model import (
     CodeLocation,
+    DiffInfo,
     Finding,
     Kind,
     Report,
     RunStatus,
     Severity,
+    State,
     ToolRun,
 )
 from hardening.pipeline import AggregateOptions, aggregate
@@ -157,3 +159,29 @@ def test_changed_files_come_first() -> None:
     report = Report(runs=[ToolRun(tool="semgrep")], findings=findings, changed_files=["src/a2.go"])
     text = markdown.render(report)
     assert text.index("src/a2.go") < text.index("src/a1.go")
+
+
+def _code_finding(n: int, state: State) -> Finding:
+    finding = hostile(n)
+    finding.title = f"finding {n}"
+    finding.state = state
+    return finding
+
+
+def test_only_new_findings_are_listed_as_new() -> None:
+    # An expired acceptance or an updated severity needs attention, but is not new: the
+    # headline says "0 new", and the section under it must not list them as new.
+    findings = [_code_finding(1, State.updated), _code_finding(2, State.expired)]
+    counts = {state.value: 0 for state in State} | {"updated": 1, "expired": 1}
+    report = Report(
+        runs=[ToolRun(tool="semgrep")],
+        findings=findings,
+        diff=DiffInfo(baseline="b.json", counts=counts),
+    )
+    text = markdown.render(report)
+    assert "**0 new**" in text
+    assert "### New findings (0)\n\nNone." in text
+    assert "### Reopened or updated (2)" in text
+    reopened = text.split("### Reopened or updated (2)", 1)[1]
+    assert "| updated | high | semgrep |" in reopened
+    assert "| expired | high | semgrep |" in reopened
