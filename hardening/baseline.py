@@ -74,6 +74,10 @@ class BaselineEntry(_Record):
     triage: Triage = Triage.open
     reason: str | None = None
     expires: str | None = None
+    #: Suppressed in the source or by the tool when seen (absent otherwise): some outputs do
+    #: not list suppressed findings at all (semgrep's JSON, gosec without
+    #: -track-suppressions), so one gone from such a run is unknown, not fixed.
+    suppressed: bool | None = None
 
     @property
     def triaged(self) -> bool:
@@ -131,6 +135,7 @@ def summarize(finding: Finding, first_seen: str) -> BaselineEntry:
         fixed_version=finding.component.fixed_version if finding.component else None,
         endpoint=endpoint,
         first_seen=first_seen,
+        suppressed=True if finding.suppressed else None,
     )
 
 
@@ -261,6 +266,8 @@ def _entry_dict(entry: BaselineEntry) -> dict[str, str]:
     data = set_fields(entry)
     data["kind"] = entry.kind.value
     data["severity"] = entry.severity.value
+    if entry.suppressed is False:
+        del data["suppressed"]
     if entry.triage is Triage.open:
         del data["triage"]
     else:

@@ -100,8 +100,12 @@ def apply(
     ref = reference or Reference(baseline.entries, baseline_origin or "baseline")
     drift_tools = _drift_tools(baseline, report.runs)
     present = set()
+    #: Tools whose output today lists suppressed findings (see ``BaselineEntry.suppressed``).
+    shows_suppressed: set[str] = set()
     for finding in report.findings:
         present.add(finding.fingerprint)
+        if finding.suppressed:
+            shows_suppressed.add(finding.tool)
         triage = baseline.entries.get(finding.fingerprint)
         finding.state = _state(finding, triage, ref, today)
         if (
@@ -119,6 +123,9 @@ def apply(
         finding = entry.as_finding(fingerprint)
         triage = baseline.entries.get(fingerprint)
         in_scope = _in_scope(entry, ran, scanned, snapshot)
+        # A suppressed finding is seen gone only where today's output lists suppressed ones.
+        if entry.suppressed and entry.tool not in shows_suppressed:
+            in_scope = False
         finding.state = State.fixed if in_scope else State.unknown
         if triage is not None and triage.triaged:
             finding.properties = {**finding.properties, "triage": triage.triage.value}

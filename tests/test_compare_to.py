@@ -137,6 +137,4 @@ def test_a_local_run_reuses_the_prefixes_the_target_branch_run_stripped(
     )
     assert code == 0, output
     report = load_report(out / "findings.json")
-    assert [(f.path, f.state) for f in report.findings] == [
-        ("internal/load.go", State.unchanged)
-    ]
+    assert [(f.path, f.state) for f in report.findings] == [("internal/load.go", State.unchanged)]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from hardening import diff
 from hardening.baseline import Baseline, BaselineEntry, Triage
+from hardening.baseline import chunks as baseline_chunks
 from hardening.filters import SnapshotFilter, SourceTree
 from hardening.model import CodeLocation, Finding, Kind, Report, RunStatus, Severity, State, ToolRun
 from hardening.pipeline import AggregateOptions, aggregate
@@ -242,3 +243,43 @@ def test_update_keeps_triaged_fixed_entries() -> None:
     diff.apply(report, base, SnapshotFilter(), TODAY)
     updated = diff.update(base, report, TODAY)
     assert list(updated.entries) == ["kept"]
+
+
+def test_a_suppressed_finding_is_not_fixed_by_an_output_that_never_lists_them(
+    corpus: Path,
+) -> None:
+    # semgrep's SARIF keeps a nosemgrep result, marked suppressed; its JSON leaves it out.
+    sarif = corpus / "semgrep/local-1.185.0-project.sarif"
+    json_report = corpus / "semgrep/local-1.185.0-project.json"
+    before = baseline_of([sarif])
+    assert sum(1 for entry in before.entries.values() if entry.suppressed) == 1
+    report = run([json_report], before)
+    assert states(report) == {"unchanged": 18, "unknown": 1}
+    [gone] = [f for f in report.findings if f.state is State.unknown]
+    assert before.entries[gone.fingerprint].suppressed
+
+
+def test_a_suppressed_finding_gone_from_an_output_that_lists_them_is_fixed(
+    corpus: Path, tmp_path: Path
+) -> None:
+    source = corpus / "semgrep/local-1.185.0-project.sarif"
+    data = json.loads(source.read_text())
+    results = data["runs"][0]["results"]
+    suppressed = next(r for r in results if r.get("suppressions"))
+    twin = json.loads(json.dumps(suppressed))
+    twin["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = "cmd/server/extra.go"
+    results.append(twin)
+    first = tmp_path / "before" / "semgrep.sarif"
+    first.parent.mkdir()
+    first.write_text(json.dumps(data))
+    results.remove(suppressed)  # the twin, still listed, shows this output lists suppressed ones
+    second = tmp_path / "semgrep.sarif"
+    second.write_text(json.dumps(data))
+    report = run([second], baseline_of([first]))
+    assert states(report) == {"unchanged": 18, "suppressed": 1, "fixed": 1}
+
+
+def test_only_suppressed_entries_say_so_in_the_baseline_file(corpus: Path) -> None:
+    text = "".join(baseline_chunks(baseline_of([corpus / "semgrep/local-1.185.0-project.sarif"])))
+    assert text.count('"suppressed": true') == 1
+    assert '"suppressed": false' not in text

@@ -899,8 +899,11 @@ def test_a_csp_weakness_keeps_its_identity_across_zap_versions(tmp_path: Path) -
 def _put_alert(*uris: str) -> dict[str, Any]:
     pages = [instance(uri, method="PUT") for uri in uris]
     return json_alert(
-        pluginid="90028", alertRef="90028-6", alert="Insecure HTTP Method - PUT",
-        name="Insecure HTTP Method - PUT", instances=pages,
+        pluginid="90028",
+        alertRef="90028-6",
+        alert="Insecure HTTP Method - PUT",
+        name="Insecure HTTP Method - PUT",
+        instances=pages,
     )
 
 
@@ -931,6 +934,4 @@ def test_only_the_put_probe_loses_its_last_segment() -> None:
     assert endpoint_identity("90028", "DELETE", page + "/wreq5y0a7l", None)[5].endswith(
         "/wreq5y0a7l"
     )
-    assert endpoint_identity("10020", "PUT", page + "/wreq5y0a7l", None)[5].endswith(
-        "/wreq5y0a7l"
-    )
+    assert endpoint_identity("10020", "PUT", page + "/wreq5y0a7l", None)[5].endswith("/wreq5y0a7l")
