@@ -115,14 +115,16 @@ def _profile(report: Report) -> str:
 
 
 def _counts_line(report: Report) -> str:
-    by_severity = Counter(f.severity for f in report.findings if f.state is not State.fixed)
+    # Seen today: not the fixed and unknown ones, which stand for baseline entries.
+    gone = (State.fixed, State.unknown)
+    by_severity = Counter(f.severity for f in report.findings if f.state not in gone)
     parts = [f"{by_severity[s]} {s.value}" for s in Severity if by_severity[s]]
     total = sum(by_severity.values())
     summary = f"Findings: {total}" + (f" ({', '.join(parts)})" if parts else "")
     states = Counter(f.state for f in report.findings if f.state is not None)
     if states:
         summary += "\nStates: " + ", ".join(
-            f"{states[s]} {s.value}" for s in State if states.get(s)
+            f"{states[s]} {s.value.replace('_', ' ')}" for s in State if states.get(s)
         )
     return summary
 

@@ -1,0 +1,20 @@
+"""The terminal summary's counts."""
+
+from __future__ import annotations
+
+from hardening.baseline import load as load_baseline
+from hardening.pipeline import AggregateOptions, aggregate
+from hardening.render import terminal
+from support import SAMPLES
+
+
+def test_counts_are_of_findings_seen_today_and_states_read_as_words() -> None:
+    baseline = load_baseline(SAMPLES / "baseline.json")
+    report = aggregate(AggregateOptions(paths=[SAMPLES], baseline=baseline))
+    text = terminal.render(report, colour=False)
+    # 58 in all: the 2 fixed and 1 unknown stand for baseline entries not seen today.
+    assert "\nFindings: 55 (" in text
+    assert (
+        "\nStates: 3 new, 41 unchanged, 2 fixed, 1 unknown, 1 accepted, 1 expired,"
+        " 1 false positive, 8 suppressed\n"
+    ) in text
