@@ -6,6 +6,10 @@ their issues lack ``cwe``, ``column``, ``nosec`` and ``suppressions``.  ``line``
 either ``"91"`` or a range ``"12-14"``; ``file`` is usually absolute (Windows paths too);
 ``code`` is the flagged line(s) numbered ``NN: `` with context lines around them (old reports
 carry the bare expression instead).
+
+``-fmt=sonarqube`` (``{"issues": [{"engineId": "gosec", ...}]}``, often saved as ``gosec.json``)
+is recognised and skipped: it drops the code, confidence and suppressions that identity and
+triage need.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ _LINE_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 _ISSUES_KEY = re.compile(rb'"Issues"\s*:')
 _REPORT_KEYS = re.compile(rb'"(?:Stats|Golang errors|GosecVersion)"\s*:')
 _ISSUE_KEYS = re.compile(rb'"rule_id"\s*:\s*"G\d+"')
+_SONARQUBE_ENGINE = re.compile(rb'"engineId"\s*:\s*"gosec"')
+
+SONARQUBE_SKIP_REASON = "gosec SonarQube report: not read; run gosec with -fmt=json or -fmt=sarif"
 
 #: Hard-coded credentials; old reports carry no ``cwe`` to tell it by.
 _CREDENTIAL_RULES = frozenset({"G101"})
@@ -79,7 +86,11 @@ class GosecJsonParser(Parser):
     @classmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
         body = strip_bom(head).lstrip()
-        if not body.startswith(b"{") or not _ISSUES_KEY.search(body):
+        if not body.startswith(b"{"):
+            return None
+        if _SONARQUBE_ENGINE.search(body):
+            return Detection(85, skip_reason=SONARQUBE_SKIP_REASON)
+        if not _ISSUES_KEY.search(body):
             return None
         if _REPORT_KEYS.search(body):
             return Detection(90)

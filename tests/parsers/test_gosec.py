@@ -11,7 +11,12 @@ import pytest
 from hardening import fingerprint
 from hardening.errors import ParseError
 from hardening.model import Finding, Kind, RunStatus, Severity, Suppression
-from hardening.parsers.gosec import GosecJsonParser, flagged_text, line_range
+from hardening.parsers.gosec import (
+    SONARQUBE_SKIP_REASON,
+    GosecJsonParser,
+    flagged_text,
+    line_range,
+)
 from hardening.parsers.interface import Artifact, Detection, ParseResult
 from hardening.paths import PathNormalizer
 from hardening.reading import read_artifact
@@ -87,6 +92,34 @@ def test_detects_old_report_with_only_issues_and_stats(corpus: Path) -> None:
 def test_detects_old_report_whose_stats_lie_beyond_the_head() -> None:
     head = b'{\n\t"Issues": [\n\t\t{\n\t\t\t"severity": "LOW",\n\t\t\t"rule_id": "G104",\n'
     assert GosecJsonParser.detect(head, PurePath("out.json")) == Detection(80)
+
+
+def test_sonarqube_report_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    # gosec -fmt=sonarqube, as gosec writes it (often saved as gosec.json).
+    sonar = {
+        "issues": [
+            {
+                "engineId": "gosec",
+                "ruleId": "G402",
+                "primaryLocation": {
+                    "message": "TLS InsecureSkipVerify set true.",
+                    "filePath": "vuln.go",
+                    "textRange": {"startLine": 10, "endLine": 10},
+                },
+                "type": "VULNERABILITY",
+                "severity": "BLOCKER",
+                "effortMinutes": 5,
+            }
+        ]
+    }
+    path = write(tmp_path, json.dumps(sonar, indent="\t"))
+    detection = GosecJsonParser.detect(path.read_bytes(), PurePath(path.name))
+    assert detection == Detection(85, skip_reason=SONARQUBE_SKIP_REASON)
+    outcome = read_artifact(path, path.name, PathNormalizer())
+    assert outcome.skipped is not None
+    assert outcome.skipped.reason == (
+        "gosec SonarQube report: not read; run gosec with -fmt=json or -fmt=sarif"
+    )
 
 
 @pytest.mark.parametrize(
