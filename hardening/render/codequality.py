@@ -123,7 +123,8 @@ def location_path(finding: Finding) -> str:
                 return candidate
         return component.name
     if finding.endpoint is not None:
-        return url_path(finding.endpoint.url) or finding.endpoint.url
+        # A bare origin has the root path: never the URL itself, which is no relative path.
+        return url_path(finding.endpoint.url) or "/"
     return finding.artifact or (finding.artifacts[0] if finding.artifacts else finding.tool)
 
 

@@ -1,9 +1,17 @@
 """hardening.sarif: SARIF 2.1.0 built with sarif-om, written as a stream.
 
-One run per tool (its findings, or none when it ran and found nothing), each with the driver's
-name, version and the rules its results use.  Every result carries ``partialFingerprints``
-(the v1 fingerprint), a level from the normalized severity, ``baselineState`` when the report
-was diffed, and ``suppressions`` for in-source suppressed, accepted and false-positive findings.
+One run per tool (its findings, or none when it ran cleanly and found nothing; a failed or
+unexercised tool with nothing to show has no run), each with the driver's name, version and
+the rules its results use.  Every result carries ``partialFingerprints`` (the v1 fingerprint,
+also as GitHub's ``primaryLocationLineHash``), a level from the normalized severity,
+``baselineState`` when the report was diffed, and ``suppressions`` for in-source suppressed,
+accepted and false-positive findings.
+
+GitHub code scanning is the consumer that decides what "valid" means in practice (its "SARIF
+support for code scanning" page, and the errors its upload returns): every rule has short and
+full descriptions and help text; every result has a physical location with a line; no URI has
+a scheme other than ``file``; a run holds at most 25,000 results (the most severe open ones
+are kept, the rest counted in a notification); and a log has at least one run.
 
 Streaming: the log's head and each run's head are written as JSON text up to ``"results":[``;
 then one result at a time is built as plain JSON (the log, runs and rules are sarif-om
@@ -21,11 +29,12 @@ finding state          ``baselineState``: new -> new; unchanged, accepted, false
                        ``properties.state`` says expired); unknown -> the result is left out
 =====================  ==================================================================
 
-Locations: a code location becomes a physical location relative to ``%SRCROOT%``; a
-dependency or license finding without one points at its lockfile, manifest or image
-(``component.target``) and names the package as a logical location; a DAST or API finding has
-a logical location for its operation and a ``webRequest`` with method and URL.  Snippets are
-written only when the finding has one and never for secret-class findings.
+Locations: a code location becomes a physical location relative to ``%SRCROOT%`` (line 1
+when it has no line); a dependency or license finding without one points at its lockfile,
+manifest or image (``component.target``) and names the package as a logical location; a DAST
+or API finding points at its host and URL path, without scheme or port, and has a logical
+location for its operation and a ``webRequest`` with method and URL.  Snippets are written
+only when the finding has one and never for secret-class findings.
 """
 
 from __future__ import annotations
@@ -54,15 +63,21 @@ from hardening.model import (
 from hardening.redact import is_credential_rule
 from hardening.render import jsonstream
 from hardening.render.links import advisory_url, url_path
+from hardening.render.text import one_line
 
 SARIF_VERSION = "2.1.0"
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 FINGERPRINT_KEY = "hardening/v1"
+GITHUB_FINGERPRINT_KEY = "primaryLocationLineHash"
 SRCROOT = "%SRCROOT%"
 #: Tool notifications (errors) kept per run.
 MAX_NOTIFICATIONS = 20
+#: Results per run: GitHub code scanning rejects an upload with a run of more.
+MAX_RESULTS_PER_RUN = 25_000
+#: GitHub code scanning's limit on a rule's short and full description.
+MAX_DESCRIPTION = 1024
 
 LEVELS: dict[Severity, str] = {
     Severity.critical: "error",
@@ -100,6 +115,8 @@ _NAMES: dict[Severity | Kind | State, str] = {
 #: Tool statuses meaning the tool was run (a missing tool gets a run only for its findings).
 _RAN = (RunStatus.ok, RunStatus.failed, RunStatus.not_exercised)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+#: The region of a location that has no line of its own (a whole file, a stand-in path).
+_LINE_1: dict[str, int] = {"startLine": 1}
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 # Characters kept as they are in a file URI; everything else is percent-encoded.
 _URI_SAFE = "/-._~!$&'()*+,;=@"
@@ -129,9 +146,13 @@ def write_stream(report: Report, out: TextIO) -> None:
     head = {"$schema": head.pop("$schema"), **head}
     out.write(jsonstream.open_object(head, "runs"))
     diffed = report.diff is not None
-    for index, group in enumerate(_groups(report)):
+    groups = _groups(report)
+    for index, group in enumerate(groups):
         out.write(",\n" if index else "\n")
         _write_run(group, diffed, out)
+    if not groups:
+        out.write("\n")
+        _write_empty_run(report, out)
     out.write("\n]}\n")
 
 
@@ -148,6 +169,10 @@ class _ToolGroup:
 
 
 def _groups(report: Report) -> list[_ToolGroup]:
+    """The runs to write: every tool with results, and every tool that ran cleanly and found
+    nothing.  A failed or unexercised tool with nothing to show gets no run: an empty
+    ``results`` array says the tool looked and found nothing, and code scanning would close
+    all of that tool's alerts."""
     groups: dict[str, _ToolGroup] = {}
     for run in report.runs:
         if run.status in _RAN:
@@ -160,27 +185,57 @@ def _groups(report: Report) -> list[_ToolGroup]:
             group = groups[finding.tool] = _ToolGroup(finding.tool)
             group.runs = [run for run in report.runs if run.tool == finding.tool]
         group.findings.append(finding)
-    return list(groups.values())
+    return [
+        group
+        for group in groups.values()
+        if group.findings or all(run.status is RunStatus.ok for run in group.runs)
+    ]
 
 
 def _write_run(group: _ToolGroup, diffed: bool, out: TextIO) -> None:
+    findings, left_out = _within_limit(group.findings)
     rules = _Rules()
-    for finding in group.findings:
+    for finding in findings:
         rules.add(finding)
+    invocation = _invocation(group.runs, left_out) if group.runs or left_out else None
+    properties = _run_properties(group.runs)
+    if left_out:
+        properties = {**(properties or {}), "results_left_out": left_out}
     run = sarif_om.Run(
         tool=sarif_om.Tool(
             driver=sarif_om.ToolComponent(
                 name=group.tool, version=_version(group.runs), rules=rules.descriptors()
             )
         ),
-        invocations=[_invocation(group.runs)] if group.runs else None,
-        properties=_run_properties(group.runs),
+        invocations=[invocation] if invocation is not None else None,
+        properties=properties,
     )
-    out.write(jsonstream.open_object(to_json(run), "results"))
-    jsonstream.write_items(
-        out, (_result(f, rules.index[f.rule_id], diffed) for f in group.findings)
-    )
+    head = to_json(run)
+    head["tool"]["driver"].setdefault("rules", [])  # code scanning requires the array
+    out.write(jsonstream.open_object(head, "results"))
+    jsonstream.write_items(out, (_result(f, rules.index[f.rule_id], diffed) for f in findings))
     out.write("]}")
+
+
+def _write_empty_run(report: Report, out: TextIO) -> None:
+    """The one run of a log with nothing to report: code scanning rejects ``"runs": []``."""
+    driver = {"name": report.generator, "rules": []}
+    if report.generator_version:
+        driver["version"] = report.generator_version
+    out.write(jsonstream.open_object({"tool": {"driver": driver}}, "results") + "]}")
+
+
+def _within_limit(findings: list[Finding]) -> tuple[list[Finding], int]:
+    """At most ``MAX_RESULTS_PER_RUN`` findings, in report order: code scanning rejects a
+    run with more.  Kept first: open findings before fixed ones, then the most severe."""
+    if len(findings) <= MAX_RESULTS_PER_RUN:
+        return findings, 0
+    ranked = sorted(
+        range(len(findings)),
+        key=lambda i: (findings[i].state is State.fixed, -findings[i].severity.rank),
+    )
+    kept = sorted(ranked[:MAX_RESULTS_PER_RUN])
+    return [findings[i] for i in kept], len(findings) - len(kept)
 
 
 class _Rules:
@@ -205,12 +260,28 @@ class _Rules:
 
 
 def _rule(finding: Finding, worst: Severity) -> Any:
+    """GitHub code scanning requires ``shortDescription``, ``fullDescription`` and ``help``
+    text on every rule (non-empty, descriptions at most 1,024 characters)."""
+    title = one_line(finding.title, MAX_DESCRIPTION) or one_line(finding.rule_id, MAX_DESCRIPTION)
+    help_uri = _help_uri(finding)
     return sarif_om.ReportingDescriptor(
         id=finding.rule_id,
-        short_description=sarif_om.MultiformatMessageString(text=finding.title or finding.rule_id),
-        help_uri=_help_uri(finding),
+        short_description=sarif_om.MultiformatMessageString(text=title),
+        full_description=sarif_om.MultiformatMessageString(text=title),
+        help=sarif_om.MultiformatMessageString(text=_help_text(finding, title, help_uri)),
+        help_uri=help_uri,
         properties={"tags": ["security"], "security-severity": SECURITY_SEVERITY[worst]},
     )
+
+
+def _help_text(finding: Finding, title: str, help_uri: str | None) -> str:
+    """The rule's title, the tool and rule it comes from, its identifiers and advisory page."""
+    lines = [title, f"Reported by {finding.tool} as {finding.rule_id}."]
+    if finding.identifiers:
+        lines.append("Identifiers: " + ", ".join(finding.identifiers) + ".")
+    if help_uri:
+        lines.append(f"See {help_uri}")
+    return "\n".join(lines)
 
 
 def _help_uri(finding: Finding) -> str | None:
@@ -232,12 +303,18 @@ def _version_key(version: str) -> tuple[tuple[int, ...], str]:
     return tuple(int(part) for part in re.findall(r"\d+", version)), version
 
 
-def _invocation(runs: list[ToolRun]) -> Any:
+def _invocation(runs: list[ToolRun], left_out: int = 0) -> Any:
     notes = [
         sarif_om.Notification(level="error", message=sarif_om.Message(text=text))
         for run in runs
         for text in ([run.error] if run.error else []) + run.run_errors
     ][:MAX_NOTIFICATIONS]
+    if left_out:
+        text = (
+            f"{left_out} result(s) left out: code scanning rejects a run of more than "
+            f"{MAX_RESULTS_PER_RUN:,} results; findings.json holds every finding."
+        )
+        notes.append(sarif_om.Notification(level="warning", message=sarif_om.Message(text=text)))
     return sarif_om.Invocation(
         execution_successful=all(run.status is RunStatus.ok for run in runs),
         tool_execution_notifications=notes or None,
@@ -295,7 +372,13 @@ def _result(finding: Finding, rule_index: int, diffed: bool) -> dict[str, Any]:
             request["method"] = endpoint.method
         result["webRequest"] = request
     if finding.fingerprint:
-        result["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
+        # Code scanning matches results across uploads by primaryLocationLineHash only, and
+        # computes one from the source line when it is absent (or, uploaded through the API,
+        # does without and may show duplicates): the v1 identity, line-free, is stabler.
+        result["partialFingerprints"] = {
+            FINGERPRINT_KEY: finding.fingerprint,
+            GITHUB_FINGERPRINT_KEY: finding.fingerprint,
+        }
     state = finding.state
     if diffed and state is not None and state in BASELINE_STATES:
         result["baselineState"] = BASELINE_STATES[state]
@@ -307,14 +390,18 @@ def _result(finding: Finding, rule_index: int, diffed: bool) -> dict[str, Any]:
 
 
 def _location(finding: Finding) -> dict[str, Any]:
-    if finding.location is not None:
+    """The result's one location.  GitHub code scanning rejects the whole upload when any
+    result lacks ``physicalLocation.artifactLocation.uri`` ("locationFromSarifResult: expected
+    artifact location"), so a finding without a file gets a stand-in path as well (see
+    ``_stand_in``) and keeps what it is about as a logical location."""
+    if finding.location is not None and finding.location.path:
         return {"physicalLocation": _physical(finding.location, _shows(finding))}
+    location: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": _artifact(_stand_in(finding)), "region": _LINE_1}
+    }
     component = finding.component
+    endpoint = finding.endpoint
     if component is not None:
-        where = component.target or component.package_path
-        location: dict[str, Any] = {}
-        if where:
-            location["physicalLocation"] = {"artifactLocation": _artifact(where)}
         location["logicalLocations"] = [
             {
                 "name": component.name,
@@ -322,24 +409,46 @@ def _location(finding: Finding) -> dict[str, Any]:
                 "kind": "module",
             }
         ]
-        return location
+    elif endpoint is not None:
+        operation = " ".join(part for part in (endpoint.method, endpoint.url) if part)
+        location["logicalLocations"] = [
+            {
+                "name": url_path(endpoint.url) or endpoint.url,
+                "fullyQualifiedName": operation,
+                "kind": "resource",
+            }
+        ]
+    return location
+
+
+def _stand_in(finding: Finding) -> str:
+    """A relative path for a finding without a file: a package's lockfile, manifest or image,
+    else its path in the artifact, purl or name; an endpoint's host and URL path (no scheme:
+    code scanning rejects a URI whose scheme is not the checkout's ``file``); else the
+    artifact the finding was read from."""
+    component = finding.component
+    if component is not None:
+        for candidate in (component.target, component.package_path, component.purl):
+            if candidate:
+                return candidate
+        return component.name
     endpoint = finding.endpoint
     if endpoint is not None:
-        operation = " ".join(part for part in (endpoint.method, endpoint.url) if part)
-        return {
-            "logicalLocations": [
-                {
-                    "name": url_path(endpoint.url) or endpoint.url,
-                    "fullyQualifiedName": operation,
-                    "kind": "resource",
-                }
-            ]
-        }
-    # Nothing to point at (rare): the artifact the finding was read from.
-    where = finding.artifact or (finding.artifacts[0] if finding.artifacts else None)
-    if where:
-        return {"physicalLocation": {"artifactLocation": _artifact(where)}}
-    return {"message": {"text": finding.title or finding.rule_id}}
+        return _without_scheme(endpoint.url) or "/"
+    return finding.artifact or (finding.artifacts[0] if finding.artifacts else finding.tool)
+
+
+def _without_scheme(url: str) -> str:
+    """``https://user@host:8443/a/b?q=1`` -> ``host/a/b``: the port, query and fragment are in
+    the result's ``webRequest`` and properties; a colon would read as a URI scheme."""
+    rest = _URL.sub("", url)
+    host, _, path = rest.partition("/")
+    host = re.split(r"[?#]", host.rpartition("@")[2], maxsplit=1)[0]
+    if host.startswith("[") and "]" in host:
+        host = host[: host.index("]") + 1]
+    else:
+        host = host.partition(":")[0]
+    return host + url_path("/" + path)
 
 
 def _package_name(finding: Finding) -> str:
@@ -351,11 +460,9 @@ def _package_name(finding: Finding) -> str:
 
 
 def _physical(location: CodeLocation, show_snippet: bool) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": _artifact(location.path)}
     region = _region(location, show_snippet)
-    if region is not None:
-        physical["region"] = region
-    return physical
+    # Code scanning requires region.startLine: a finding about a whole file points at line 1.
+    return {"artifactLocation": _artifact(location.path), "region": region or _LINE_1}
 
 
 def _artifact(path: str) -> dict[str, str]:
@@ -365,13 +472,19 @@ def _artifact(path: str) -> dict[str, str]:
 
 @lru_cache(maxsize=4096)
 def _uri(path: str) -> tuple[str, str | None]:
-    """A repo-relative path resolves against %SRCROOT%; an absolute one becomes a file URI."""
+    """A repo-relative path resolves against %SRCROOT%; an absolute one becomes a file URI.
+
+    Code scanning accepts absolute URIs only in the checkout's ``file`` scheme (it rejects
+    the whole upload otherwise), so a path with any other scheme loses it and reads as
+    relative: ``https://host/a`` -> ``host/a``."""
     if _WINDOWS_DRIVE.match(path):
         return "file:///" + quote(path.replace("\\", "/"), safe=_URI_SAFE + ":"), None
     if path.startswith("/"):
         return "file://" + quote(path, safe=_URI_SAFE), None
     if _URL.match(path):
-        return path, None
+        if path[:7].lower() == "file://":
+            return path, None
+        path = _URL.sub("", path).lstrip("/") or "/"
     # ':' is encoded too: an image such as "alpine:3.19" must not read as a URI scheme.
     return quote(path, safe=_URI_SAFE), SRCROOT
 

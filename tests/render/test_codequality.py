@@ -132,6 +132,19 @@ def test_dast_and_api_issues_point_at_the_endpoint_path() -> None:
     )
 
 
+def test_an_endpoint_at_a_bare_origin_points_at_the_root_path() -> None:
+    # GitLab wants a relative path; a ZAP alert on "https://mainsite.com" has the root path.
+    header = finding(
+        "header",
+        tool="zap",
+        kind=Kind.dast,
+        location=None,
+        endpoint=Endpoint(method="GET", url="https://mainsite.com"),
+    )
+    (issue,) = codequality.render(Report(findings=[header]))
+    assert issue["location"] == {"path": "/", "lines": {"begin": 1}}
+
+
 def test_missing_or_bad_line_begins_at_1() -> None:
     report = Report(
         findings=[

@@ -367,7 +367,7 @@ def test_a_code_result_in_full(every_kind: dict[str, Any]) -> None:
                 }
             }
         ],
-        "partialFingerprints": {"hardening/v1": "f-code"},
+        "partialFingerprints": {"hardening/v1": "f-code", "primaryLocationLineHash": "f-code"},
         "baselineState": "new",
         "properties": {
             "severity": "high",
@@ -452,7 +452,10 @@ def test_dependency_locations_point_at_lockfile_image_or_package_path(
     results = results_by_fingerprint(every_kind)
     assert results["f-module"]["locations"] == [
         {
-            "physicalLocation": {"artifactLocation": {"uri": "go.mod", "uriBaseId": "%SRCROOT%"}},
+            "physicalLocation": {
+                "artifactLocation": {"uri": "go.mod", "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 1},
+            },
             "logicalLocations": [
                 {
                     "name": "github.com/jackc/pgx/v5",
@@ -479,15 +482,20 @@ def test_dependency_locations_point_at_lockfile_image_or_package_path(
 
 def test_dast_result_names_its_operation(every_kind: dict[str, Any]) -> None:
     result = results_by_fingerprint(every_kind)["f-dast"]
+    # A physical location too, or code scanning rejects the upload; no scheme in its URI.
     assert result["locations"] == [
         {
+            "physicalLocation": {
+                "artifactLocation": {"uri": "api.acme.test/v1/search", "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 1},
+            },
             "logicalLocations": [
                 {
                     "name": "/v1/search",
                     "fullyQualifiedName": "GET https://api.acme.test/v1/search?q=",
                     "kind": "resource",
                 }
-            ]
+            ],
         }
     ]
     assert result["webRequest"] == {"method": "GET", "target": "https://api.acme.test/v1/search?q="}
@@ -500,17 +508,11 @@ def test_dast_result_names_its_operation(every_kind: dict[str, Any]) -> None:
 
 def test_runs_rules_and_tool_status(every_kind: dict[str, Any]) -> None:
     tools = [run["tool"]["driver"]["name"] for run in every_kind["runs"]]
-    # Tools that ran, with or without findings; a missing tool has no run.
-    assert tools == ["semgrep", "gitleaks", "gosec", "trivy", "zap", "govulncheck", "gosentry"]
+    # Tools that ran, with or without findings; a missing tool has no run, nor has a failed
+    # one with nothing to show (its empty results would close its alerts on GitHub).
+    assert tools == ["semgrep", "gitleaks", "gosec", "trivy", "zap", "govulncheck"]
     assert run_of(every_kind, "govulncheck")["results"] == []
-    assert run_of(every_kind, "gosentry")["invocations"] == [
-        {
-            "executionSuccessful": False,
-            "toolExecutionNotifications": [
-                {"level": "error", "message": {"text": "truncated JSON at byte 812"}}
-            ],
-        }
-    ]
+    assert run_of(every_kind, "govulncheck")["tool"]["driver"]["rules"] == []
     trivy = run_of(every_kind, "trivy")
     assert trivy["invocations"] == [{"executionSuccessful": True}]
     assert trivy["properties"] == {
@@ -520,15 +522,43 @@ def test_runs_rules_and_tool_status(every_kind: dict[str, Any]) -> None:
     }
     rules = {rule["id"]: rule for rule in trivy["tool"]["driver"]["rules"]}
     assert list(rules) == ["CVE-2024-27304", "CVE-2023-42363", "DS002", "GPL-3.0"]
+    # Code scanning requires short and full descriptions and help text on every rule.
     assert rules["CVE-2024-27304"] == {
         "id": "CVE-2024-27304",
         "shortDescription": {"text": "pgx: SQL injection"},
+        "fullDescription": {"text": "pgx: SQL injection"},
+        "help": {
+            "text": "pgx: SQL injection\nReported by trivy as CVE-2024-27304.\n"
+            "Identifiers: CVE-2024-27304, GHSA-mrww-27vc-gghv.\n"
+            "See https://nvd.nist.gov/vuln/detail/CVE-2024-27304"
+        },
         "helpUri": "https://nvd.nist.gov/vuln/detail/CVE-2024-27304",
         "properties": {"tags": ["security"], "security-severity": "9.5"},
     }
     # Only advisory pages built from identifiers: no helpUri for a rule without one.
     assert "helpUri" not in rules["DS002"]
     assert "helpUri" not in rules["GPL-3.0"]
+
+
+def test_a_failed_tool_with_results_keeps_its_error(tmp_path: Path) -> None:
+    report = Report(
+        runs=[
+            ToolRun(tool="gosentry", status=RunStatus.failed, error="truncated JSON at byte 812"),
+            ToolRun(tool="semgrep", status=RunStatus.failed, error="rules could not be parsed"),
+        ],
+        findings=[finding("a", tool="semgrep")],
+    )
+    log = written(report, tmp_path)
+    assert_valid(log)
+    assert [run["tool"]["driver"]["name"] for run in log["runs"]] == ["semgrep"]
+    assert run_of(log, "semgrep")["invocations"] == [
+        {
+            "executionSuccessful": False,
+            "toolExecutionNotifications": [
+                {"level": "error", "message": {"text": "rules could not be parsed"}}
+            ],
+        }
+    ]
 
 
 def test_no_baseline_state_without_a_diff(tmp_path: Path) -> None:
@@ -554,17 +584,111 @@ def test_paths_become_uri_references(tmp_path: Path) -> None:
         "uriBaseId": "%SRCROOT%",
     }
     assert results["b"]["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "file:///usr/lib/python3/x.py"}  # line 0: no region
+        "artifactLocation": {"uri": "file:///usr/lib/python3/x.py"},
+        "region": {"startLine": 1},  # line 0: the whole file, as code scanning needs a line
     }
     assert results["c"]["locations"][0]["physicalLocation"]["artifactLocation"] == {
         "uri": "file:///C:/work/app.go"
     }
 
 
-def test_empty_report_is_a_valid_log(tmp_path: Path) -> None:
-    log = written(Report(), tmp_path)
+def first_location(log: dict[str, Any], fingerprint: str) -> dict[str, Any]:
+    location: dict[str, Any] = results_by_fingerprint(log)[fingerprint]["locations"][0]
+    return location
+
+
+def test_every_result_has_an_artifact_uri_without_a_foreign_scheme(tmp_path: Path) -> None:
+    # Code scanning rejects the whole upload for a result without physicalLocation.uri
+    # ("locationFromSarifResult: expected artifact location") and for a URI whose scheme is
+    # not the checkout's file ("SARIF URI scheme "http" did not match ...").
+    report = Report(
+        findings=[
+            finding(
+                "api", kind=Kind.api, endpoint=Endpoint(method="GET", url="http://127.0.0.1:8080/")
+            ),
+            finding("v6", kind=Kind.dast, endpoint=Endpoint(url="https://[::1]:8443/a/b?x=1#top")),
+            finding("stdlib", kind=Kind.dependency, component=Component(name="stdlib")),
+            finding("bare", artifact="reports/tool.sarif"),
+            finding("url", location=CodeLocation(path="http://localhost:3000/login", start_line=3)),
+            finding("file", location=CodeLocation(path="file:///tmp/build/x.go", start_line=3)),
+        ]
+    )
+    log = written(report, tmp_path)
     assert_valid(log)
-    assert log["runs"] == []
+    uris = {
+        fp: first_location(log, fp)["physicalLocation"]["artifactLocation"]["uri"]
+        for fp in ("api", "v6", "stdlib", "bare", "url", "file")
+    }
+    assert uris == {
+        "api": "127.0.0.1/",
+        "v6": "%5B%3A%3A1%5D/a/b",
+        "stdlib": "stdlib",
+        "bare": "reports/tool.sarif",
+        "url": "localhost%3A3000/login",
+        "file": "file:///tmp/build/x.go",
+    }
+    for fp in uris:
+        assert first_location(log, fp)["physicalLocation"]["region"]["startLine"] >= 1
+
+
+def test_rule_descriptions_fit_code_scanning_limits(tmp_path: Path) -> None:
+    long_title = "Tainted input\x1b[31m " + "x" * 3000
+    log = written(
+        Report(findings=[finding("a", title=long_title), finding("b", title="")]), tmp_path
+    )
+    assert_valid(log)
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert len(rules) == 1  # both findings use the rule "rule"
+    (rule,) = rules
+    for key in ("shortDescription", "fullDescription"):
+        assert len(rule[key]["text"]) == 1024
+        assert "\x1b" not in rule[key]["text"]
+    assert rule["help"]["text"].startswith("Tainted input")
+    log = written(Report(findings=[finding("b", title="")]), tmp_path)
+    assert log["runs"][0]["tool"]["driver"]["rules"][0]["fullDescription"] == {"text": "rule"}
+
+
+def test_a_run_keeps_at_most_25000_results_most_severe_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sarif_out, "MAX_RESULTS_PER_RUN", 3)
+    report = Report(
+        runs=[ToolRun(tool="semgrep")],
+        findings=[
+            finding("low", severity=Severity.low),
+            finding("fixed", severity=Severity.critical, state=State.fixed),
+            finding("high", severity=Severity.high),
+            finding("info", severity=Severity.info),
+            finding("medium", severity=Severity.medium),
+        ],
+    )
+    log = written(report, tmp_path)
+    assert_valid(log)
+    (run,) = log["runs"]
+    assert [r["partialFingerprints"]["hardening/v1"] for r in run["results"]] == [
+        "low",
+        "high",
+        "medium",
+    ]
+    assert run["properties"]["results_left_out"] == 2
+    assert run["invocations"][0]["toolExecutionNotifications"] == [
+        {
+            "level": "warning",
+            "message": {
+                "text": "2 result(s) left out: code scanning rejects a run of more than 3 "
+                "results; findings.json holds every finding."
+            },
+        }
+    ]
+
+
+def test_empty_report_is_a_valid_log_with_one_run(tmp_path: Path) -> None:
+    # Code scanning rejects "runs": [] ("1 item required; only 0 were supplied").
+    log = written(Report(generator_version="0.1.0"), tmp_path)
+    assert_valid(log)
+    assert log["runs"] == [
+        {"tool": {"driver": {"name": "hardening", "rules": [], "version": "0.1.0"}}, "results": []}
+    ]
 
 
 # --- size -----------------------------------------------------------------------------------
