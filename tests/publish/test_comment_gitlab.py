@@ -276,8 +276,20 @@ def test_an_invalid_token_is_explained(gitlab_server: FakeGitLab, clock: FakeClo
     outcome = publish(summary("x"), options(clock), env)
 
     assert outcome.action is Action.failed
-    assert "invalid, expired or revoked (HTTP 401)" in outcome.message
+    assert "invalid, expired or revoked (HTTP 401;" in outcome.message
     assert "glpat-revoked" not in outcome.message
+
+
+def test_a_job_token_in_place_of_an_access_token_is_named(
+    gitlab_server: FakeGitLab, clock: FakeClock
+) -> None:
+    # GITLAB_TOKEN=$CI_JOB_TOKEN: sent as PRIVATE-TOKEN, GitLab answers 401, not 403.
+    env = env_for(gitlab_server, HARDENING_GITLAB_TOKEN="64_jobTokenjobTokenjobToken0000")
+
+    outcome = publish(summary("x"), options(clock), env)
+
+    assert outcome.action is Action.failed
+    assert "CI_JOB_TOKEN is not accepted" in outcome.message
 
 
 def test_an_unknown_project_is_explained(gitlab_server: FakeGitLab, clock: FakeClock) -> None:
