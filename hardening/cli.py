@@ -5,6 +5,7 @@ Heavy modules are imported inside the commands so ``hardening --help`` starts fa
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -72,10 +73,21 @@ max_input_bytes_option = click.option(
 )
 
 
-def reading_options(func: F) -> F:
-    """The options every command that reads artifacts shares."""
+def reading_options(*, paths_must_exist: bool = True) -> Callable[[F], F]:
+    """The options every command that reads artifacts shares.
+
+    ``aggregate`` takes PATHS that do not exist: in CI a folder is absent when the job that
+    writes it did not run, and the report says so (skipped, its tools missing) instead of the
+    whole summary being lost.
+    """
+    return functools.partial(_add_reading_options, paths_must_exist=paths_must_exist)
+
+
+def _add_reading_options(func: F, *, paths_must_exist: bool) -> F:
     options = [
-        click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path)),
+        click.argument(
+            "paths", nargs=-1, type=click.Path(exists=paths_must_exist, path_type=Path)
+        ),
         click.option(
             "--profile",
             type=click.Choice(["sast", "hardening"]),
@@ -195,7 +207,7 @@ def _progress() -> Any:
 
 
 @cli.command()
-@reading_options
+@reading_options(paths_must_exist=False)
 @click.option(
     "--out",
     "out",
@@ -234,7 +246,11 @@ def _progress() -> Any:
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 def aggregate(**params: Any) -> None:
-    """Read every report under PATHS and summarize them (report-only: exits 0)."""
+    """Read every report under PATHS and summarize them.
+
+    Report-only: exits 0 whatever it finds, 1 only when the --fail-on gate fires, 2 for a
+    usage error.  A PATH that does not exist is listed as skipped, not an error.
+    """
     from hardening import ci
     from hardening.config import parse_gate
     from hardening.diff import reference_from_file
@@ -350,7 +366,7 @@ def baseline_file_option(func: F) -> F:
 
 
 @baseline.command("update")
-@reading_options
+@reading_options()
 def baseline_update(**params: Any) -> None:
     """Write today's state of PATHS into the baseline (keeps triage and unknown entries)."""
     from hardening import baseline as baseline_mod
@@ -518,7 +534,8 @@ def baseline_show(baseline_path: Path, triaged: bool) -> None:
 @click.option(
     "--ca-file",
     type=click.Path(dir_okay=False, exists=True),
-    help="CA bundle of a self-managed GitLab (default: REQUESTS_CA_BUNDLE).",
+    help="CA bundle of a self-managed GitLab or GitHub Enterprise (default: "
+    "REQUESTS_CA_BUNDLE, then CI_SERVER_TLS_CA_FILE on GitLab).",
 )
 @click.option(
     "--author", help="GitHub login whose comments are this bot's (default: github-actions[bot])."
@@ -533,7 +550,10 @@ def comment(
     author: str | None,
     pr: int | None,
 ) -> None:
-    """Post the summary in DIRECTORY/findings.json as one sticky merge-request note."""
+    """Post the summary in DIRECTORY/findings.json as one sticky MR or PR comment.
+
+    Report-only: a failure to post is a warning and exits 0 unless --strict.
+    """
     from hardening.publish.comment import Action, CommentOptions, Platform, publish
     from hardening.render import markdown
     from hardening.report_io import load_report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -142,14 +143,44 @@ def forced(tool: str, path: Path) -> Choice:
 
 
 def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
-    """Every regular file under ``paths`` in a stable order, with the name to show for it."""
+    """Every file under ``paths`` in a stable order, with the name to show for it.
+
+    Entries that cannot be read as reports (an unreadable folder, a broken symbolic link, a
+    FIFO) are yielded too, so that ``unreadable`` can account for them: nothing given is
+    dropped without a reason.
+    """
     for root in paths:
         if root.is_dir():
-            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            errors: list[OSError] = []
+            tree = os.walk(root, onerror=errors.append, followlinks=False)
+            for dirpath, dirnames, filenames in tree:
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith(".git"))
                 for filename in sorted(filenames):
                     file = Path(dirpath) / filename
-                    if file.is_file():
-                        yield file, file.as_posix()
+                    yield file, file.as_posix()
+            for folder in sorted(Path(e.filename) for e in errors if e.filename is not None):
+                yield folder, folder.as_posix()
         else:
             yield root, root.as_posix()
+
+
+def unreadable(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a report, or None for a regular file (or a link to one).
+
+    Checked before anything opens the file: opening a FIFO would wait for a writer forever.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "broken symbolic link" if path.is_symlink() else "no such file or folder"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror}"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        try:
+            os.scandir(path).close()
+        except OSError as exc:
+            return f"cannot read folder: {exc.strerror}"
+        return "a folder, not a file"
+    return "not a regular file (a FIFO, socket or device)"

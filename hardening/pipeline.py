@@ -101,6 +101,12 @@ def aggregate(options: AggregateOptions) -> Report:
     report.runs = _drop_relayed_runs(report.runs)
     if profile is not None:
         report.runs.extend(_missing_runs(profile, report.runs))
+    elif not report.runs:
+        # Without a profile no tool is expected, so an empty folder would read as all clear.
+        report.warnings.append(
+            "no scanner report was read, so this summary says nothing about any tool: "
+            "check that the jobs writing the reports ran and passed them on"
+        )
 
     kept, dropped = options.snapshot.split(findings)
     report.filtered = FilterCounts(by_reason=dict(sorted(dropped.items())))

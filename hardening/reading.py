@@ -44,6 +44,10 @@ def read_artifact(
     max_bytes: int = 2 * 1024**3,
 ) -> ArtifactOutcome:
     outcome = ArtifactOutcome(name=name)
+    reason = discover.unreadable(path)
+    if reason is not None:
+        outcome.skipped = SkippedArtifact(path=name, reason=reason)
+        return outcome
     try:
         choice = discover.forced(forced_tool, path) if forced_tool else discover.identify(path)
     except OSError as exc:

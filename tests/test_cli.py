@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from hardening import __version__
@@ -121,3 +123,80 @@ def test_a_users_mistake_is_one_line_with_one_prefix(tmp_path: Path) -> None:
     assert result.stderr == (
         f"hardening: error: {broken}: not valid JSON (Unterminated string starting at line 1)\n"
     )
+
+
+def test_a_path_that_does_not_exist_is_skipped_and_the_rest_still_read(tmp_path: Path) -> None:
+    # In CI a folder is absent when the job that writes it did not run: the summary must
+    # still be written, saying so, with that job's tools missing.
+    (tmp_path / "sast").mkdir()
+    (tmp_path / "sast" / "semgrep.json").write_text(
+        '{"results": [], "errors": [], "version": "1.85.0"}'
+    )
+    absent = tmp_path / "artifacts"
+    code, out = run(
+        "aggregate", "--profile", "sast", str(absent), str(tmp_path / "sast"),
+        "--out", str(tmp_path / "o"),
+    )  # fmt: skip
+    assert code == 0, out
+    report = json.loads((tmp_path / "o" / "findings.json").read_text())
+    assert report["skipped"] == [{"path": absent.as_posix(), "reason": "no such file or folder"}]
+    status = {r["tool"]: r["status"] for r in report["runs"]}
+    assert status == {"semgrep": "ok", "gosec": "missing", "gitleaks": "missing"}
+
+
+def test_baseline_update_still_refuses_a_path_that_does_not_exist(tmp_path: Path) -> None:
+    code, out = run(
+        "baseline", "update", str(tmp_path / "artifacts"),
+        "--baseline", str(tmp_path / "baseline.json"),
+    )  # fmt: skip
+    assert code == 2
+    assert "does not exist" in out
+    assert not (tmp_path / "baseline.json").exists()
+
+
+def test_nothing_read_without_a_profile_is_a_warning_not_all_clear(tmp_path: Path) -> None:
+    (tmp_path / "artifacts").mkdir()
+    code, out = run("aggregate", str(tmp_path / "artifacts"), "--out", str(tmp_path / "o"))
+    assert code == 0
+    assert "warning: no scanner report was read" in out
+    assert "no scanner report was read" in (tmp_path / "o" / "summary.md").read_text()
+
+
+def test_entries_that_are_not_regular_files_are_accounted_for(tmp_path: Path) -> None:
+    from hostile_support import time_limit
+
+    folder = tmp_path / "artifacts"
+    folder.mkdir()
+    (folder / "semgrep.json").write_text('{"results": [], "errors": [], "version": "1.85.0"}')
+    (folder / "gosec.json").symlink_to(tmp_path / "gone.json")
+    os.mkfifo(folder / "gitleaks.json")  # opening it would wait for a writer forever
+    with time_limit(20):
+        code, out = run("aggregate", str(folder), "--out", str(tmp_path / "o"))
+        inspect_code, inspected = run("inspect", str(folder / "gitleaks.json"))
+    assert code == 0, out
+    report = json.loads((tmp_path / "o" / "findings.json").read_text())
+    assert {Path(s["path"]).name: s["reason"] for s in report["skipped"]} == {
+        "gosec.json": "broken symbolic link",
+        "gitleaks.json": "not a regular file (a FIFO, socket or device)",
+    }
+    assert [r["tool"] for r in report["runs"]] == ["semgrep"]
+    assert inspect_code == 0
+    assert "not a regular file" in inspected
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")
+def test_an_unreadable_folder_is_accounted_for(tmp_path: Path) -> None:
+    folder = tmp_path / "artifacts"
+    locked = folder / "trivy"
+    locked.mkdir(parents=True)
+    (locked / "trivy.json").write_text('{"SchemaVersion": 2, "Results": []}')
+    locked.chmod(0)
+    try:
+        code, out = run("aggregate", str(folder), "--out", str(tmp_path / "o"))
+    finally:
+        locked.chmod(0o755)
+    assert code == 0, out
+    report = json.loads((tmp_path / "o" / "findings.json").read_text())
+    assert report["skipped"] == [
+        {"path": locked.as_posix(), "reason": "cannot read folder: Permission denied"}
+    ]

@@ -432,11 +432,11 @@ def publish(
         return _publish_gitlab(render, options, env)
     if platform is Platform.github:
         return _publish_github(render, options, env)
-    return CommentOutcome(
-        Action.skipped,
-        "nowhere",
-        "Not running in a GitLab CI or GitHub Actions job, so there is nothing to comment on.",
-    )
+    reason = "Not running in a GitLab CI or GitHub Actions job, so there is nothing to comment on."
+    if options.dry_run:
+        # GitHub's limit is the smaller one: a body that fits it fits both platforms.
+        return _dry_run_nowhere(render, GITHUB_MAX_CHARS, options, reason)
+    return CommentOutcome(Action.skipped, "nowhere", reason)
 
 
 def _publish_gitlab(
@@ -444,6 +444,8 @@ def _publish_gitlab(
 ) -> CommentOutcome:
     target = gitlab_target(env)
     if isinstance(target, Skip):
+        if options.dry_run:
+            return _dry_run_nowhere(render, GITLAB_MAX_CHARS, options, target.reason)
         return CommentOutcome(Action.skipped, "nowhere", target.reason)
     where = target.describe()
     try:
@@ -457,7 +459,8 @@ def _publish_gitlab(
             options,
             where,
             "No token: set HARDENING_GITLAB_TOKEN (or GITLAB_TOKEN) to a project access token "
-            "with the api scope.",
+            "with the api scope (a protected variable reaches only pipelines of protected "
+            "branches, and pipelines of merge requests from forks get none).",
             body,
         )
     try:
@@ -478,7 +481,7 @@ def _publish_github(
 ) -> CommentOutcome:
     target = github_target(env, options.pr)
     summary_path = _value(env, "GITHUB_STEP_SUMMARY")
-    if isinstance(target, Skip) and summary_path is None:
+    if isinstance(target, Skip) and summary_path is None and not options.dry_run:
         return CommentOutcome(Action.skipped, "nowhere", target.reason)
     where = target.describe() if isinstance(target, GitHubTarget) else "nowhere"
     try:
@@ -589,6 +592,17 @@ def _dry_run(where: str, body: str) -> CommentOutcome:
         "nothing was sent.",
         body=body,
     )
+
+
+def _dry_run_nowhere(
+    render: Callable[[int], str], limit: int, options: CommentOptions, reason: str
+) -> CommentOutcome:
+    """A dry run with nothing to post to still shows the summary, so it can be previewed."""
+    try:
+        body = fit_body(render, limit, options.marker)
+    except BodyTooLarge as exc:
+        return _failed(options, "nowhere", str(exc))
+    return CommentOutcome(Action.skipped, "nowhere", f"Dry run: {reason}", body=body)
 
 
 def _failed(

@@ -24,6 +24,8 @@ from hardening.publish.comment import (
 )
 
 _PER_PAGE = 100
+#: GitHub's advice for a rate limit answer that names no time: wait at least a minute.
+_RATE_LIMIT_WAIT = 60.0
 
 
 class GitHubComments:
@@ -143,6 +145,11 @@ def _http_error(response: requests.Response) -> ApiError:
     if retry_after is None and exhausted:
         reset = headers.get("X-RateLimit-Reset", "")
         retry_after = max(0.0, float(reset) - time.time()) if reset.isdigit() else None
+    # A secondary rate limit may come with neither header, only its message (a 403 that is
+    # not about permissions); GitHub then asks for a wait of at least one minute.
+    said_rate_limit = isinstance(message, str) and "rate limit" in message.lower()
+    if retry_after is None and (status == 429 or (status == 403 and said_rate_limit)):
+        retry_after = _RATE_LIMIT_WAIT
     rate_limited = status in (403, 429) and (exhausted or retry_after is not None)
     return ApiError(
         status,

@@ -134,8 +134,9 @@ def explain(target: GitLabTarget, error: ApiError) -> str:
     """One sentence saying what went wrong and what to do about it."""
     if error.status == 401:
         return (
-            "GitLab rejected the token as invalid, expired or revoked (HTTP 401); set "
-            "HARDENING_GITLAB_TOKEN to a valid project access token with the api scope."
+            "GitLab rejected the token as invalid, expired or revoked (HTTP 401; a "
+            "CI_JOB_TOKEN is not accepted here); set HARDENING_GITLAB_TOKEN to a valid project "
+            "access token with the api scope."
         )
     if error.status == 403:
         return (

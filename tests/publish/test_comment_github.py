@@ -199,6 +199,57 @@ def test_a_secondary_rate_limit_403_is_waited_out_not_explained(
     assert clock.sleeps == [5.0]
 
 
+def test_a_secondary_rate_limit_without_headers_waits_a_minute(
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+) -> None:
+    # GitHub may name neither Retry-After nor X-RateLimit-*; its advice: wait at least 60 s.
+    github_server.fail(
+        403,
+        method="POST",
+        body={"message": "You have exceeded a secondary rate limit. Please wait a few minutes."},
+    )
+
+    outcome = publish(
+        summary("x"),
+        options(clock, retry=clock.policy(budget=90.0)),
+        env_for(github_server, tmp_path),
+    )
+
+    assert outcome.action is Action.created
+    assert clock.sleeps == [60.0]
+
+
+def test_a_secondary_rate_limit_beyond_the_budget_is_not_called_a_permission_problem(
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+) -> None:
+    github_server.fail(
+        403, method="POST", body={"message": "You have exceeded a secondary rate limit."}
+    )
+
+    outcome = publish(summary("x"), options(clock), env_for(github_server, tmp_path))
+
+    assert outcome.action is Action.failed
+    assert outcome.exit_code == 0
+    assert "asked to wait 60 s" in outcome.message
+    assert "permissions" not in outcome.message
+    assert clock.sleeps == []
+
+
+def test_a_429_without_headers_waits_a_minute(
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+) -> None:
+    github_server.fail(429, method="GET")
+
+    outcome = publish(
+        summary("x"),
+        options(clock, retry=clock.policy(budget=90.0)),
+        env_for(github_server, tmp_path),
+    )
+
+    assert outcome.action is Action.created
+    assert clock.sleeps == [60.0]
+
+
 def test_server_errors_are_retried_with_exponential_backoff(
     github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -417,6 +468,23 @@ def test_a_push_event_is_skipped_but_still_gets_the_job_summary(
     assert outcome.message.startswith("The push event is not about a pull request")
     assert github_server.requests == []
     assert step_summary.read_text(encoding="utf-8") == summary("x")(0)
+
+
+def test_dry_run_outside_a_pull_request_still_shows_the_summary(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": "acme/payments-api",
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_EVENT_PATH": pull_request_event(tmp_path, {"ref": "refs/heads/main"}),
+    }
+
+    outcome = publish(summary("x"), options(clock, dry_run=True), env)
+
+    assert outcome.action is Action.skipped
+    assert outcome.message.startswith("Dry run: The push event is not about a pull request")
+    assert outcome.body == summary("x")(0)
 
 
 def test_outside_a_pull_request_without_job_summary_nothing_is_rendered(

@@ -276,8 +276,20 @@ def test_an_invalid_token_is_explained(gitlab_server: FakeGitLab, clock: FakeClo
     outcome = publish(summary("x"), options(clock), env)
 
     assert outcome.action is Action.failed
-    assert "invalid, expired or revoked (HTTP 401)" in outcome.message
+    assert "invalid, expired or revoked (HTTP 401;" in outcome.message
     assert "glpat-revoked" not in outcome.message
+
+
+def test_a_job_token_in_place_of_an_access_token_is_named(
+    gitlab_server: FakeGitLab, clock: FakeClock
+) -> None:
+    # GITLAB_TOKEN=$CI_JOB_TOKEN: sent as PRIVATE-TOKEN, GitLab answers 401, not 403.
+    env = env_for(gitlab_server, HARDENING_GITLAB_TOKEN="64_jobTokenjobTokenjobToken0000")
+
+    outcome = publish(summary("x"), options(clock), env)
+
+    assert outcome.action is Action.failed
+    assert "CI_JOB_TOKEN is not accepted" in outcome.message
 
 
 def test_an_unknown_project_is_explained(gitlab_server: FakeGitLab, clock: FakeClock) -> None:
@@ -311,6 +323,8 @@ def test_a_missing_token_is_a_warning(gitlab_server: FakeGitLab, clock: FakeCloc
     assert outcome.action is Action.failed
     assert outcome.exit_code == 0
     assert "HARDENING_GITLAB_TOKEN" in outcome.message
+    # The usual cause in a merge request pipeline: a protected variable, an unprotected branch.
+    assert "protected variable" in outcome.message
     assert gitlab_server.requests == []
 
 
@@ -431,6 +445,29 @@ def test_a_branch_pipeline_is_skipped(gitlab_server: FakeGitLab, clock: FakeCloc
     assert outcome.exit_code == 0
     assert "not a merge request pipeline" in outcome.message
     assert gitlab_server.requests == []
+
+
+def test_dry_run_on_a_branch_pipeline_still_shows_the_summary(
+    gitlab_server: FakeGitLab, clock: FakeClock
+) -> None:
+    env = env_for(gitlab_server, CI_MERGE_REQUEST_IID=None)
+
+    outcome = publish(summary("x"), options(clock, dry_run=True), env)
+
+    assert outcome.action is Action.skipped
+    assert outcome.where == "nowhere"
+    assert outcome.message.startswith("Dry run: This is not a merge request pipeline")
+    assert outcome.body == summary("x")(0)
+    assert gitlab_server.requests == []
+
+
+def test_dry_run_outside_ci_still_shows_the_summary(clock: FakeClock) -> None:
+    outcome = publish(summary("x"), options(clock, dry_run=True), {"HOME": "/home/dev"})
+
+    assert outcome.action is Action.skipped
+    assert outcome.exit_code == 0
+    assert outcome.message.startswith("Dry run: Not running in a GitLab CI or GitHub Actions")
+    assert outcome.body == summary("x")(0)
 
 
 def test_outside_ci_nothing_happens(clock: FakeClock) -> None:
