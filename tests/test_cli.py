@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -184,13 +185,23 @@ def test_entries_that_are_not_regular_files_are_accounted_for(tmp_path: Path) ->
     assert "not a regular file" in inspected
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")
-def test_an_unreadable_folder_is_accounted_for(tmp_path: Path) -> None:
+def test_an_unreadable_folder_is_accounted_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "artifacts"
     locked = folder / "trivy"
     locked.mkdir(parents=True)
     (locked / "trivy.json").write_text('{"SchemaVersion": 2, "Results": []}')
     locked.chmod(0)
+    if os.geteuid() == 0:  # root reads any folder: refuse it as the kernel would anyone else
+        scandir = os.scandir
+
+        def refusing(path: Any = ".") -> Any:
+            if os.fspath(path) == str(locked):
+                raise PermissionError(13, "Permission denied", os.fspath(path))
+            return scandir(path)
+
+        monkeypatch.setattr(os, "scandir", refusing)
     try:
         code, out = run("aggregate", str(folder), "--out", str(tmp_path / "o"))
     finally:
