@@ -35,7 +35,7 @@ from typing import Any
 
 from hardening.model import Finding, Report, Severity, State
 from hardening.render import jsonstream
-from hardening.render.links import url_path
+from hardening.render.links import package_place, url_path
 from hardening.render.text import one_line
 
 SEVERITIES: dict[Severity, str] = {
@@ -116,12 +116,8 @@ def location_path(finding: Finding) -> str:
     """The file GitLab attaches the issue to; a stable stand-in where there is no file."""
     if finding.location is not None and finding.location.path:
         return finding.location.path
-    component = finding.component
-    if component is not None:
-        for candidate in (component.target, component.package_path, component.purl):
-            if candidate:
-                return candidate
-        return component.name
+    if finding.component is not None:
+        return package_place(finding.component)
     if finding.endpoint is not None:
         # A bare origin has the root path: never the URL itself, which is no relative path.
         return url_path(finding.endpoint.url) or "/"

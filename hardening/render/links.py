@@ -1,10 +1,13 @@
 """The only external links hardening writes: advisory pages it builds from identifiers, and
-the project's own files under the link base (the forge's file view at the scanned commit)."""
+the project's own files under the link base (the forge's file view at the scanned commit); and
+the place outputs give a package finding that has no file."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import quote
+
+from hardening.model import Component
 
 _PATTERNS = (
     (re.compile(r"^CVE-\d{4}-\d{4,}$"), "https://nvd.nist.gov/vuln/detail/{id}"),
@@ -59,3 +62,12 @@ def url_path(url: str) -> str:
         if cut >= 0:
             url = url[:cut]
     return url
+
+
+def package_place(component: Component) -> str:
+    """Where a package finding without a file points: its lockfile, manifest or image, else its
+    path in the artifact, its purl or its name (Code Quality's path, a SARIF location)."""
+    for candidate in (component.target, component.package_path, component.purl):
+        if candidate:
+            return candidate
+    return component.name

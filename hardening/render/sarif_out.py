@@ -62,7 +62,7 @@ from hardening.model import (
 )
 from hardening.redact import is_credential_rule
 from hardening.render import jsonstream
-from hardening.render.links import advisory_url, url_path
+from hardening.render.links import advisory_url, package_place, url_path
 from hardening.render.text import one_line
 
 SARIF_VERSION = "2.1.0"
@@ -426,12 +426,8 @@ def _stand_in(finding: Finding) -> str:
     else its path in the artifact, purl or name; an endpoint's host and URL path (no scheme:
     code scanning rejects a URI whose scheme is not the checkout's ``file``); else the
     artifact the finding was read from."""
-    component = finding.component
-    if component is not None:
-        for candidate in (component.target, component.package_path, component.purl):
-            if candidate:
-                return candidate
-        return component.name
+    if finding.component is not None:
+        return package_place(finding.component)
     endpoint = finding.endpoint
     if endpoint is not None:
         return _without_scheme(endpoint.url) or "/"
