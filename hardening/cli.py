@@ -85,9 +85,7 @@ def reading_options(*, paths_must_exist: bool = True) -> Callable[[F], F]:
 
 def _add_reading_options(func: F, *, paths_must_exist: bool) -> F:
     options = [
-        click.argument(
-            "paths", nargs=-1, type=click.Path(exists=paths_must_exist, path_type=Path)
-        ),
+        click.argument("paths", nargs=-1, type=click.Path(exists=paths_must_exist, path_type=Path)),
         click.option(
             "--profile",
             type=click.Choice(["sast", "hardening"]),

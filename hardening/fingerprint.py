@@ -12,7 +12,7 @@ Conventions for ``Finding.identity`` by kind:
   for a report redacted at source (which also gets an occurrence index).
 - dependency: ``[vulnerability id, package, where]``.
 - config, license: ``[rule or license, target, resource]``.
-- dast: ``endpoint_identity(rule, method, url, param)``.
+- dast: ``endpoint_identity(rule, method, endpoint_parts(url), param)``.
 - api: ``[canonical check id, method, path template]``.
 """
 
@@ -22,7 +22,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult
 
 from hardening.model import FINGERPRINT_VERSION, Finding, Kind
 
@@ -80,15 +80,12 @@ def path_template(path: str) -> str:
     return "/".join(segments) or "/"
 
 
-def endpoint_identity(rule: str, method: str | None, url: str, param: str | None) -> list[str]:
-    """Identity inputs of a DAST finding: rule, method, scheme, host, port, path template, param."""
-    return [rule, (method or "").upper(), *_endpoint(url), param or ""]
-
-
-@lru_cache(maxsize=4096)
-def _endpoint(url: str) -> tuple[str, str, str, str]:
-    """(scheme, host, port, path template) of a URL; many findings share an endpoint."""
-    return endpoint_parts(urlsplit(url))
+def endpoint_identity(
+    rule: str, method: str | None, endpoint: tuple[str, str, str, str], param: str | None
+) -> list[str]:
+    """Identity inputs of a DAST finding: rule, method, the ``endpoint_parts`` of its URL
+    (scheme, host, port, path template), param."""
+    return [rule, (method or "").upper(), *endpoint, param or ""]
 
 
 def endpoint_parts(parts: SplitResult) -> tuple[str, str, str, str]:

@@ -361,11 +361,7 @@ def _finding(result: dict[str, Any], index: int, rules: _Rules) -> Finding:
         location=_location(result, path, extra, credential),
         identifiers=list(facts.identifiers),
         references=list(facts.references),
-        suppression=(
-            Suppression(kind="inSource", justification="nosemgrep")
-            if extra.get("is_ignored") is True
-            else None
-        ),
+        suppression=_nosemgrep(extra),
         # The message, not the lines: see the module docstring.  Digest of the raw text.
         identity=[fingerprint.text_digest(raw_message)],
         properties=properties,
@@ -436,11 +432,7 @@ def _dependency_finding(
         ),
         identifiers=[*facts.identifiers, *(a for a in advisories if a not in facts.identifiers)],
         references=list(facts.references),
-        suppression=(
-            Suppression(kind="inSource", justification="nosemgrep")
-            if extra.get("is_ignored") is True
-            else None
-        ),
+        suppression=_nosemgrep(extra),
         identity=[vuln_id, package, lockfile],
         properties=properties,
     )
@@ -482,6 +474,14 @@ def _severity(word: str | None) -> Severity:
         if len(_SEVERITIES) < _MAX_RULES:
             _SEVERITIES[word] = known
     return known
+
+
+def _nosemgrep(extra: dict[str, Any]) -> Suppression | None:
+    """A ``nosemgrep`` comment on the line (semgrep keeps such results with
+    ``--disable-nosem``, marked ``is_ignored``)."""
+    if extra.get("is_ignored") is True:
+        return Suppression(kind="inSource", justification="nosemgrep")
+    return None
 
 
 def _short(metadata: dict[str, Any]) -> str | None:

@@ -461,7 +461,9 @@ def endpoint_identity(
     method = (method or "").upper()
     if rule_id in _RANDOM_RESOURCE_RULES and method in _RANDOM_RESOURCE_METHODS:
         uri = _RANDOM_RESOURCE.sub(r"\g<page>", uri)
-    return [rule, method, *_urls(uri).endpoint, param.lower() if param else ""]
+    return fingerprint.endpoint_identity(
+        rule, method, _urls(uri).endpoint, param.lower() if param else None
+    )
 
 
 #: The Insecure HTTP Method rule tries PUT and PATCH on a fresh random resource under the page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from hardening import fingerprint
 from hardening.model import CodeLocation, Finding, Kind, Severity, Suppression
@@ -111,8 +112,12 @@ def test_version_numbers_are_stripped_from_prose() -> None:
 
 
 def test_dast_identity_collapses_ids_and_drops_query() -> None:
-    one = fingerprint.endpoint_identity("10020", "get", "https://api.test/items/1?token=a", None)
-    two = fingerprint.endpoint_identity("10020", "GET", "https://API.test:443/items/2?x=b", None)
+    def identity(method: str, url: str) -> list[str]:
+        endpoint = fingerprint.endpoint_parts(urlsplit(url))
+        return fingerprint.endpoint_identity("10020", method, endpoint, None)
+
+    one = identity("get", "https://api.test/items/1?token=a")
+    two = identity("GET", "https://API.test:443/items/2?x=b")
     assert one == two
     assert one[5] == "/items/{id}"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given
@@ -849,7 +850,8 @@ def test_endpoint_identity_is_what_splitting_the_identity_url_again_gives(uri: s
     # The identity parts come from the instance URI's one split where that is safe; they
     # must equal what fingerprinting the identity URL from scratch gives, for any URI.
     try:
-        expected = fingerprint.endpoint_identity("10038", "get", identity_url(uri), "x-frame")
+        endpoint = fingerprint.endpoint_parts(urlsplit(identity_url(uri)))
+        expected = fingerprint.endpoint_identity("10038", "get", endpoint, "x-frame")
     except ValueError:  # the identity URL does not split again: see the next test
         return
     assert endpoint_identity("10038", "get", uri, "X-Frame") == expected
