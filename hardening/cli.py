@@ -226,8 +226,12 @@ def _progress() -> Any:
 )
 @click.option(
     "--fail-on",
+    "fail_on",
+    multiple=True,
     metavar="STATE:SEVERITY",
-    help="Enforce a gate, e.g. new:high: exit 1 when it fires.",
+    help="Enforce a gate, e.g. new:high or new,expired:high (repeatable: every one applies): "
+    "exit 1 when one fires, or when the run is incomplete (a tool failed, missing or not "
+    "exercised, or nothing read).",
 )
 @click.option(
     "--max-chars", type=click.IntRange(min=2000), help="Size budget of summary.md (default 60,000)."
@@ -246,8 +250,9 @@ def _progress() -> Any:
 def aggregate(**params: Any) -> None:
     """Read every report under PATHS and summarize them.
 
-    Report-only: exits 0 whatever it finds, 1 only when the --fail-on gate fires, 2 for a
-    usage error.  A PATH that does not exist is listed as skipped, not an error.
+    Report-only: exits 0 whatever it finds, 1 only when a --fail-on gate fires or is
+    inconclusive (the run is incomplete), 2 for a usage error.  A PATH that does not exist
+    is listed as skipped, not an error.
     """
     from hardening import ci
     from hardening.config import parse_gate
@@ -263,13 +268,12 @@ def aggregate(**params: Any) -> None:
 
             options.baseline = Baseline()
         options.reference = reference_from_file(params["compare_to"], options.today)
-    if params["fail_on"]:
+    for rule in params["fail_on"]:
         try:
-            parse_gate(params["fail_on"])
+            parse_gate(rule)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--fail-on") from None
-        options.gate = options.gate.model_copy(update={"rule": params["fail_on"], "tools": {}})
-        options.enforce_gate = True
+    options.fail_on = list(dict.fromkeys(params["fail_on"]))
     progress = options.progress = _progress()
     try:
         report = run_aggregate(options)
@@ -297,7 +301,9 @@ def aggregate(**params: Any) -> None:
             progress.close()
     if not params["quiet"]:
         click.echo(terminal.render(report, colour=sys.stdout.isatty()), nl=False)
-    if report.gate is not None and report.gate.enforced and report.gate.fired:
+    if report.gate is not None and report.gate.failed:
+        # The reason stays visible with -q: exit 1 is not a success.
+        click.echo(f"hardening: {report.gate.verdict}", err=True)
         sys.exit(1)
 
 

@@ -16,28 +16,36 @@ from hardening.errors import ConfigError
 from hardening.model import Severity, State, _Model
 from hardening.redact import error_location
 
-_GATE = re.compile(r"^(?P<state>[a-z_]+):(?P<severity>[a-z]+)$")
+_GATE = re.compile(r"^(?P<states>[a-z_]+(?:\s*,\s*[a-z_]+)*):(?P<severity>[a-z]+)$")
 #: States a gate may name: the ones that mean "open and not triaged".
 GATE_STATES = (State.new, State.expired, State.updated, State.unchanged)
 
 
-def parse_gate(value: str) -> tuple[State, Severity]:
-    """``new:high`` -> (State.new, Severity.high): findings in that state at or above."""
+def parse_gate(value: str) -> tuple[frozenset[State], Severity]:
+    """``new,expired:high`` -> ({new, expired}, high): findings in one of those states at or
+    above that severity."""
     match = _GATE.match(value.strip().lower())
     if not match:
-        raise ValueError(f"{value!r} is not STATE:SEVERITY (for example new:high)")
+        raise ValueError(
+            f"{value!r} is not STATE:SEVERITY (for example new:high, or new,expired:high)"
+        )
+    names = [name.strip() for name in match["states"].split(",")]
     try:
-        state = State(match["state"])
+        states = frozenset(State(name) for name in names)
         severity = Severity(match["severity"])
     except ValueError:
-        states = ", ".join(s.value for s in GATE_STATES)
+        allowed = ", ".join(s.value for s in GATE_STATES)
         severities = ", ".join(s.value for s in Severity)
         raise ValueError(
-            f"{value!r}: state must be one of {states}; severity one of {severities}"
+            f"{value!r}: state must be one of {allowed}; severity one of {severities}"
         ) from None
-    if state not in GATE_STATES:
-        raise ValueError(f"{value!r}: a gate counts {', '.join(s.value for s in GATE_STATES)}")
-    return state, severity
+    refused = [name for name in names if State(name) not in GATE_STATES]
+    if refused:
+        raise ValueError(
+            f"{value!r}: a gate counts {', '.join(s.value for s in GATE_STATES)}, "
+            f"not {', '.join(refused)}"
+        )
+    return states, severity
 
 
 class SeverityOverride(_Model):

@@ -5,14 +5,20 @@ whether the code actually calls the vulnerable symbol.  Where both report the sa
 vulnerability (matched through aliases: GO-, CVE-, GHSA- ids) in the same module, the trivy
 finding carries govulncheck's reachability, so a reader sees which dependency findings the
 code can reach.
+
+Where govulncheck analysed the calls (a ``-scan symbol`` run, its default, of source or a
+binary; not ``-mode query``) and found the vulnerable symbol not called, the finding is marked
+``not_called``: govulncheck's own rule is that such a vulnerability does not fail a build, so
+it never counts toward a gate, and every output says "not called".  Its own findings below
+symbol level in such a run are marked too.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from hardening.model import Finding, Kind, ReachabilitySummary
+from hardening.model import Finding, Kind, ReachabilitySummary, ToolRun
 
 #: trivy's package types for Go modules (binaries and go.mod/go.sum).
 GO_ECOSYSTEMS = frozenset({"gobinary", "gomod", "go"})
@@ -23,13 +29,19 @@ def _ids(finding: Finding) -> set[str]:
     return {i.upper() for i in (finding.rule_id, *finding.identifiers)}
 
 
-def carry_reachability(findings: Iterable[Finding]) -> ReachabilitySummary:
-    """Set ``reachability`` on trivy Go dependency findings that govulncheck also reported."""
+def carry_reachability(
+    findings: Iterable[Finding], runs: Sequence[ToolRun] = ()
+) -> ReachabilitySummary:
+    """Set ``reachability`` on trivy Go dependency findings that govulncheck also reported,
+    and ``not_called`` where a govulncheck run that analysed the calls shows they are not."""
     findings = list(findings)
+    analysed = _call_analysing_artifacts(runs)
     known: dict[tuple[str, str], Finding] = {}
     for finding in findings:
         if finding.tool != "govulncheck" or finding.component is None:
             continue
+        if _rank(finding) < _RANK["symbol"] and _seen_in(finding, analysed):
+            finding.not_called = True
         module = finding.component.name
         for identifier in _ids(finding):
             current = known.get((module, identifier))
@@ -53,6 +65,7 @@ def carry_reachability(findings: Iterable[Finding]) -> ReachabilitySummary:
             continue
         best = max(matches, key=_rank)
         finding.reachability = best.reachability
+        finding.not_called = best.not_called
         finding.properties = {
             **finding.properties,
             "reachability_source": f"govulncheck {best.rule_id}",
@@ -64,6 +77,22 @@ def carry_reachability(findings: Iterable[Finding]) -> ReachabilitySummary:
         reachable=by_level.get("symbol", 0),
         by_level=dict(sorted(by_level.items())),
     )
+
+
+def _call_analysing_artifacts(runs: Sequence[ToolRun]) -> frozenset[str]:
+    """The govulncheck artifacts whose run analysed calls down to the symbol."""
+    return frozenset(
+        run.artifact
+        for run in runs
+        if run.tool == "govulncheck"
+        and run.artifact
+        and run.properties.get("scan_level") == "symbol"
+        and run.properties.get("scan_mode") != "query"
+    )
+
+
+def _seen_in(finding: Finding, artifacts: frozenset[str]) -> bool:
+    return any(a in artifacts for a in (finding.artifacts or (finding.artifact,)))
 
 
 def _rank(finding: Finding) -> int:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from hardening.baseline import Baseline, BaselineEntry, ToolInfo, Triage, summarize
 from hardening.errors import HardeningError, ParseError
 from hardening.filters import SnapshotFilter
-from hardening.model import DiffInfo, Finding, Report, RunStatus, State, ToolRun
+from hardening.model import FILTERED_BY, DiffInfo, Finding, Report, RunStatus, State, ToolRun
 from hardening.parsers._io import JsonStream, check_json
 from hardening.parsers.findings_json import InvalidFinding, walk_findings
 from hardening.redact import error_location
@@ -129,9 +129,15 @@ def apply(
         finding.state = State.fixed if in_scope else State.unknown
         if triage is not None and triage.triaged:
             finding.properties = {**finding.properties, "triage": triage.triage.value}
+        filtered_by = _filtered_by(entry, snapshot)
+        if filtered_by is not None and not in_scope:
+            # Out of view by a filter, not for want of a scan: counted with the filtered.
+            finding.properties = {**finding.properties, FILTERED_BY: filtered_by}
         gone.append(finding)
     report.findings.extend(gone)
-    counts = Counter(f.state.value for f in report.findings if f.state is not None)
+    counts = Counter(
+        f.state.value for f in report.findings if f.state is not None and not f.filtered
+    )
     report.diff = DiffInfo(
         baseline=baseline_origin,
         compare_to=ref.origin if reference is not None else None,
@@ -212,6 +218,13 @@ def _in_scope(
     # A tool lists only the files it scanned: a file deleted since is not among them, but
     # what was found in it is fixed (when --source-root shows the file is gone).
     return paths is None or entry.path in paths or snapshot.deleted(entry.path)
+
+
+def _filtered_by(entry: BaselineEntry, snapshot: SnapshotFilter) -> str | None:
+    """The filter that excludes the entry's path today, if any (as ``_in_scope`` reads it)."""
+    if entry.path is None or entry.kind.value not in ("code", "secret", "config"):
+        return None
+    return snapshot.scope_reason(entry.path)
 
 
 def _drift_tools(baseline: Baseline, runs: list[ToolRun]) -> set[str]:

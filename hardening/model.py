@@ -15,7 +15,7 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 SCHEMA_VERSION = "1.0"
 FINGERPRINT_VERSION = "v1"
@@ -247,6 +247,14 @@ class Finding(_Record):
     drift: Annotated[bool, Field(description="New while the scanner or its database changed")] = (
         False
     )
+    not_called: Annotated[
+        bool,
+        Field(
+            description="govulncheck analysed the calls and shows the vulnerable code is not "
+            "called (a trivy Go finding it also reports, or its own below symbol level): "
+            "never counts toward a gate"
+        ),
+    ] = False
     properties: dict[str, Any] = field(default_factory=lambda: NO_PROPERTIES)
 
     @property
@@ -256,6 +264,17 @@ class Finding(_Record):
     @property
     def path(self) -> str | None:
         return self.location.path if self.location else None
+
+    @property
+    def filtered(self) -> bool:
+        """A baseline entry whose path today's filters exclude (``properties.filtered_by``
+        says by what): unknown, so an update keeps it, but counted with the filtered
+        findings, never as not scanned."""
+        return self.state is State.unknown and FILTERED_BY in self.properties
+
+
+#: The ``properties`` key of a baseline entry excluded by today's filters: the reason.
+FILTERED_BY = "filtered_by"
 
 
 class ToolRun(_Model):
@@ -305,16 +324,87 @@ class PathSettings(_Model):
     strip_prefixes: list[str] = Field(default_factory=list)
 
 
-class GateResult(_Model):
-    """What the gate under calibration would do today (or does, with --fail-on)."""
+class GateCheck(_Model):
+    """One gate rule applied to today's findings."""
 
-    rule: str = Field(description="STATE:SEVERITY, e.g. new:high")
-    tool_rules: dict[str, str] = Field(default_factory=dict)
+    rule: str = Field(description="STATES:SEVERITY, e.g. new:high or new,expired:high")
+    tool_rules: dict[str, str] = Field(
+        default_factory=dict, description="Per-tool rules that replace ``rule`` for a tool"
+    )
     fired: bool = False
-    enforced: bool = False
+    inconclusive: bool = Field(
+        default=False,
+        description="Did not fire, but the run is incomplete: it cannot pass (see Report."
+        "completeness)",
+    )
+    #: tool -> how many findings fire it, e.g. {"semgrep": 2}
+    blocking: dict[str, int] = Field(default_factory=dict)
+    not_called: int = Field(
+        default=0,
+        description="Findings that would fire it but govulncheck shows are not called",
+    )
+    summary: str = ""
+
+
+class GateResult(_Model):
+    """The gates of this run.
+
+    The top-level ``rule``, ``tool_rules``, ``fired``, ``blocking``, ``not_called`` and
+    ``summary`` are the config's gate under calibration, always simulated.  ``enforced_gates``
+    are the ``--fail-on`` rules, every one applied; ``failed`` says the run fails (exit 1)
+    because one of them fired or, the run being incomplete, is inconclusive, and ``verdict``
+    says why in one line.  A findings.json of hardening 0.x (one gate, ``enforced`` meaning
+    that this gate was the ``--fail-on`` one) is read into this layout.
+    """
+
+    rule: str = Field(description="The config's gate: STATES:SEVERITY, e.g. new:high")
+    tool_rules: dict[str, str] = Field(default_factory=dict)
+    fired: bool = Field(default=False, description="The config's gate would fire")
+    enforced: bool = Field(default=False, description="--fail-on was given")
     #: tool -> how many findings would block, e.g. {"semgrep": 2}
     blocking: dict[str, int] = Field(default_factory=dict)
     summary: str = ""
+    not_called: int = Field(
+        default=0,
+        description="Findings that would fire the config's gate but govulncheck shows are "
+        "not called",
+    )
+    inconclusive: bool = Field(
+        default=False, description="The config's gate did not fire, but the run is incomplete"
+    )
+    enforced_gates: list[GateCheck] = Field(
+        default_factory=list, description="The --fail-on gates, each applied"
+    )
+    failed: bool = Field(
+        default=False,
+        description="An enforced gate fired or is inconclusive: aggregate exits 1",
+    )
+    verdict: str = Field(
+        default="", description="With --fail-on: why the run fails, or that every gate passes"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """One enforced gate, as findings.json held it before gates composed."""
+        if (
+            isinstance(data, dict)
+            and data.get("enforced") is True
+            and "enforced_gates" not in data
+            and "failed" not in data
+        ):
+            check = {
+                key: data[key] for key in ("rule", "fired", "blocking", "summary") if key in data
+            }
+            fired = bool(data.get("fired"))
+            data = {
+                **data,
+                "tool_rules": {},
+                "enforced_gates": [check],
+                "failed": fired,
+                "verdict": f"gate {data.get('summary', '')}".strip(),
+            }
+        return data
 
 
 class CalibrationRow(_Model):
@@ -349,6 +439,110 @@ class ReachabilitySummary(_Model):
     by_level: dict[str, int] = Field(default_factory=dict)
 
 
+class Completeness(_Model):
+    """Whether today's picture is whole: every expected tool ran and exercised its target,
+    and something was read.  Every headline says when it is not, and an enforced gate is then
+    inconclusive, never a pass."""
+
+    complete: bool = True
+    #: tool -> what went wrong ("failed", "missing", "not_exercised"), for every tool with a
+    #: run that did not complete.
+    tools: dict[str, RunStatus] = Field(default_factory=dict)
+    nothing_read: bool = Field(
+        default=False, description="No tool report was read at all (every tool missing)"
+    )
+    summary: str = Field(
+        default="", description='What is missing, e.g. "gosec failed, zap not exercised"'
+    )
+
+    @classmethod
+    def of(cls, runs: Sequence[ToolRun]) -> Completeness:
+        """The one definition, from the runs (missing tools are runs with status missing)."""
+        statuses: dict[str, list[RunStatus]] = {}
+        for run in runs:
+            statuses.setdefault(run.tool, []).append(run.status)
+        tools: dict[str, RunStatus] = {}
+        parts: list[tuple[int, str, str]] = []
+        for tool, seen in sorted(statuses.items()):
+            bad = [status for status in seen if status is not RunStatus.ok]
+            if not bad:
+                continue
+            worst = min(bad, key=_INCOMPLETE_ORDER.index)
+            tools[tool] = worst
+            label = f"{tool} {worst.value.replace('_', ' ')}"
+            if len(seen) > 1:
+                label += f" ({len(bad)} of {len(seen)} reports)"
+            parts.append((_INCOMPLETE_ORDER.index(worst), tool, label))
+        # No report at all (every expected tool missing, or none expected and none found).
+        nothing_read = all(run.status is RunStatus.missing for run in runs)
+        labels = [label for _, _, label in sorted(parts)]
+        if nothing_read:
+            summary = "nothing was read" + (f" ({', '.join(labels)})" if labels else "")
+        else:
+            summary = ", ".join(labels)
+        return cls(
+            complete=not tools and not nothing_read,
+            tools=tools,
+            nothing_read=nothing_read,
+            summary=summary,
+        )
+
+
+_INCOMPLETE_ORDER = (RunStatus.failed, RunStatus.not_exercised, RunStatus.missing, RunStatus.ok)
+
+#: States of findings that stand for baseline entries not seen today.
+GONE_STATES = frozenset({State.fixed, State.unknown})
+
+
+class Totals(_Model):
+    """How many findings this run saw: one definition that every output shows.
+
+    ``findings`` are the findings seen today after merging: fixed and unknown ones (baseline
+    entries not seen) are not among them, nor are the ones the source-snapshot filters dropped
+    (``filtered``).  ``open`` are those a team still has to act on: not suppressed, accepted
+    or false positive."""
+
+    findings: int = 0
+    open: int = 0
+    #: Open findings by normalized severity, most severe first.
+    by_severity: dict[str, int] = Field(default_factory=dict)
+    suppressed: int = 0
+    accepted: int = 0
+    false_positive: int = 0
+    not_called: int = Field(default=0, description="Open findings govulncheck shows not called")
+    filtered: int = Field(default=0, description="Dropped by the source-snapshot filters")
+
+    @classmethod
+    def of(cls, report: Report) -> Totals:
+        by_severity: dict[Severity, int] = dict.fromkeys(Severity, 0)
+        seen = open_ = suppressed = accepted = false_positive = not_called = 0
+        for finding in report.findings:
+            state = finding.state
+            if state in GONE_STATES:
+                continue
+            seen += 1
+            if state is State.suppressed or finding.suppression is not None:
+                suppressed += 1
+            elif state is State.accepted:
+                accepted += 1
+            elif state is State.false_positive:
+                false_positive += 1
+            else:
+                open_ += 1
+                by_severity[finding.severity] += 1
+                not_called += finding.not_called
+        return cls(
+            findings=seen,
+            open=open_,
+            by_severity={s.value: n for s, n in by_severity.items() if n},
+            suppressed=suppressed,
+            accepted=accepted,
+            false_positive=false_positive,
+            not_called=not_called,
+            filtered=report.filtered.total,
+        )
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     fingerprint_version: str = FINGERPRINT_VERSION
@@ -371,4 +565,19 @@ class Report(_Model):
     gate: GateResult | None = None
     calibration: list[CalibrationRow] = Field(default_factory=list)
     reachability: ReachabilitySummary | None = None
+    completeness: Completeness | None = Field(
+        default=None, description="Whether every expected tool ran (recorded by aggregate)"
+    )
+    totals: Totals | None = Field(
+        default=None, description="How many findings, one definition for every output"
+    )
     properties: dict[str, Any] = Field(default_factory=dict)
+
+    def run_completeness(self) -> Completeness:
+        """As recorded, or (a report built by hand, a findings.json of an older hardening)
+        assessed from the runs by the same definition."""
+        return self.completeness if self.completeness is not None else Completeness.of(self.runs)
+
+    def finding_totals(self) -> Totals:
+        """As recorded, or counted now by the same definition."""
+        return self.totals if self.totals is not None else Totals.of(self)

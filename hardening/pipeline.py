@@ -15,13 +15,17 @@ from hardening.baseline import Baseline
 from hardening.config import GateConfig, SeverityOverride
 from hardening.filters import SnapshotFilter
 from hardening.model import (
+    FILTERED_BY,
+    Completeness,
     FilterCounts,
     Finding,
     PathSettings,
     Report,
     RunStatus,
     SkippedArtifact,
+    State,
     ToolRun,
+    Totals,
 )
 from hardening.paths import PathNormalizer
 from hardening.profiles import PROFILES, Profile
@@ -42,8 +46,9 @@ class AggregateOptions:
     max_bytes: int = 2 * 1024**3
     severity_overrides: Sequence[SeverityOverride] = ()
     gate: GateConfig = field(default_factory=GateConfig)
-    #: --fail-on: the gate is enforced (the CLI exits non-zero when it fires).
-    enforce_gate: bool = False
+    #: --fail-on: the gates enforced, each ``STATES:SEVERITY`` (the CLI exits 1 when one
+    #: fires, or when the run is incomplete and none fired); ``gate`` is still simulated.
+    fail_on: Sequence[str] = ()
     baseline: Baseline | None = None
     baseline_origin: str | None = None
     #: --compare-to: the target branch's findings.json as the reference for new and fixed.
@@ -110,7 +115,7 @@ def aggregate(options: AggregateOptions) -> Report:
 
     kept, dropped = options.snapshot.split(findings)
     report.filtered = FilterCounts(by_reason=dict(sorted(dropped.items())))
-    report.findings = sort_findings(merge(kept))
+    report.findings = merge(kept)
     report.path_settings = PathSettings(strip_prefixes=sorted(prefixes))
     if absolute:
         report.warnings.append(
@@ -119,8 +124,10 @@ def aggregate(options: AggregateOptions) -> Report:
         )
     gate.apply_overrides(report.findings, options.severity_overrides)
     if any(run.tool == "govulncheck" for run in report.runs):
-        report.reachability = correlate.carry_reachability(report.findings)
-    if options.baseline is not None:
+        report.reachability = correlate.carry_reachability(report.findings, report.runs)
+    if options.baseline is None:
+        _mark_suppressed(report.findings)
+    else:
         reference = options.reference
         if reference is None and options.compare_to is not None:
             reference = diff.reference_from_report(
@@ -134,10 +141,36 @@ def aggregate(options: AggregateOptions) -> Report:
             baseline_origin=options.baseline_origin,
             reference=reference,
         )
-        report.findings = sort_findings(report.findings)
-    report.gate = gate.evaluate(report, options.gate, enforced=options.enforce_gate)
+        _count_filtered_entries(report, findings, options.snapshot)
+    report.findings = sort_findings(report.findings)
+    report.completeness = Completeness.of(report.runs)
+    report.totals = Totals.of(report)
+    report.gate = gate.evaluate(report, options.gate, enforced=options.fail_on)
     report.calibration = gate.calibration(report, options.gate)
     return report
+
+
+def _count_filtered_entries(report: Report, read: list[Finding], snapshot: SnapshotFilter) -> None:
+    """Baseline entries today's filters exclude are counted with the filtered findings, once:
+    an entry whose finding was read and dropped today is in the counts already."""
+    entries = [f for f in report.findings if f.filtered]
+    if not entries:
+        return
+    dropped = {f.fingerprint for f in read if snapshot.finding_reason(f) is not None}
+    by_reason = dict(report.filtered.by_reason)
+    for entry in entries:
+        if entry.fingerprint not in dropped:
+            reason = str(entry.properties[FILTERED_BY])
+            by_reason[reason] = by_reason.get(reason, 0) + 1
+    report.filtered = FilterCounts(by_reason=dict(sorted(by_reason.items())))
+
+
+def _mark_suppressed(findings: list[Finding]) -> None:
+    """Without a baseline the only state a finding can have is its own suppression: marked,
+    so every output shows it as suppressed and no total counts it as open."""
+    for finding in findings:
+        if finding.suppression is not None:
+            finding.state = State.suppressed
 
 
 def _inputs(options: AggregateOptions) -> list[tuple[Path, str, str | None]]:

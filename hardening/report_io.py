@@ -157,6 +157,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         d["state"] = f.state.value
     if f.drift:
         d["drift"] = True
+    if f.not_called:
+        d["not_called"] = True
     if f.properties:
         d["properties"] = f.properties
     return d

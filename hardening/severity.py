@@ -6,6 +6,8 @@ place; ``.hardening.toml`` overrides are applied later by the pipeline.
 
 from __future__ import annotations
 
+import math
+
 from hardening.model import Severity
 
 C, H, M, L, I = (Severity.critical, Severity.high, Severity.medium, Severity.low, Severity.info)
@@ -90,6 +92,8 @@ def from_cvss(score: float | str | None) -> Severity | None:
         value = float(score)
     except (TypeError, ValueError):
         return None
+    if not math.isfinite(value) or value < 0:
+        return None  # NaN, infinite or negative: no score at all, not "info"
     if value >= 9.0:
         return C
     if value >= 7.0:

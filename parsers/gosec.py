@@ -120,6 +120,10 @@ class GosecJsonParser(Parser):
         if run.run_errors and not findings and stats.get("files") == 0:
             run.status = RunStatus.failed
             run.error = f"gosec reported {len(run.run_errors)} Go error(s) and scanned no files"
+        elif not findings and stats.get("files") == 0:
+            # It says it read no file and found nothing: that is no evidence of a clean tree.
+            run.status = RunStatus.not_exercised
+            run.error = "gosec scanned no file (Stats.files is 0) and reported no issue"
         return ParseResult(runs=[run], findings=findings)
 
 

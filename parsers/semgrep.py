@@ -183,6 +183,10 @@ def _run(report: dict[str, Any], errors: list[Any], findings: list[Finding]) -> 
     if fatal and not findings and not scanned:
         run.status = RunStatus.failed
         run.error = _error_line(fatal[0])
+    elif scanned == [] and not findings:
+        # It says it read no file and found nothing: that is no evidence of a clean tree.
+        run.status = RunStatus.not_exercised
+        run.error = "semgrep scanned no file (paths.scanned is empty) and reported no result"
     return run
 
 

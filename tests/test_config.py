@@ -65,7 +65,8 @@ def test_pyproject_errors_name_the_full_key(tmp_path: Path) -> None:
 
 
 def test_gate_syntax() -> None:
-    assert config.parse_gate("new:high") == (State.new, Severity.high)
+    assert config.parse_gate("new:high") == ({State.new}, Severity.high)
+    assert config.parse_gate("new, expired:high") == ({State.new, State.expired}, Severity.high)
     with pytest.raises(ValueError, match="STATE:SEVERITY"):
         config.parse_gate("high")
     with pytest.raises(ValueError, match="a gate counts"):

@@ -16,6 +16,7 @@ from hardening.baseline import chunks as baseline_chunks
 from hardening.filters import SnapshotFilter, SourceTree
 from hardening.model import CodeLocation, Finding, Kind, Report, RunStatus, Severity, State, ToolRun
 from hardening.pipeline import AggregateOptions, aggregate
+from hardening.render import markdown
 
 TODAY = date(2026, 11, 28)
 
@@ -72,12 +73,57 @@ def test_failed_run_turns_findings_unknown(corpus: Path, tmp_path: Path) -> None
     assert states(report) == {"unknown": 3}
 
 
-def test_filtered_path_is_unknown_not_fixed(corpus: Path) -> None:
+def test_filtered_path_is_never_fixed_and_counts_as_filtered_not_unknown(corpus: Path) -> None:
     project = corpus / "semgrep/local-1.185.0-project.json"
     everything = baseline_of_unfiltered(project)
     report = run([project], everything)
     assert states(report).get("fixed", 0) == 0
-    assert states(report)["unknown"] > 0
+    # Out of view by a default exclude, not for want of a scan: counted once, as filtered.
+    assert "unknown" not in states(report)
+    entries = [f for f in report.findings if f.state is State.unknown]
+    assert entries and all(f.filtered for f in entries)
+    assert report.filtered.total == len(entries)
+    assert report.finding_totals().filtered == len(entries)
+    # Still kept by an update: it was never judged gone.
+    assert set(diff.update(everything, report, TODAY).entries) == set(everything.entries)
+
+
+def test_baseline_entry_in_an_excluded_folder_not_reported_today_is_counted_as_filtered(
+    tmp_path: Path,
+) -> None:
+    semgrep = {
+        "version": "1.185.0",
+        "errors": [],
+        "results": [result("vendor/lib/x.go", "vendored"), result("cmd/main.go", "own")],
+        "paths": {"scanned": ["cmd/main.go", "vendor/lib/x.go"]},
+    }
+    before = tmp_path / "before" / "semgrep.json"
+    before.parent.mkdir()
+    before.write_text(json.dumps(semgrep))
+    baseline = diff.update(
+        Baseline(),
+        run([before], Baseline(), snapshot=SnapshotFilter(default_excludes=False)),
+        TODAY,
+    )
+    semgrep["results"] = [result("cmd/main.go", "own")]
+    after = tmp_path / "semgrep.json"
+    after.write_text(json.dumps(semgrep))
+    report = run([after], baseline)
+    assert states(report) == {"unchanged": 1}
+    assert report.filtered.by_reason == {"excluded folder vendor/": 1}
+    summary = markdown.render(report)
+    assert "not scanned this time" not in summary
+    assert "Filtered out (1)" in summary
+
+
+def result(path: str, message: str) -> dict[str, object]:
+    return {
+        "check_id": "rule.one",
+        "path": path,
+        "start": {"line": 3, "col": 1},
+        "end": {"line": 3, "col": 9},
+        "extra": {"message": message, "severity": "WARNING", "lines": "x()", "metadata": {}},
+    }
 
 
 def baseline_of_unfiltered(path: Path) -> Baseline:

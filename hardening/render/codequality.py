@@ -16,6 +16,8 @@ Mappings (DESIGN "Outputs"):
 ==================  ==========================================================================
 severity            critical -> blocker, high -> critical, medium -> major, low -> minor,
                     info -> info
+description         ``<tool>: <title> (<package> <version>, fixed in <version>)``, then
+                    ``[not called]`` where govulncheck shows the vulnerable code is not called
 check_name          ``<tool>:<rule_id>``
 fingerprint         the v1 fingerprint (unique per finding after merging; a repeat is skipped)
 location.path       the code location's path; else, for a package, its lockfile, manifest or
@@ -109,6 +111,8 @@ def description(finding: Finding) -> str:
     elif finding.endpoint is not None and finding.location is None:
         endpoint = finding.endpoint
         text += f" ({' '.join(p for p in (endpoint.method, endpoint.url) if p)})"
+    if finding.not_called:
+        text += " [not called]"
     return one_line(text, MAX_DESCRIPTION)
 
 

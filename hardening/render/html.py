@@ -228,7 +228,10 @@ def _view(report: Report) -> dict[str, Any]:
         "profile": _clean(report.profile or ""),
         "has_states": bool(states_present),
         "headline": _headline(report),
-        "total": len(report.findings),
+        "totals": report.finding_totals(),
+        "totals_text": _totals_text(report),
+        "completeness": report.run_completeness(),
+        "rows": len(report.findings),
         "diff": report.diff,
         "gate": report.gate,
         "runs": _runs(report),
@@ -265,8 +268,32 @@ def _headline(report: Report) -> list[_Count]:
             for state in shown
             if state in HEADLINE_STATES or counts.get(state.value, 0)
         ]
-    by_severity = Counter(f.severity for f in report.findings)
-    return [_Count(s.value, by_severity[s], s.value) for s in _SEVERITIES]
+    totals = report.finding_totals()
+    cards = [_Count(s.value, totals.by_severity.get(s.value, 0), s.value) for s in _SEVERITIES]
+    if totals.suppressed:
+        cards.append(_Count("suppressed", totals.suppressed, State.suppressed.value))
+    return cards
+
+
+def _totals_text(report: Report) -> str:
+    """``47 open, 8 suppressed; 3 filtered out``: the counts every output gives."""
+    totals = report.finding_totals()
+    parts = [f"{totals.open} open"]
+    if totals.not_called:
+        parts[0] += f", of which {totals.not_called} not called"
+    parts += [
+        f"{n} {label}"
+        for n, label in (
+            (totals.accepted, "accepted"),
+            (totals.false_positive, "false positive"),
+            (totals.suppressed, "suppressed"),
+        )
+        if n
+    ]
+    text = ", ".join(parts)
+    if totals.filtered:
+        text += f"; {totals.filtered} filtered out"
+    return text
 
 
 def _runs(report: Report) -> list[dict[str, Any]]:
@@ -520,6 +547,8 @@ def _optional_details(finding: Finding, ix: _Intern, d: dict[str, Any]) -> None:
         d["cm"] = [ix(c) for c in finding.commits]
     if finding.drift:
         d["dr"] = 1
+    if finding.not_called:
+        d["nc"] = 1
     if finding.properties:
         d["pr"] = [
             [ix(key), ix(_property_text(value))] for key, value in finding.properties.items()

@@ -9,11 +9,10 @@ from identifiers.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from hardening.model import CalibrationRow, Finding, Report, RunStatus, Severity, State
+from hardening.model import CalibrationRow, Finding, Report, RunStatus, State, Totals
 from hardening.render import text
 from hardening.render.links import advisory_url, source_url
 from hardening.render.terminal import reachability_sentence
@@ -39,7 +38,7 @@ _STATE_HEADER = "| State | Severity | Tool | Rule | Where | Title |\n|---|---|--
 def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The summary, at most ``max_chars`` characters long."""
     out = _Budget(max_chars)
-    out.block(f"{MARKER}\n## Hardening summary\n\n{_headline(report)}")
+    out.block(f"{MARKER}\n## Hardening summary\n\n{_incomplete(report)}{_headline(report)}")
     if report.gate is not None:
         out.block(_gate(report))
     if report.reachability is not None and report.reachability.correlated:
@@ -59,8 +58,15 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     with_diff = report.diff is not None
     wanted = (State.new,) if with_diff else (None,)
     attention = _ordered(report, [f for f in report.findings if f.state in wanted])
-    title = "New findings" if with_diff else "Findings"
+    title = "New findings" if with_diff else "Open findings"
     out.table(f"### {title} ({len(attention)})", _FINDINGS_HEADER, Rows(attention, row), "None.")
+    if not with_diff:
+        suppressed = [f for f in report.findings if f.state is State.suppressed]
+        out.details(
+            f"Suppressed ({len(suppressed)})",
+            _STATE_HEADER,
+            Rows(suppressed, lambda f: _backlog_row(f, report)),
+        )
     if with_diff:
         # Open again or changed, not new: listed beside new ones, each with its state.
         reopened = _ordered(report, [f for f in report.findings if f.state in _REOPENED])
@@ -71,7 +77,7 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
                 Rows(reopened, lambda f: _backlog_row(f, report)),
             )
         fixed = [f for f in report.findings if f.state is State.fixed]
-        unknown = [f for f in report.findings if f.state is State.unknown]
+        unknown = [f for f in report.findings if f.state is State.unknown and not f.filtered]
         backlog = [f for f in report.findings if f.state in _BACKLOG]
         out.details(f"Fixed ({len(fixed)})", _FINDINGS_HEADER, Rows(fixed, row))
         out.details(
@@ -206,7 +212,20 @@ class _Budget:
         return "\n\n".join([*self.parts, closing]) + "\n"
 
 
+def _incomplete(report: Report) -> str:
+    """The first words of the note when the run is incomplete: never read as clean."""
+    completeness = report.run_completeness()
+    if completeness.complete:
+        return ""
+    return (
+        f"⚠️ **Run incomplete**: {text.markdown(completeness.summary)}. This summary does not "
+        "cover what those tools would have found.\n\n"
+    )
+
+
 def _headline(report: Report) -> str:
+    totals = report.finding_totals()
+    seen = _totals_line(totals)
     if report.diff is not None:
         counts = report.diff.counts
         parts = [f"**{counts.get(s.value, 0)} {s.value}**" for s in _HEADLINE_STATES]
@@ -218,22 +237,51 @@ def _headline(report: Report) -> str:
         line = " · ".join(parts)
         if others:
             line += " (" + ", ".join(others) + ")"
+        line += f"\n\n{totals.findings} finding(s) seen today: {seen}."
         against = report.diff.compare_to or report.diff.baseline
         if against:
             line += f"\n\nCompared with {text.markdown_code(against, 120)}."
         return line
-    by_severity = Counter(f.severity for f in report.findings)
-    counts_text = ", ".join(f"{by_severity[s]} {s.value}" for s in Severity if by_severity[s])
-    line = f"**{len(report.findings)} finding(s)**" + (f": {counts_text}" if counts_text else "")
-    return line + " (no baseline: every finding is listed)"
+    return f"**{totals.findings} finding(s)**: {seen} (no baseline: every finding is listed)"
+
+
+def _totals_line(totals: Totals) -> str:
+    """``47 open (2 critical, 18 high), 8 suppressed; 3 filtered out``."""
+    by_severity = ", ".join(f"{n} {severity}" for severity, n in totals.by_severity.items())
+    line = f"{totals.open} open" + (f" ({by_severity})" if by_severity else "")
+    if totals.not_called:
+        line += f", of which {totals.not_called} not called"
+    for count, label in (
+        (totals.accepted, "accepted"),
+        (totals.false_positive, "false positive"),
+        (totals.suppressed, "suppressed"),
+    ):
+        if count:
+            line += f", {count} {label}"
+    if totals.filtered:
+        line += f"; {totals.filtered} filtered out"
+    return line
 
 
 def _gate(report: Report) -> str:
     gate = report.gate
     assert gate is not None
-    mark = "🔴" if gate.fired else "🟢"
-    kind = "Gate" if gate.enforced else "Gate simulation (report-only)"
-    return f"{mark} **{kind}** `{text.one_line(gate.rule)}`: {text.markdown(gate.summary)}"
+    lines = [
+        f"{_mark(check.fired, check.inconclusive)} **Gate** `{text.one_line(check.rule)}` "
+        f"(enforced): {text.markdown(check.summary)}"
+        for check in gate.enforced_gates
+    ]
+    kind = "Gate simulation (config)" if gate.enforced_gates else "Gate simulation (report-only)"
+    lines.append(
+        f"{_mark(gate.fired, gate.inconclusive)} **{kind}** `{text.one_line(gate.rule)}`: "
+        f"{text.markdown(gate.summary)}"
+    )
+    return "\n\n".join(lines)
+
+
+def _mark(fired: bool, inconclusive: bool) -> str:
+    """Red when a gate fires; never green when the run is incomplete."""
+    return "🔴" if fired else "⚠️" if inconclusive else "🟢"
 
 
 def _run_rows(report: Report) -> list[str]:
@@ -316,6 +364,8 @@ def _finding_row(finding: Finding, report: Report) -> str:
     severity = finding.severity.value
     if finding.drift:
         severity += " ⚠"
+    if finding.not_called:
+        severity += ", not called"
     return _row(
         severity,
         text.markdown(finding.tool),

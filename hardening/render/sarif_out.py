@@ -548,6 +548,11 @@ def _result_properties(finding: Finding) -> dict[str, Any]:
         properties["endpoint"] = set_fields(finding.endpoint)
     if finding.drift:
         properties["drift"] = True
+    if finding.reachability:
+        properties["reachability"] = finding.reachability
+    if finding.not_called:
+        # govulncheck shows the vulnerable code is not called: it counts toward no gate.
+        properties["not_called"] = True
     return properties
 
 

@@ -32,6 +32,12 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
 
     lines: list[str] = []
     lines.append(style("Hardening summary", "white", bold=True) + _profile(report))
+    completeness = report.run_completeness()
+    if not completeness.complete:
+        lines.append(
+            style(f"Run incomplete: {text.terminal(completeness.summary, 300)}", "red", bold=True)
+            + " (this summary does not cover what they would have found)"
+        )
     lines.append("")
     lines.append("Tool runs:")
     for run in sorted(report.runs, key=lambda r: (r.tool, r.artifact or "")):
@@ -83,12 +89,13 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
     if report.reachability is not None and report.reachability.correlated:
         lines.append(reachability_sentence(report))
     if report.gate is not None:
-        label = "Gate" if report.gate.enforced else "Gate (simulated)"
-        colour_name = "red" if report.gate.fired else "green"
-        gate_line = (
-            f"{label} {text.terminal(report.gate.rule)}: {text.terminal(report.gate.summary)}"
-        )
-        lines.append(style(gate_line, colour_name) if colour else gate_line)
+        gate = report.gate
+        for check in gate.enforced_gates:
+            line = f"Gate {text.terminal(check.rule)} (enforced): {text.terminal(check.summary)}"
+            lines.append(style(line, _gate_colour(check.fired, check.inconclusive)))
+        label = "Gate simulation (config)" if gate.enforced_gates else "Gate (simulated)"
+        line = f"{label} {text.terminal(gate.rule)}: {text.terminal(gate.summary)}"
+        lines.append(style(line, _gate_colour(gate.fired, gate.inconclusive)))
     lead = [f for f in report.findings if f.state in (*_LEAD_STATES, None)]
     rest = len(report.findings) - len(lead)
     for finding in lead[:limit]:
@@ -96,8 +103,17 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
     if len(lead) > limit:
         lines.append(f"  … {len(lead) - limit} more (see findings.json or report.html)")
     if rest and lead:
-        lines.append(f"  ({rest} other finding(s) are unchanged, accepted, fixed or unknown)")
+        others = Counter(f.state for f in report.findings if f.state not in (*_LEAD_STATES, None))
+        listed = ", ".join(
+            f"{others[s]} {s.value.replace('_', ' ')}" for s in State if others.get(s)
+        )
+        lines.append(f"  ({rest} other finding(s): {listed})")
     return "\n".join(lines) + "\n"
+
+
+def _gate_colour(fired: bool, inconclusive: bool) -> str:
+    """Never green when the run is incomplete."""
+    return "red" if fired else "yellow" if inconclusive else "green"
 
 
 def reachability_sentence(report: Report) -> str:
@@ -115,14 +131,24 @@ def _profile(report: Report) -> str:
 
 
 def _counts_line(report: Report) -> str:
-    # Seen today: not the fixed and unknown ones, which stand for baseline entries.
-    gone = (State.fixed, State.unknown)
-    by_severity = Counter(f.severity for f in report.findings if f.state not in gone)
-    parts = [f"{by_severity[s]} {s.value}" for s in Severity if by_severity[s]]
-    total = sum(by_severity.values())
-    summary = f"Findings: {total}" + (f" ({', '.join(parts)})" if parts else "")
-    states = Counter(f.state for f in report.findings if f.state is not None)
-    if states:
+    totals = report.finding_totals()
+    by_severity = ", ".join(f"{n} {severity}" for severity, n in totals.by_severity.items())
+    summary = f"Findings: {totals.findings} ({totals.open} open"
+    summary += f": {by_severity}" if by_severity else ""
+    if totals.not_called:
+        summary += f"; {totals.not_called} of them not called"
+    for count, label in (
+        (totals.accepted, "accepted"),
+        (totals.false_positive, "false positive"),
+        (totals.suppressed, "suppressed"),
+    ):
+        if count:
+            summary += f"; {count} {label}"
+    summary += ")"
+    if totals.filtered:
+        summary += f", {totals.filtered} filtered out"
+    states = Counter(f.state for f in report.findings if f.state is not None and not f.filtered)
+    if report.diff is not None and states:
         summary += "\nStates: " + ", ".join(
             f"{states[s]} {s.value.replace('_', ' ')}" for s in State if states.get(s)
         )
@@ -142,9 +168,11 @@ def _finding_line(finding: Finding, colour: bool) -> str:
         where = f"{finding.component.name} {finding.component.installed_version or ''}".strip()
     elif finding.endpoint:
         where = f"{finding.endpoint.method or ''} {finding.endpoint.url}".strip()
-    state = f"[{finding.state.value}] " if finding.state else ""
+    state = f"[{finding.state.value.replace('_', ' ')}] " if finding.state else ""
     if finding.drift:
         state += "[drift?] "
+    if finding.not_called:
+        state += "[not called] "
     return (
         f"{sev} {state}{text.terminal(finding.tool, 40)} {text.terminal(finding.rule_id, 60)} "
         f"{text.terminal(where, 100)}  {text.terminal(finding.title, 100)}"

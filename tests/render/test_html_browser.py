@@ -314,7 +314,7 @@ def test_filters_from_the_url_fragment(browser: Browser, hostile_page: Path) -> 
         ("new", "high", "gosec", "Token rotation missing"),
     ]
     assert dom.match_count() == 2
-    assert dom.root.by_id("match-count").text == "2 of 8 findings match"
+    assert dom.root.by_id("match-count").text == "2 of 8 rows match"
     assert_nothing_from_data_ran(dom)
 
 
