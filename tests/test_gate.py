@@ -310,3 +310,34 @@ def test_fail_on_fails_closed_when_nothing_was_read(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "gate inconclusive: nothing was read" in result.output
+
+
+def test_a_nan_security_severity_does_not_hide_an_error_from_an_enforced_gate(
+    tmp_path: Path,
+) -> None:
+    sarif = {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "Acme Scan",
+                        "rules": [{"id": "acme/sqli", "properties": {"security-severity": 1}}],
+                    }
+                },
+                "results": [
+                    {
+                        "ruleId": "acme/sqli",
+                        "level": "error",
+                        "message": {"text": "SQL injection"},
+                        "locations": [{"physicalLocation": {"artifactLocation": {"uri": "db.go"}}}],
+                    }
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "acme.sarif"
+    path.write_text(json.dumps(sarif).replace('"security-severity": 1', '"security-severity": NaN'))
+    result = CliRunner().invoke(cli, ["aggregate", str(path), "-q", "--fail-on", "new:high"])
+    assert result.exit_code == 1, result.output
+    assert "blocks: 1 new high or above in acme-scan" in result.output

@@ -406,3 +406,16 @@ def test_non_finite_numbers_are_treated_as_absent(tmp_path: Path) -> None:
     content = json.dumps(report(issue())).replace('"column": "14"', '"column": Infinity')
     finding = only(parse(write(tmp_path, content)))
     assert finding.location is not None and finding.location.start_column is None
+
+
+def test_a_scan_of_zero_files_that_found_nothing_is_not_exercised(tmp_path: Path) -> None:
+    doc = {"Issues": [], "Stats": {"files": 0, "lines": 0, "nosec": 0, "found": 0}}
+    (run,) = parse(write(tmp_path, doc)).runs
+    assert run.status is RunStatus.not_exercised
+    assert run.error == "gosec scanned no file (Stats.files is 0) and reported no issue"
+
+
+def test_a_clean_scan_of_some_files_is_ok(tmp_path: Path) -> None:
+    doc = {"Issues": [], "Stats": {"files": 12, "lines": 900, "nosec": 0, "found": 0}}
+    (run,) = parse(write(tmp_path, doc)).runs
+    assert run.status is RunStatus.ok

@@ -732,6 +732,21 @@ def test_security_severity_comes_before_the_level(tmp_path: Path) -> None:
     assert (finding.severity, finding.tool_severity) == (Severity.critical, "9.1")
 
 
+@pytest.mark.parametrize("score", ["NaN", "nan", "Infinity", "-inf", "-1", "-0.5"])
+def test_a_non_finite_or_negative_security_severity_is_no_score(tmp_path: Path, score: str) -> None:
+    rules = [rule("acme/rule", properties={"security-severity": score})]
+    finding = only(parse(write(tmp_path, log([result(level="error")], rules))))
+    # As if absent: the error level decides (NaN used to read as info, below every gate).
+    assert (finding.severity, finding.tool_severity) == (Severity.high, "error")
+
+
+def test_a_nan_security_severity_written_as_a_json_number_is_no_score(tmp_path: Path) -> None:
+    doc = json.dumps(log([result(level="error", properties={"security-severity": 1})]))
+    path = write(tmp_path, doc.replace('"security-severity": 1', '"security-severity": NaN'))
+    finding = only(parse(path))
+    assert finding.severity is Severity.high
+
+
 def test_level_falls_back_to_the_rule_default_then_warning(tmp_path: Path) -> None:
     doc = log(
         [result("acme/a"), result("acme/b")],

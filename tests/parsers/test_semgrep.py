@@ -601,3 +601,19 @@ def test_claims_the_gitlab_sast_output_only_to_skip_it() -> None:
 def test_does_not_claim_gitlab_sast_reports_of_other_analyzers() -> None:
     head = '{"version": "15.0.4", "scan": {"scanner": {"id": "gosec"}}, "vulnerabilities": []}'
     assert SemgrepJsonParser.detect(head.encode(), PurePath("gl-sast-report.json")) is None
+
+
+def test_a_scan_that_read_no_file_and_found_nothing_is_not_exercised(tmp_path: Path) -> None:
+    parsed = parse_report(
+        tmp_path, {"version": "1.185.0", "results": [], "errors": [], "paths": {"scanned": []}}
+    )
+    (run,) = parsed.runs
+    assert run.status is RunStatus.not_exercised
+    assert run.error == "semgrep scanned no file (paths.scanned is empty) and reported no result"
+
+
+def test_an_empty_scanned_list_with_results_is_the_whole_scan_root(tmp_path: Path) -> None:
+    report = json.loads((SAMPLES / "semgrep" / "semgrep.json").read_text())
+    report["paths"] = {"scanned": []}
+    (run,) = parse_report(tmp_path, report).runs
+    assert (run.status, run.scanned_paths) == (RunStatus.ok, [])
