@@ -142,3 +142,36 @@ def test_a_big_invalid_findings_json_fails_as_the_whole_reader_does(tmp_path: Pa
         ), str(exc)
     else:
         raise AssertionError("an invalid finding was read")
+
+
+def test_a_findings_json_with_composed_gates_relays_and_an_incomplete_upstream_stays_incomplete(
+    tmp_path: Path,
+) -> None:
+    # The SAST job: gitleaks missing from its profile, two enforced gates (one fires).
+    result = CliRunner().invoke(
+        cli,
+        [
+            "aggregate",
+            "--profile",
+            "sast",
+            str(SAMPLES / "gosec"),
+            str(SAMPLES / "semgrep"),
+            "--fail-on",
+            "new:critical",
+            "--fail-on",
+            "new,expired:high",
+            "--out",
+            str(tmp_path / "sast"),
+            "-q",
+        ],
+    )
+    assert result.exit_code == 1
+    upstream = json.loads((tmp_path / "sast" / "findings.json").read_text())
+    assert [c["rule"] for c in upstream["gate"]["enforced_gates"]] == [
+        "new:critical",
+        "new,expired:high",
+    ]
+    # Read back by the next job: its headline still says gitleaks is missing.
+    report = aggregate(tmp_path / "hardening", str(tmp_path / "sast"), *map(str, OTHERS))
+    assert report["completeness"]["tools"] == {"gitleaks": "missing"}
+    assert "Run incomplete" in (tmp_path / "hardening" / "summary.md").read_text()
