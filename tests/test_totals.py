@@ -48,7 +48,7 @@ def test_terminal_summary_html_and_findings_json_give_the_same_totals(
     # Open ones (not suppressed, accepted or false positive), the same everywhere too.
     assert number(r"\((\d+) open", terminal) == totals["open"]
     assert number(r"(\d+) open", summary) == totals["open"]
-    assert number(r"\((\d+) open", page) == totals["open"]
+    assert number(r"seen today: (\d+) open", page) == totals["open"]
     assert totals["open"] + totals["suppressed"] + totals["accepted"] + totals[
         "false_positive"
     ] == len(seen)

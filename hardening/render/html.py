@@ -280,7 +280,7 @@ def _totals_text(report: Report) -> str:
     totals = report.finding_totals()
     parts = [f"{totals.open} open"]
     if totals.not_called:
-        parts[0] += f", of which {totals.not_called} not called"
+        parts[0] += f" ({totals.not_called} of them not called)"
     parts += [
         f"{n} {label}"
         for n, label in (

@@ -246,11 +246,11 @@ def _headline(report: Report) -> str:
 
 
 def _totals_line(totals: Totals) -> str:
-    """``47 open (2 critical, 18 high), 8 suppressed; 3 filtered out``."""
-    by_severity = ", ".join(f"{n} {severity}" for severity, n in totals.by_severity.items())
-    line = f"{totals.open} open" + (f" ({by_severity})" if by_severity else "")
+    """``47 open (2 critical, 18 high; 1 of them not called), 8 suppressed; 3 filtered out``."""
+    details = ", ".join(f"{n} {severity}" for severity, n in totals.by_severity.items())
     if totals.not_called:
-        line += f", of which {totals.not_called} not called"
+        details += f"; {totals.not_called} of them not called"
+    line = f"{totals.open} open" + (f" ({details})" if details else "")
     for count, label in (
         (totals.accepted, "accepted"),
         (totals.false_positive, "false positive"),
