@@ -54,6 +54,15 @@ def parsers() -> tuple[type[Parser], ...]:
     return registry()[0]
 
 
+def home_page(tool: str) -> str | None:
+    """The home page a registered parser of ``tool`` declares (a SARIF report of gosec gets
+    gosec's when its driver names none)."""
+    for parser in parsers():
+        if parser.tool == tool and getattr(parser, "information_uri", None):
+            return parser.information_uri
+    return None
+
+
 @dataclass(frozen=True)
 class Choice:
     """The outcome of identifying one file: a parser to run, or a reason to skip it."""

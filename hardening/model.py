@@ -284,6 +284,9 @@ class ToolRun(_Model):
     format: str | None = None
     artifact: str | None = None
     version: str | None = None
+    information_uri: str | None = Field(
+        default=None, description="The tool's home page (SARIF tool.driver.informationUri)"
+    )
     database_date: str | None = None
     status: RunStatus = RunStatus.ok
     error: str | None = None

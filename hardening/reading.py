@@ -81,6 +81,8 @@ def read_artifact(
         run.artifact = run.artifact or name
         if run.format is None:
             run.format = parser_cls.format
+        if run.information_uri is None:
+            run.information_uri = discover.home_page(run.tool)
         if run.scanned_paths and not result.fingerprinted:
             run.scanned_paths = [normalizer.normalize(p)[0] for p in run.scanned_paths]
     if not result.fingerprinted:

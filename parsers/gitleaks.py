@@ -60,6 +60,7 @@ _V7_CSV_HEADER = ("repo", "line", "commit", "offender", "rule")
 
 class GitleaksJsonParser(Parser):
     name = "gitleaks-json"
+    information_uri = "https://github.com/gitleaks/gitleaks"
     tool = TOOL
     format = "json"
 

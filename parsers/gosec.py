@@ -80,6 +80,7 @@ def line_range(value: Any) -> tuple[int | None, int | None]:
 
 class GosecJsonParser(Parser):
     name = "gosec-json"
+    information_uri = "https://github.com/securego/gosec"
     tool = "gosec"
     format = "json"
 

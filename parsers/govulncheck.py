@@ -87,6 +87,7 @@ _SEMVER = re.compile(
 
 class GovulncheckJsonParser(Parser):
     name = "govulncheck-json"
+    information_uri = "https://pkg.go.dev/golang.org/x/vuln/cmd/govulncheck"
     tool = "govulncheck"
     format = "json"
 

@@ -67,6 +67,9 @@ class Parser(ABC):
     tool: ClassVar[str]
     #: Format label shown in the summary ("json", "sarif", "csv", "junit-xml", ...).
     format: ClassVar[str]
+    #: The tool's home page, given to its runs that name none (optional; any parser of the
+    #: tool may set it, and reports of that tool in other formats, such as SARIF, share it).
+    information_uri: ClassVar[str | None] = None
 
     @classmethod
     @abstractmethod

@@ -1233,6 +1233,14 @@ def _notification_line(note: dict[str, Any]) -> str:
     return redact(_one_line(": ".join(parts) or "notification without message"))
 
 
+def _web_uri(value: Any) -> str | None:
+    """The driver's home page when it is a plain web address (never another scheme)."""
+    text = as_str(value)
+    if text is None or not text.startswith(("https://", "http://")) or "@" in text:
+        return None
+    return text
+
+
 def _version(driver: dict[str, Any]) -> str | None:
     return as_str(driver.get("semanticVersion")) or as_str(driver.get("version"))
 
@@ -1267,6 +1275,7 @@ def _finish_run(
         tool=context.tool,
         format=SarifParser.format,
         version=_version(driver),
+        information_uri=_web_uri(driver.get("informationUri")),
         database_date=as_str(_dict(driver.get("properties")).get("db_last_modified")),
     )
     if results_missing:

@@ -727,6 +727,7 @@ class _JunitCase:
 class SchemathesisJunitParser(Parser):
     name: ClassVar[str] = "schemathesis-junit"
     tool: ClassVar[str] = TOOL
+    information_uri: ClassVar[str | None] = "https://schemathesis.readthedocs.io"
     format: ClassVar[str] = "junit-xml"
 
     @classmethod

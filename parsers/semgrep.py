@@ -89,6 +89,7 @@ MAX_LISTED_RULES = 5
 
 class SemgrepJsonParser(Parser):
     name = "semgrep-json"
+    information_uri = "https://semgrep.dev"
     tool = "semgrep"
     format = "json"
 

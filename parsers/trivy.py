@@ -162,6 +162,7 @@ _WINDOWS_DRIVE = re.compile(r"^[a-z]:/", re.IGNORECASE)
 
 class TrivyJsonParser(Parser):
     name = "trivy-json"
+    information_uri = "https://trivy.dev"
     tool = TOOL
     format = "json"
 

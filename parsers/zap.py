@@ -744,6 +744,7 @@ class ZapJsonParser(Parser):
     """ZAP's traditional JSON report (baseline ``-J``, ``traditional-json`` template)."""
 
     name = "zap-json"
+    information_uri = "https://www.zaproxy.org"
     tool = TOOL
     format = "json"
 

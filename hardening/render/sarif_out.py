@@ -204,7 +204,10 @@ def _write_run(group: _ToolGroup, diffed: bool, out: TextIO) -> None:
     run = sarif_om.Run(
         tool=sarif_om.Tool(
             driver=sarif_om.ToolComponent(
-                name=group.tool, version=_version(group.runs), rules=rules.descriptors()
+                name=group.tool,
+                version=_version(group.runs),
+                information_uri=_home_page(group.runs),
+                rules=rules.descriptors(),
             )
         ),
         invocations=[invocation] if invocation is not None else None,
@@ -294,9 +297,19 @@ def _help_uri(finding: Finding) -> str | None:
 
 
 def _version(runs: list[ToolRun]) -> str | None:
-    """The tool's version; the newest when artifacts disagree (all are in the properties)."""
+    """The tool's version; the newest when artifacts disagree (all are in the properties, as
+    the reports wrote them).  A leading ``v`` before a digit is dropped (``v1.1.4`` -> ``1.1.4``):
+    SARIF consumers compare versions that start with a number."""
     versions = sorted({run.version for run in runs if run.version}, key=_version_key)
-    return versions[-1] if versions else None
+    if not versions:
+        return None
+    newest = versions[-1]
+    return newest[1:] if newest[:1] in "vV" and newest[1:2].isdigit() else newest
+
+
+def _home_page(runs: list[ToolRun]) -> str | None:
+    """The tool's home page, from the first run that names one."""
+    return next((run.information_uri for run in runs if run.information_uri), None)
 
 
 def _version_key(version: str) -> tuple[tuple[int, ...], str]:
