@@ -65,9 +65,23 @@ def url_path(url: str) -> str:
 
 
 def package_place(component: Component) -> str:
-    """Where a package finding without a file points: its lockfile, manifest or image, else its
-    path in the artifact, its purl or its name (Code Quality's path, a SARIF location)."""
-    for candidate in (component.target, component.package_path, component.purl):
+    """Where a package finding without a file points (Code Quality's path, a SARIF location):
+    its path inside the artifact (a lockfile or manifest in an image), else its lockfile,
+    manifest or image, else its purl or its name.  The path comes first: trivy names the
+    target of an image's language packages after the language (``Node.js``), and one package
+    installed at two paths of one image is two findings."""
+    for candidate in (component.package_path, component.target, component.purl):
         if candidate:
             return candidate
     return component.name
+
+
+def package_label(component: Component, *, fixed: bool = False) -> str:
+    """A package finding in a row: name and version (``→`` the fixed one), then where it lives
+    (its path in the artifact, else its lockfile, manifest or image), so that rows of one
+    package at two paths of one image, or in two lockfiles, tell the findings apart."""
+    label = f"{component.name} {component.installed_version or ''}".strip()
+    if fixed and component.fixed_version:
+        label += f" → {component.fixed_version}"
+    place = component.package_path or component.target
+    return f"{label} in {place}" if place else label

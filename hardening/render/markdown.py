@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from hardening.model import CalibrationRow, Finding, Report, RunStatus, State, Totals
 from hardening.render import text
-from hardening.render.links import advisory_url, source_url
+from hardening.render.links import advisory_url, package_label, source_url
 from hardening.render.terminal import reachability_sentence
 
 #: Hidden marker by which the comment bot finds its own note.
@@ -340,11 +340,7 @@ def _where(finding: Finding, report: Report) -> str:
         link = source_url(report.link_base, loc.path, loc.start_line)
         return f"[{code}]({link})" if link else code
     if finding.component is not None:
-        comp = finding.component
-        label = f"{comp.name} {comp.installed_version or ''}".strip()
-        if comp.fixed_version:
-            label += f" → {comp.fixed_version}"
-        return text.markdown_code(label, 120)
+        return text.markdown_code(text.middle(package_label(finding.component, fixed=True), 120))
     if finding.endpoint is not None:
         ep = finding.endpoint
         return text.markdown_code(f"{ep.method or ''} {ep.url}".strip(), 120)
@@ -352,7 +348,7 @@ def _where(finding: Finding, report: Report) -> str:
 
 
 def _rule(finding: Finding) -> str:
-    rule = text.markdown_code(finding.rule_id, 80)
+    rule = text.markdown_code(text.middle(finding.rule_id, 80))
     for identifier in [finding.rule_id, *finding.identifiers]:
         url = advisory_url(identifier)
         if url:
@@ -383,7 +379,7 @@ def _backlog_row(finding: Finding, report: Report) -> str:
 def _calibration_row(row: CalibrationRow) -> str:
     return _row(
         text.markdown(row.tool),
-        text.markdown_code(row.rule_id, 80),
+        text.markdown_code(text.middle(row.rule_id, 80)),
         *(str(n) for n in (row.findings, row.new, row.accepted, row.false_positive)),
         str(row.would_block),
     )

@@ -8,6 +8,7 @@ import click
 
 from hardening.model import Finding, Report, RunStatus, Severity, State
 from hardening.render import text
+from hardening.render.links import package_label
 
 _SEVERITY_COLOUR = {
     Severity.critical: "magenta",
@@ -165,7 +166,7 @@ def _finding_line(finding: Finding, colour: bool) -> str:
         if finding.location.start_line:
             where += f":{finding.location.start_line}"
     elif finding.component:
-        where = f"{finding.component.name} {finding.component.installed_version or ''}".strip()
+        where = package_label(finding.component)
     elif finding.endpoint:
         where = f"{finding.endpoint.method or ''} {finding.endpoint.url}".strip()
     state = f"[{finding.state.value.replace('_', ' ')}] " if finding.state else ""
@@ -174,6 +175,6 @@ def _finding_line(finding: Finding, colour: bool) -> str:
     if finding.not_called:
         state += "[not called] "
     return (
-        f"{sev} {state}{text.terminal(finding.tool, 40)} {text.terminal(finding.rule_id, 60)} "
-        f"{text.terminal(where, 100)}  {text.terminal(finding.title, 100)}"
+        f"{sev} {state}{text.terminal(finding.tool, 40)} {text.middle(finding.rule_id, 60)} "
+        f"{text.middle(where, 100)}  {text.terminal(finding.title, 100)}"
     )

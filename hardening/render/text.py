@@ -25,6 +25,19 @@ def one_line(text: str | None, limit: int = 0) -> str:
     return text
 
 
+def middle(text: str | None, limit: int) -> str:
+    """One line, cut in the middle to ``limit`` chars: its head and its tail stay.
+
+    Rule ids and paths differ at their ends (``vulnerability-management…rules.lang.python.sqli``,
+    two ``node_modules`` paths of one package), so a cut at the end would make rows alike."""
+    text = one_line(text)
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    tail = limit - 1 - head
+    return text[:head].rstrip() + "…" + text[len(text) - tail :].lstrip()
+
+
 def terminal(text: str | None, limit: int = 0) -> str:
     """Untrusted text for a terminal: one line, no escape sequences."""
     return one_line(text, limit)
