@@ -195,13 +195,14 @@ def _build(params: dict[str, Any], *, baseline_required: bool) -> Any:
     return options, config, baseline_path
 
 
-def _progress() -> Any:
-    """A progress bar on stderr, only on a terminal."""
-    if not sys.stderr.isatty():
+def _progress(quiet: bool = False) -> Any:
+    """A progress bar on stderr on a terminal; elsewhere (a CI log) one line per slow stage;
+    nothing with -q."""
+    if quiet:
         return None
-    from hardening.progress import ProgressBar
+    from hardening.progress import ProgressBar, StageLog
 
-    return ProgressBar()
+    return ProgressBar() if sys.stderr.isatty() else StageLog()
 
 
 @cli.command()
@@ -247,6 +248,11 @@ def _progress() -> Any:
     help="Files the merge request changed, one per line: listed first.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="No colour (else NO_COLOR, then FORCE_COLOR, then whether stdout is a terminal).",
+)
 def aggregate(**params: Any) -> None:
     """Read every report under PATHS and summarize them.
 
@@ -274,7 +280,8 @@ def aggregate(**params: Any) -> None:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--fail-on") from None
     options.fail_on = list(dict.fromkeys(params["fail_on"]))
-    progress = options.progress = _progress()
+    progress = options.progress = _progress(params["quiet"])
+    written: list[Path] = []
     try:
         report = run_aggregate(options)
         report.link_base = params["link_base"] or ci.link_base(os.environ)
@@ -287,7 +294,7 @@ def aggregate(**params: Any) -> None:
         if params["out"] is not None:
             chosen = [OutputFormat(f) for f in params["formats"]] or list(OutputFormat)
             max_chars = params["max_chars"] or config.max_chars or 60_000
-            write_outputs(
+            written = write_outputs(
                 report,
                 params["out"],
                 chosen,
@@ -300,7 +307,11 @@ def aggregate(**params: Any) -> None:
         if progress is not None:
             progress.close()
     if not params["quiet"]:
-        click.echo(terminal.render(report, colour=sys.stdout.isatty()), nl=False)
+        colour = terminal.wants_colour(params["no_color"], os.environ, sys.stdout.isatty())
+        click.echo(terminal.render(report, colour=colour), nl=False, color=colour)
+        if written:
+            names = ", ".join(path.name for path in written)
+            click.echo(f"Wrote {click.format_filename(params['out'])}/: {names}")
     if report.gate is not None and report.gate.failed:
         # The reason stays visible with -q: exit 1 is not a success.
         click.echo(f"hardening: {report.gate.verdict}", err=True)

@@ -564,6 +564,11 @@ class Report(_Model):
     changed_files: list[str] | None = Field(
         default=None, description="Files the merge request changed, when known"
     )
+    outputs: list[str] = Field(
+        default_factory=list,
+        description="The files this run wrote beside findings.json (summary.md, report.html...): "
+        "what a summary may point at",
+    )
     diff: DiffInfo | None = None
     gate: GateResult | None = None
     calibration: list[CalibrationRow] = Field(default_factory=list)

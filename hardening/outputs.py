@@ -89,7 +89,11 @@ def write_outputs(
     settings: RenderSettings,
     before: Callable[[OutputFormat], None] | None = None,
 ) -> list[Path]:
-    """Write each format into ``out``; ``before`` is told of each one first (progress)."""
+    """Write each format into ``out``; ``before`` is told of each one first (progress).
+
+    The report records which files this run writes, so that no output points at one it did
+    not write (summary.md's pointer to report.html with ``--format markdown``)."""
+    report.outputs = [FILE_NAMES[fmt] for fmt in formats]
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:

@@ -1,4 +1,4 @@
-"""A progress bar on stderr while a run goes on (only on a terminal).
+"""A progress bar on stderr while a run goes on (on a terminal), or one line per slow stage.
 
 While artifacts are read the bar advances by bytes: those of the artifacts already read, plus
 how far the streaming JSON reader has got into the current one, so a report of several hundred
@@ -122,6 +122,40 @@ class ProgressBar:
             f"\r\x1b[2K[{'#' * filled}{'.' * (_WIDTH - filled)}] {self.index + 1}/"
             f"{len(self.sizes)} {label} ({amount}) {elapsed:.0f}s"
         )
+
+
+class StageLog:
+    """Progress for a log that is not a terminal (a CI job's): one line on stderr when a stage
+    that took over ``slow`` seconds ends (reading one artifact, merging, writing one output),
+    so a long run does not leave the job log silent for a minute."""
+
+    def __init__(self, stream: TextIO | None = None, slow: float = 2.0) -> None:
+        self.stream = stream or sys.stderr
+        self.slow = slow
+        self.sizes: list[int] = []
+        self.current: str | None = None
+        self.started = time.monotonic()
+
+    def begin(self, paths: list[Path]) -> None:
+        self.sizes = [_size(path) for path in paths]
+
+    def update(self, name: str, index: int, total: int) -> None:
+        size = self.sizes[index] if 0 <= index < len(self.sizes) else 0
+        self._next(f"read {terminal(name)} ({size / 1e6:.1f} MB)")
+
+    def stage(self, label: str) -> None:
+        label = terminal(label)
+        self._next("wrote " + label[len("writing ") :] if label.startswith("writing ") else label)
+
+    def close(self) -> None:
+        self._next(None)
+
+    def _next(self, what: str | None) -> None:
+        now = time.monotonic()
+        if self.current is not None and now - self.started > self.slow:
+            self.stream.write(f"hardening: {self.current} in {now - self.started:.1f}s\n")
+            self.stream.flush()
+        self.current, self.started = what, now
 
 
 def _size(path: Path) -> int:

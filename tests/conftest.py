@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from support import corpus_dir
+from support import CORPUS_HELP, corpus_dir, corpus_or_skip
 
 
 @pytest.fixture
 def corpus() -> Path:
-    root = corpus_dir()
-    if root is None:
-        pytest.skip("corpus not found (set HARDENING_CORPUS)")
-    return root
+    return corpus_or_skip()
+
+
+def pytest_report_header() -> list[str]:
+    return [] if corpus_dir() is not None else [CORPUS_HELP]

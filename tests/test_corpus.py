@@ -7,16 +7,20 @@ import pytest
 from hardening.model import RunStatus
 from hardening.paths import PathNormalizer
 from hardening.reading import read_artifact
-from support import CorpusEntry, corpus_dir, manifest
+from support import CorpusEntry, corpus_or_skip, manifest
 
 ENTRIES = manifest()
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
-def test_corpus_file_reads_as_manifest_says(entry: CorpusEntry) -> None:
-    root = corpus_dir()
-    assert root is not None
-    path = root / entry.file
+@pytest.mark.parametrize(
+    "entry",
+    ENTRIES or [pytest.param(None, id="corpus-missing")],
+    ids=[e.id for e in ENTRIES] or None,
+)
+def test_corpus_file_reads_as_manifest_says(entry: CorpusEntry | None) -> None:
+    path = corpus_or_skip()
+    assert entry is not None
+    path = path / entry.file
     outcome = read_artifact(path, entry.file, PathNormalizer())
     if entry.status == "skipped":
         assert outcome.skipped is not None, f"expected skipped, got runs {outcome.runs}"
@@ -40,6 +44,5 @@ def test_corpus_file_reads_as_manifest_says(entry: CorpusEntry) -> None:
 
 
 def test_corpus_is_found_or_skipped_cleanly() -> None:
-    if corpus_dir() is None:
-        pytest.skip("corpus not found (set HARDENING_CORPUS)")
+    corpus_or_skip()
     assert ENTRIES, "MANIFEST.tsv lists no files"

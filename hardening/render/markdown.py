@@ -37,7 +37,7 @@ _STATE_HEADER = "| State | Severity | Tool | Rule | Where | Title |\n|---|---|--
 
 def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The summary, at most ``max_chars`` characters long."""
-    out = _Budget(max_chars)
+    out = _Budget(max_chars, _closing(report))
     out.block(f"{MARKER}\n## Hardening summary\n\n{_incomplete(report)}{_headline(report)}")
     if report.gate is not None:
         out.block(_gate(report))
@@ -116,6 +116,19 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     return out.finish()
 
 
+#: The outputs a summary points at for details, in the order it names them.
+_DETAILS = ("report.html", "findings.json")
+
+
+def _closing(report: Report) -> str:
+    """The pointer to the full report: only to files this run wrote."""
+    names = [name for name in _DETAILS if name in report.outputs]
+    if not names:
+        return ""
+    listed = " and ".join(f"`{name}`" for name in names)
+    return f"_Full details: {listed} in the job artifacts._"
+
+
 class Rows:
     """A sized, lazily rendered sequence of table rows."""
 
@@ -133,14 +146,13 @@ class Rows:
 class _Budget:
     """Appends blocks while they fit in ``max_chars``, keeping room for the closing line."""
 
-    CLOSING = "_Full details: `report.html` and `findings.json` in the job artifacts._"
-
-    def __init__(self, max_chars: int) -> None:
+    def __init__(self, max_chars: int, closing: str = "") -> None:
         self.max_chars = max_chars
+        self.closing = closing
         self.parts: list[str] = []
         self.size = 0
         self.left_out = 0
-        self.reserve = len(self.CLOSING) + 120
+        self.reserve = len(closing) + 120
 
     def _room(self) -> int:
         return self.max_chars - self.reserve - self.size
@@ -203,13 +215,13 @@ class _Budget:
         self._append(body + tail)
 
     def finish(self) -> str:
-        closing = self.CLOSING
+        closing = self.closing
         if self.left_out:
             closing = (
                 f"_{self.left_out} item(s) left out to stay within {self.max_chars:,} "
                 f"characters._ " + closing
-            )
-        return "\n\n".join([*self.parts, closing]) + "\n"
+            ).rstrip()
+        return "\n\n".join([*self.parts, closing] if closing else self.parts) + "\n"
 
 
 def _incomplete(report: Report) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 import click
 
@@ -25,6 +26,18 @@ _STATUS_COLOUR = {
 }
 #: States listed first, in this order: what a change introduced leads.
 _LEAD_STATES = (State.new, State.expired, State.updated)
+
+
+def wants_colour(no_color: bool, environ: Mapping[str, str], is_tty: bool) -> bool:
+    """Colour or not, by the usual conventions in this order: ``--no-color``; ``NO_COLOR``
+    set to anything non-empty (no-color.org); ``FORCE_COLOR`` set and not ``0``; else
+    whether stdout is a terminal."""
+    if no_color or environ.get("NO_COLOR"):
+        return False
+    force = environ.get("FORCE_COLOR")
+    if force is not None and force != "":
+        return force != "0"
+    return is_tty
 
 
 def render(report: Report, *, colour: bool, limit: int = 50) -> str:
@@ -102,7 +115,13 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
     for finding in lead[:limit]:
         lines.append("  " + _finding_line(finding, colour))
     if len(lead) > limit:
-        lines.append(f"  … {len(lead) - limit} more (see findings.json or report.html)")
+        written = [name for name in ("report.html", "findings.json") if name in report.outputs]
+        where = (
+            f"see {' or '.join(written)}"
+            if written
+            else "findings.json and report.html, written with --out, list every finding"
+        )
+        lines.append(f"  … {len(lead) - limit} more ({where})")
     if rest and lead:
         others = Counter(f.state for f in report.findings if f.state not in (*_LEAD_STATES, None))
         listed = ", ".join(

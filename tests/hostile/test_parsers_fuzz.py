@@ -42,7 +42,7 @@ from hostile_support import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support import SAMPLES, corpus_dir
+from support import SAMPLES, corpus_dir, corpus_or_skip
 
 PARSERS = parser_names()
 XML_PARSERS = [name for name in PARSERS if parser_class(name).format.endswith("xml")]
@@ -427,7 +427,7 @@ def test_sample_truncated_at_every_byte(
 def small_corpus_files() -> list[Any]:
     root = corpus_dir()
     if root is None:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="corpus not found"))]
+        return [pytest.param(None, id="corpus-missing")]
     from hardening import discover
 
     files = []
@@ -441,10 +441,13 @@ def small_corpus_files() -> list[Any]:
 
 @pytest.mark.parametrize("path", small_corpus_files())
 def test_small_corpus_file_truncated_at_every_byte(
-    path: Path, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
+    path: Path | None, tmp_path: Path, scratch_file: Callable[[Path], Scratch]
 ) -> None:
     from hardening import discover
 
+    if path is None:
+        corpus_or_skip()  # skips or, under .ci/run, fails: no corpus file was collected
+        return
     cls = discover.identify(path).parser
     assert cls is not None
     data = path.read_bytes()
