@@ -196,13 +196,13 @@ def _build(params: dict[str, Any], *, baseline_required: bool) -> Any:
 
 
 def _progress(quiet: bool = False) -> Any:
-    """A progress bar on stderr on a terminal; elsewhere (a CI log) one line per slow stage;
-    nothing with -q."""
-    if quiet:
-        return None
+    """A progress bar on stderr on a terminal (erased when done, so also with -q); elsewhere
+    (a CI log) one line per slow stage, but none with -q."""
     from hardening.progress import ProgressBar, StageLog
 
-    return ProgressBar() if sys.stderr.isatty() else StageLog()
+    if sys.stderr.isatty():
+        return ProgressBar()
+    return None if quiet else StageLog()
 
 
 @cli.command()

@@ -77,7 +77,7 @@ def test_cli_shows_reading_merging_and_each_output_on_a_terminal(
             super()._draw()
             frames.append(self.stream.getvalue().rsplit("\r\x1b[2K", 1)[-1])
 
-    monkeypatch.setattr(cli, "_progress", lambda: Recorder(io.StringIO()))
+    monkeypatch.setattr(cli, "_progress", lambda quiet=False: Recorder(io.StringIO()))
     result = CliRunner().invoke(
         cli.cli,
         ["aggregate", str(SAMPLES / "gosec"), "--out", str(tmp_path / "out"), "-q"],
