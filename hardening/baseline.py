@@ -7,9 +7,10 @@ atomically under a lock, and it is never rewritten when it cannot be read.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +24,7 @@ from pydantic import Field, ValidationError
 from hardening.errors import BaselineError, json_place
 from hardening.model import (
     FINGERPRINT_VERSION,
+    PREVIOUS_FINGERPRINT_VERSIONS,
     CodeLocation,
     Component,
     Endpoint,
@@ -202,12 +204,50 @@ def parse(text: str, origin: str) -> Baseline:
         first = exc.errors()[0]
         where = error_location(first["loc"], keys=_FINGERPRINT)
         raise BaselineError(f"{origin}: invalid baseline: {where}: {first['msg']}") from None
-    if baseline.fingerprint_version != FINGERPRINT_VERSION:
+    if (
+        baseline.fingerprint_version != FINGERPRINT_VERSION
+        and baseline.fingerprint_version not in PREVIOUS_FINGERPRINT_VERSIONS
+    ):
         raise BaselineError(
             f"{origin}: fingerprints are {baseline.fingerprint_version}, this hardening "
             f"computes {FINGERPRINT_VERSION}"
         )
     return baseline
+
+
+def carried_over(
+    entries: dict[str, BaselineEntry], version: str, findings: Iterable[Finding]
+) -> dict[str, BaselineEntry]:
+    """Entries keyed by fingerprints of an older ``version``, re-keyed to today's.
+
+    Each finding of today whose ``previous_fingerprint`` keys an entry takes that entry
+    (first_seen and triage included) under its own fingerprint; one entry may go to several
+    findings (v1 gave one identity to what v2 tells apart).  Other entries keep their keys:
+    identities the version bump did not change are the same in both.  Entries of the current
+    version are returned as they are."""
+    if version == FINGERPRINT_VERSION:
+        return entries
+    renamed: dict[str, list[str]] = {}
+    for finding in findings:
+        previous = finding.previous_fingerprint
+        if previous and previous in entries and previous != finding.fingerprint:
+            renamed.setdefault(previous, []).append(finding.fingerprint)
+    if not renamed:
+        return entries
+    result: dict[str, BaselineEntry] = {}
+    for fingerprint, entry in entries.items():
+        for current in renamed.get(fingerprint, [fingerprint]):
+            if current not in entries or current == fingerprint:
+                result.setdefault(current, copy.copy(entry) if current != fingerprint else entry)
+    return result
+
+
+def carry_over(baseline: Baseline, findings: Iterable[Finding]) -> None:
+    """Re-key a baseline of an older fingerprint version to today's findings, in place (see
+    ``carried_over``); it is then of the current version, and an update writes it so."""
+    if baseline.fingerprint_version != FINGERPRINT_VERSION:
+        baseline.entries = carried_over(baseline.entries, baseline.fingerprint_version, findings)
+        baseline.fingerprint_version = FINGERPRINT_VERSION
 
 
 def load(path: Path) -> Baseline:

@@ -17,10 +17,27 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from hardening.baseline import Baseline, BaselineEntry, ToolInfo, Triage, summarize
+from hardening.baseline import (
+    Baseline,
+    BaselineEntry,
+    ToolInfo,
+    Triage,
+    carried_over,
+    carry_over,
+    summarize,
+)
 from hardening.errors import HardeningError, ParseError
 from hardening.filters import SnapshotFilter
-from hardening.model import FILTERED_BY, DiffInfo, Finding, Report, RunStatus, State, ToolRun
+from hardening.model import (
+    FILTERED_BY,
+    FINGERPRINT_VERSION,
+    DiffInfo,
+    Finding,
+    Report,
+    RunStatus,
+    State,
+    ToolRun,
+)
 from hardening.parsers._io import JsonStream, check_json
 from hardening.parsers.findings_json import InvalidFinding, walk_findings
 from hardening.redact import error_location
@@ -38,6 +55,8 @@ class Reference:
     #: The path prefixes its run stripped: reused, like the baseline's, by a run without the
     #: CI variables, so its fingerprints and today's agree.
     strip_prefixes: list[str] = field(default_factory=list)
+    #: The fingerprint version of its entries' keys: an older one is carried over.
+    fingerprint_version: str = FINGERPRINT_VERSION
 
 
 _GONE = (State.fixed, State.unknown)
@@ -60,7 +79,7 @@ def reference_from_file(path: Path, today: date) -> Reference:
                 check_json(path, depth=1)  # not JSON at all says so first
                 raise HardeningError(f"{path}: not a valid findings.json: expected a JSON object")
             others, _ = walk_findings(stream, take)
-        prefixes = Report.model_validate(others).path_settings.strip_prefixes
+        header = Report.model_validate(others)
     except OSError as exc:
         raise HardeningError(f"{path}: cannot read: {exc.strerror}") from None
     except ParseError as exc:
@@ -74,7 +93,9 @@ def reference_from_file(path: Path, today: date) -> Reference:
         raise HardeningError(
             f"{path}: not a valid findings.json: {at or 'document'}: {first['msg']}"
         ) from None
-    return Reference(entries, str(path), prefixes)
+    return Reference(
+        entries, str(path), header.path_settings.strip_prefixes, header.fingerprint_version
+    )
 
 
 def reference_from_report(report: Report, origin: str, today: date) -> Reference:
@@ -84,7 +105,9 @@ def reference_from_report(report: Report, origin: str, today: date) -> Reference
         for f in report.findings
         if f.state not in (State.fixed, State.unknown)
     }
-    return Reference(entries, origin, list(report.path_settings.strip_prefixes))
+    return Reference(
+        entries, origin, list(report.path_settings.strip_prefixes), report.fingerprint_version
+    )
 
 
 def apply(
@@ -96,7 +119,16 @@ def apply(
     baseline_origin: str | None = None,
     reference: Reference | None = None,
 ) -> None:
-    """Set ``state`` on every finding of ``report`` and append fixed and unknown ones."""
+    """Set ``state`` on every finding of ``report`` and append fixed and unknown ones.
+
+    A baseline or reference of an older fingerprint version is carried over first (the
+    baseline in place, so an update writes it under today's keys)."""
+    carry_over(baseline, report.findings)
+    if reference is not None:
+        reference.entries = carried_over(
+            reference.entries, reference.fingerprint_version, report.findings
+        )
+        reference.fingerprint_version = FINGERPRINT_VERSION
     ref = reference or Reference(baseline.entries, baseline_origin or "baseline")
     drift_tools = _drift_tools(baseline, report.runs)
     present = set()

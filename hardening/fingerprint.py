@@ -1,4 +1,4 @@
-"""Fingerprints v1: stable identity of a finding, combined from inputs the parsers computed.
+"""Fingerprints v2: stable identity of a finding, combined from inputs the parsers computed.
 
 Identity never holds a line, column, commit, date, tool version or vendor prose.  Parsers put
 their kind-specific identity inputs into ``Finding.identity`` (digests computed before any
@@ -14,18 +14,27 @@ Conventions for ``Finding.identity`` by kind:
 - config, license: ``[rule or license, target, resource]``.
 - dast: ``endpoint_identity(rule, method, endpoint_parts(url), param)``.
 - api: ``[canonical check id, method, path template]``.
+
+Versions: every version hashes under the one domain ``v1``, so a version bump re-keys only
+the identities it changes.  v2 changed two: govulncheck's SARIF now names the module
+(``[osv id, module, module]``, as its JSON), and a trivy config finding without a resource
+adds a digest of its cause lines.  Parsers put the v1 inputs of such a finding in
+``Finding.previous_identity``; ``assign`` hashes them into ``previous_fingerprint``, by which
+a v1 baseline or findings.json is carried over (``baseline.carried_over``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from urllib.parse import SplitResult
 
-from hardening.model import FINGERPRINT_VERSION, Finding, Kind
+from hardening.model import Finding, Kind
 
+#: Hashed into every fingerprint of every version (see the module docstring).
+_DOMAIN = "v1"
 _VERSION = re.compile(r"\bv?\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.\-]+)?\b")
 _SEP = "\x1f"
 
@@ -111,13 +120,14 @@ def _needs_occurrence(finding: Finding) -> bool:
     return finding.kind is Kind.secret and list(finding.identity[:1]) == ["redacted"]
 
 
-def _base_parts(finding: Finding) -> list[str]:
+def _base_parts(finding: Finding, identity: Sequence[str] | None = None) -> list[str]:
     kind = finding.kind
+    inputs = finding.identity if identity is None else identity
     if kind in (Kind.code, Kind.secret):
-        return [kind.value, finding.tool, finding.rule_id, finding.path or "", *finding.identity]
+        return [kind.value, finding.tool, finding.rule_id, finding.path or "", *inputs]
     if kind in (Kind.config, Kind.license):
-        return [kind.value, finding.tool, *finding.identity]
-    return [kind.value, *finding.identity]
+        return [kind.value, finding.tool, *inputs]
+    return [kind.value, *inputs]
 
 
 def assign(findings: list[Finding]) -> None:
@@ -133,7 +143,12 @@ def assign(findings: list[Finding]) -> None:
     groups: dict[str | tuple[str, str], Finding | list[Finding]] = {}
     for finding in findings:
         if not _needs_occurrence(finding):
-            finding.fingerprint = _hash([FINGERPRINT_VERSION, *_base_parts(finding)])
+            finding.fingerprint = _hash([_DOMAIN, *_base_parts(finding)])
+            if finding.previous_identity is not None:
+                # Only kinds without an occurrence index changed identity in v2.
+                previous = _hash([_DOMAIN, *_base_parts(finding, finding.previous_identity)])
+                if previous != finding.fingerprint:
+                    finding.previous_fingerprint = previous
             continue
         first = finding.fingerprint = _hash([f"{_head(finding)}{_SEP}0"])
         commit = finding.commits[0] if finding.kind is Kind.secret and finding.commits else ""
@@ -156,7 +171,7 @@ def assign(findings: list[Finding]) -> None:
 def _head(finding: Finding) -> str:
     """The parts hashed before an occurrence index, joined."""
     suppressed = "s" if finding.suppressed else ""
-    return _SEP.join([FINGERPRINT_VERSION, *_base_parts(finding), suppressed])
+    return _SEP.join([_DOMAIN, *_base_parts(finding), suppressed])
 
 
 def _position(finding: Finding) -> tuple[int, int]:

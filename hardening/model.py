@@ -18,7 +18,11 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 SCHEMA_VERSION = "1.0"
-FINGERPRINT_VERSION = "v1"
+#: v2 (issue 14): govulncheck's SARIF keys on the module as its JSON does, and a trivy config
+#: finding without a resource on its cause lines.  Other identities are unchanged.
+FINGERPRINT_VERSION = "v2"
+#: Versions whose baselines and findings.json are carried over (see ``baseline.carried_over``).
+PREVIOUS_FINGERPRINT_VERSIONS = ("v1",)
 
 
 class Severity(StrEnum):
@@ -243,6 +247,20 @@ class Finding(_Record):
         ),
     ] = ()
     fingerprint: str = ""
+    previous_identity: Annotated[
+        Sequence[str] | None,
+        Field(
+            description="Identity inputs of the previous fingerprint version, where this "
+            "finding's differ (read by parsers, never written)"
+        ),
+    ] = None
+    previous_fingerprint: Annotated[
+        str | None,
+        Field(
+            description="Fingerprint under the previous fingerprint version, where it differs: "
+            "older baselines and findings.json are matched by it"
+        ),
+    ] = None
     state: State | None = None
     drift: Annotated[bool, Field(description="New while the scanner or its database changed")] = (
         False

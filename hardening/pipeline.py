@@ -81,7 +81,14 @@ def aggregate(options: AggregateOptions) -> Report:
         if options.progress:
             options.progress.update(name, index, len(inputs))
         outcomes.append(
-            read_artifact(path, name, normalizer, forced_tool=tool, max_bytes=options.max_bytes)
+            read_artifact(
+                path,
+                name,
+                normalizer,
+                forced_tool=tool,
+                max_bytes=options.max_bytes,
+                source_root=source.root if (source := options.snapshot.source) else None,
+            )
         )
     if options.progress:
         count = sum(len(outcome.findings) for outcome in outcomes)
@@ -99,6 +106,7 @@ def aggregate(options: AggregateOptions) -> Report:
         report.runs.extend(runs)
         for finding in kept:
             finding.identity = ()  # fingerprinted: its inputs are not needed any more
+            finding.previous_identity = None
         findings.extend(kept)
         prefixes |= outcome.prefixes_used
         absolute += outcome.absolute_paths
@@ -244,6 +252,9 @@ def merge(findings: list[Finding]) -> list[Finding]:
             merged[finding.fingerprint] = finding
             continue
         kept.occurrences += finding.occurrences
+        if finding.previous_fingerprint and not kept.previous_fingerprint:
+            # A v1 baseline may know it by either report (govulncheck's SARIF, not its JSON).
+            kept.previous_fingerprint = finding.previous_fingerprint
         # A finding's sequences may be shared (see Finding): replaced, never appended to.
         if finding.artifacts != kept.artifacts:
             kept.artifacts = _union(kept.artifacts, finding.artifacts)

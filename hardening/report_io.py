@@ -153,6 +153,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         d["count"] = f.count
     if f.fingerprint:
         d["fingerprint"] = f.fingerprint
+    if f.previous_fingerprint:
+        d["previous_fingerprint"] = f.previous_fingerprint
     if f.state is not None:
         d["state"] = f.state.value
     if f.drift:

@@ -36,7 +36,9 @@ def as_json(finding: Finding) -> Any:
 
 def pydantic_view(finding: Finding) -> dict[str, Any]:
     """The TypeAdapter's dump without defaults; an explicitly empty list counts as default."""
-    dumped = ADAPTER.dump_python(finding, mode="json", exclude_defaults=True, exclude={"identity"})
+    dumped = ADAPTER.dump_python(
+        finding, mode="json", exclude_defaults=True, exclude={"identity", "previous_identity"}
+    )
     return {key: value for key, value in dumped.items() if value != []}
 
 

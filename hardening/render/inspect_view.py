@@ -22,7 +22,10 @@ def as_dict(outcome: ArtifactOutcome) -> dict[str, Any]:
         "status": status,
         "parser": outcome.parser.name if outcome.parser else None,
         "runs": [run.model_dump(mode="json") for run in outcome.runs],
-        "findings": [f.model_dump(mode="json", exclude={"identity"}) for f in outcome.findings],
+        "findings": [
+            f.model_dump(mode="json", exclude={"identity", "previous_identity"})
+            for f in outcome.findings
+        ],
     }
 
 
