@@ -765,6 +765,9 @@ def _misconfiguration(entry: dict[str, Any], where: str, context: _ResultContext
     resolution = as_str(entry.get("Resolution"))
     if resolution:
         properties["resolution"] = redact(resolution)
+    identity, previous = _config_identity(
+        canonical_check_id(check_id, avd_id), context.target, resource, cause.get("Code"), where
+    )
     return Finding(
         tool=TOOL,
         kind=Kind.config,
@@ -781,9 +784,27 @@ def _misconfiguration(entry: dict[str, Any], where: str, context: _ResultContext
         ),
         identifiers=[avd_id] if avd_id else [],
         references=_references(entry),
-        identity=[canonical_check_id(check_id, avd_id), context.target, resource],
+        identity=identity,
+        previous_identity=previous,
         properties=properties,
     )
+
+
+def _config_identity(
+    check: str, target: str, resource: str, code: Any, where: str
+) -> tuple[list[str], list[str] | None]:
+    """Identity inputs of a misconfiguration, and its v1 inputs where they differ.
+
+    Without a resource, a check failed at two places of one file (two ADD lines of a
+    Dockerfile) would be one identity: the normalized cause lines tell them apart, not their
+    line numbers (v2)."""
+    identity = [check, target, resource]
+    if resource:
+        return identity, None
+    cause = _cause_lines(code, where)
+    if not "".join(cause).strip():
+        return identity, None
+    return [*identity, fingerprint.text_digest("\n".join(cause))], identity
 
 
 def canonical_check_id(check_id: str, avd_id: str | None) -> str:
@@ -802,14 +823,20 @@ def canonical_check_id(check_id: str, avd_id: str | None) -> str:
     return text
 
 
-def _cause_snippet(code: Any, where: str) -> str | None:
-    """The flagged lines of a misconfiguration (``IsCause``), redacted."""
+def _cause_lines(code: Any, where: str) -> list[str]:
+    """The flagged lines of a misconfiguration (``IsCause``), as the report holds them."""
     if not isinstance(code, dict):
-        return None
+        return []
     lines = []
     for line in expect_list(code.get("Lines"), f"{where}.CauseMetadata.Code.Lines"):
         if isinstance(line, dict) and line.get("IsCause") is True:
             lines.append(as_str(line.get("Content")) or "")
+    return lines
+
+
+def _cause_snippet(code: Any, where: str) -> str | None:
+    """The flagged lines of a misconfiguration, redacted."""
+    lines = _cause_lines(code, where)
     if not lines:
         return None
     return redact("\n".join(lines[:MAX_SNIPPET_LINES]))
