@@ -348,6 +348,7 @@ def inspect(
         PathNormalizer.from_settings(strip_prefix),
         forced_tool=tool,
         max_bytes=max_input_bytes,
+        source_root=source_root,
     )
     if as_json:
         click.echo(json.dumps(inspect_view.as_dict(outcome), indent=2, sort_keys=True))

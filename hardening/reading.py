@@ -42,6 +42,7 @@ def read_artifact(
     normalizer: PathNormalizer,
     forced_tool: str | None = None,
     max_bytes: int = 2 * 1024**3,
+    source_root: Path | None = None,
 ) -> ArtifactOutcome:
     outcome = ArtifactOutcome(name=name)
     reason = discover.unreadable(path)
@@ -59,7 +60,8 @@ def read_artifact(
     parser_cls = choice.parser
     outcome.parser = parser_cls
     try:
-        result = parser_cls().parse(Artifact(path=path, name=name, max_bytes=max_bytes))
+        artifact = Artifact(path=path, name=name, max_bytes=max_bytes, source_root=source_root)
+        result = parser_cls().parse(artifact)
     except ParseError as exc:
         reason = str(exc) + (_forced_hint(path, parser_cls) if forced_tool else "")
         outcome.runs = [_failed_run(parser_cls, name, reason)]

@@ -33,9 +33,6 @@ TABLES: dict[str, dict[str, Severity]] = {
     "trivy": {"CRITICAL": C, "HIGH": H, "MEDIUM": M, "LOW": L, "UNKNOWN": I},
     # ZAP riskcode: 3 high, 2 medium, 1 low, 0 informational.
     "zap": {"3": H, "2": M, "1": L, "0": I, "HIGH": H, "MEDIUM": M, "LOW": L, "INFORMATIONAL": I},
-    # govulncheck reachability: a called symbol is high; an imported package low; a module
-    # that is only required is informational.
-    "govulncheck": {"SYMBOL": H, "PACKAGE": L, "MODULE": I},
     # SARIF result level.
     # SARIF result level, and the severity words some tools put in security-severity.
     "sarif": {
@@ -75,6 +72,28 @@ SCHEMATHESIS_CHECKS: dict[str, Severity] = {
     "max_response_time": L,
 }
 SCHEMATHESIS_DEFAULT = M
+
+
+#: govulncheck's reachability levels and ``-scan`` levels, least precise first.
+GOVULNCHECK_LEVELS = ("module", "package", "symbol")
+
+
+def govulncheck(level: str, scan_level: str | None, advisory: Severity | None = None) -> Severity:
+    """Severity of a govulncheck finding at reachability ``level`` in a ``-scan scan_level``
+    run (symbol when the report does not say, govulncheck's default).
+
+    A finding at the most precise level the run can reach is affecting: the advisory's own
+    severity, else high (Go advisories rarely carry one; govulncheck's SARIF says ``error``).
+    One level less precise (imported but not called in a symbol scan): low; two (only
+    required): info.
+    """
+    levels = GOVULNCHECK_LEVELS
+    reached = levels.index(scan_level) if scan_level in levels else len(levels) - 1
+    found = levels.index(level) if level in levels else 0
+    gap = reached - found
+    if gap <= 0:
+        return advisory or H
+    return L if gap == 1 else I
 
 
 def lookup(tool: str, value: str | None, default: Severity = M) -> Severity:

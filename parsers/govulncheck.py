@@ -37,7 +37,15 @@ from typing import Any
 
 from hardening import severity
 from hardening.errors import ParseError, json_place
-from hardening.model import CodeLocation, Component, Finding, Kind, RunStatus, ToolRun
+from hardening.model import (
+    CodeLocation,
+    Component,
+    Finding,
+    Kind,
+    RunStatus,
+    Severity,
+    ToolRun,
+)
 from hardening.parsers._io import (
     TrailingTextError,
     as_int,
@@ -130,7 +138,10 @@ class GovulncheckJsonParser(Parser):
             run, groups, osvs = _read_legacy(messages[0][1])
         else:
             run, groups, osvs = _read_stream(messages)
-        findings = [_finding(group, osvs.get(group.osv_id)) for group in groups.values()]
+        scan_level = run.properties.get("scan_level")
+        findings = [
+            _finding(group, osvs.get(group.osv_id), scan_level) for group in groups.values()
+        ]
         if trailing is not None:
             _judge_trailing(run, trailing, found_before=bool(groups))
         return ParseResult(runs=[run], findings=findings)
@@ -600,7 +611,7 @@ def _version_key(version: str) -> tuple[Any, ...] | None:
 # --- findings and run status ---------------------------------------------------------------
 
 
-def _finding(group: _Group, entry: dict[str, Any] | None) -> Finding:
+def _finding(group: _Group, entry: dict[str, Any] | None, scan_level: str | None) -> Finding:
     osv = entry or {}
     level = LEVELS[group.level]
     summary = (as_str(osv.get("summary")) or "").strip()
@@ -618,7 +629,7 @@ def _finding(group: _Group, entry: dict[str, Any] | None) -> Finding:
         kind=Kind.dependency,
         rule_id=group.osv_id,
         title=redact(summary) if summary else group.osv_id,
-        severity=severity.lookup("govulncheck", level),
+        severity=severity.govulncheck(level, scan_level, advisory_severity(osv)),
         tool_severity=level,
         message=_shorten(redact(details), _MAX_MESSAGE),
         location=call_sites[0] if call_sites else None,
@@ -638,6 +649,75 @@ def _finding(group: _Group, entry: dict[str, Any] | None) -> Finding:
         identity=[group.osv_id, group.module, group.module],
         properties=properties,
     )
+
+
+def advisory_severity(osv: dict[str, Any]) -> Severity | None:
+    """The advisory's own severity, where its OSV entry has one (Go's database rarely does):
+    a ``database_specific.severity`` word (GHSA style) or a numeric CVSS score."""
+    blocks = [osv.get("database_specific")]
+    blocks += [
+        a.get("database_specific") for a in _items(osv.get("affected")) if isinstance(a, dict)
+    ]
+    for block in blocks:
+        word = as_str(block.get("severity")) if isinstance(block, dict) else None
+        if word and word.strip().upper() in severity.TABLES["sarif"]:
+            return severity.lookup("sarif", word)
+    for rating in _items(osv.get("severity")):
+        score = (
+            severity.from_cvss(as_str(rating.get("score"))) if isinstance(rating, dict) else None
+        )
+        if score is not None:
+            return score
+    return None
+
+
+# --- modules of packages (govulncheck's SARIF names packages where its JSON names modules) ---
+
+_GO_MOD_REQUIRE = re.compile(r"^\s*(?:require\s+)?([^\s()/][^\s()]*)\s+(v[0-9][^\s]*)\s*(?://.*)?$")
+#: Hosts whose module paths have three elements (host/owner/repo); elsewhere two (host/name).
+_THREE_ELEMENT_HOSTS = frozenset({"github.com", "gitlab.com", "bitbucket.org", "golang.org"})
+_MAJOR = re.compile(r"^v[0-9]+$")
+
+
+def go_mod_requirements(text: str) -> dict[str, str]:
+    """module -> version of every ``require`` of a go.mod (single lines and blocks)."""
+    found: dict[str, str] = {}
+    in_block = False
+    for raw in text.splitlines():
+        line = raw.split("//", 1)[0].strip() if "//" in raw else raw.strip()
+        if in_block:
+            if line.startswith(")"):
+                in_block = False
+                continue
+        elif line.startswith("require") and line[len("require") :].strip() == "(":
+            in_block = True
+            continue
+        elif not line.startswith("require "):
+            continue
+        match = _GO_MOD_REQUIRE.match(line)
+        if match:
+            found.setdefault(match.group(1).strip('"'), match.group(2))
+    return found
+
+
+def module_of_package(package: str, requirements: dict[str, str]) -> str:
+    """The module a package path belongs to: the longest required module that contains it
+    (from go.mod), else ``stdlib`` for a standard-library path, else a guess from the path
+    (``host/owner/repo`` on github.com and the like, ``host/name`` elsewhere, with a major
+    version suffix ``/vN``)."""
+    best = ""
+    for module in requirements:
+        if (package == module or package.startswith(module + "/")) and len(module) > len(best):
+            best = module
+    if best:
+        return best
+    parts = package.split("/")
+    if "." not in parts[0]:
+        return "stdlib"
+    size = 3 if parts[0] in _THREE_ELEMENT_HOSTS else 2
+    if len(parts) > size and _MAJOR.match(parts[size]):
+        size += 1
+    return "/".join(parts[:size])
 
 
 def _identifiers(osv_id: str, osv: dict[str, Any]) -> list[str]:

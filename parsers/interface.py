@@ -35,6 +35,9 @@ class Artifact:
     path: Path
     name: str  # as the user named it (used in output; never resolved against the cwd)
     max_bytes: int = 2 * 1024**3
+    #: ``--source-root``, the scanned tree, for a report that names files in it whose
+    #: content it leaves out (govulncheck's SARIF points at go.mod for module versions).
+    source_root: Path | None = None
 
     def read_bytes(self) -> bytes:
         from hardening.errors import ParseError

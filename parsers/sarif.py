@@ -20,8 +20,11 @@ flagged lines of ``contextRegion``, else the message without version numbers.  D
   only ever slow-hashed; no snippet, and the rule's description is the message.
 - trivy: ruleId is the vulnerability, misconfiguration, secret or license id; the facts trivy
   writes as ``Key: value`` lines in the message give package and versions.
-- govulncheck: one result per OSV id; reachability from the message ("calls" > "imports" >
-  "depends on").  Its SARIF names no module reliably, so identity holds none.
+- govulncheck: one result per OSV id, one finding per vulnerable module it names, keyed as
+  its JSON is (OSV id, module): the module from the code flows' ``module``, else the packages
+  or modules the message names, resolved through ``go.mod`` under ``--source-root``, else by
+  their paths.  Reachability from the message ("calls" > "imports" > "depends on"), severity
+  relative to the run's ``scan_level``.
 - zap: DAST endpoints from the location URI and ``webRequest.method``.
 """
 
@@ -36,6 +39,7 @@ from urllib.parse import unquote
 
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
+from hardening.filters import SourceTree
 from hardening.model import (
     NO_PROPERTIES,
     CodeLocation,
@@ -48,7 +52,7 @@ from hardening.model import (
     Suppression,
     ToolRun,
 )
-from hardening.parsers import gosec, trivy, zap
+from hardening.parsers import gosec, govulncheck, trivy, zap
 from hardening.parsers._io import (
     JsonStream,
     NotStreamable,
@@ -146,6 +150,11 @@ class RunContext:
     skipped_kinds: dict[str, int] = field(default_factory=dict)
     #: Results whose baselineState is "absent": the tool's baseline had them, this run not.
     absent: int = 0
+    #: The driver's ``properties`` (govulncheck's ``scan_level`` is there).
+    driver_properties: dict[str, Any] = field(default_factory=dict)
+    #: ``--source-root``: govulncheck's go.mod is read there to name modules of packages.
+    source: SourceTree | None = None
+    _go_mods: dict[str, dict[str, str]] = field(default_factory=dict)
     _facts: dict[tuple[str, int], _RuleFacts] = field(default_factory=dict)
     # Per run: the rule of each (ruleId, ruleIndex) and the path of each (uri, uriBaseId).
     # Equal inputs then also share one rule id and one path string across findings.
@@ -155,7 +164,7 @@ class RunContext:
     )
 
     @classmethod
-    def build(cls, run: dict[str, Any], where: str) -> RunContext:
+    def build(cls, run: dict[str, Any], where: str, source: SourceTree | None = None) -> RunContext:
         tool_obj = expect_dict(run.get("tool"), f"{where}.tool")
         driver = expect_dict(tool_obj.get("driver"), f"{where}.tool.driver")
         name = as_str(driver.get("name"))
@@ -181,7 +190,28 @@ class RunContext:
             rules_by_id=rules_by_id,
             base_uris=_base_uris(run.get("originalUriBaseIds")),
             artifact_uris=_artifact_uris(run.get("artifacts")),
+            driver_properties=_dict(driver.get("properties")),
+            source=source,
         )
+
+    def go_requirements(self, path: str | None) -> dict[str, str]:
+        """The requirements of the go.mod at ``path`` (a result's location), else of the
+        source root's go.mod; nothing without ``--source-root`` or a readable go.mod."""
+        if self.source is None:
+            return {}
+        relative = path if path and PurePath(path).name == "go.mod" else "go.mod"
+        known = self._go_mods.get(relative)
+        if known is None:
+            known = {}
+            found = self.source.resolve(relative)
+            if found is not None:
+                try:
+                    text = found.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    text = ""
+                known = govulncheck.go_mod_requirements(text[:_MAX_GO_MOD])
+            self._go_mods[relative] = known
+        return known
 
     def rule_for(self, result: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
         """The result's rule id and rule (``{}`` when the log does not describe it)."""
@@ -283,6 +313,9 @@ class RunContext:
             return decoded, unquote(base) + decoded
         return decoded, decoded
 
+
+#: Characters of a go.mod read (a bound for a hostile source tree).
+_MAX_GO_MOD = 1 << 20
 
 #: Paths remembered per run (a bound for logs naming millions of files).
 _MAX_PATHS_SEEN = 1 << 16
@@ -1042,7 +1075,8 @@ _REACHABILITY = (
     (re.compile(r"\bimports \d+ vulnerable\b", re.IGNORECASE), "package"),
     (re.compile(r"\bdepends on \d+ vulnerable\b", re.IGNORECASE), "module"),
 )
-_MODULE_LIST = re.compile(r"vulnerable modules? \(([^)]*)\)")
+#: The packages or modules a result's message names: "in 2 packages (a, b)".
+_NAMED = re.compile(r"\b(modules?|packages?) \(([^)]*)\)")
 _OSV_PREFIX = re.compile(r"^\[[^\]]+\]\s*")
 
 
@@ -1053,66 +1087,103 @@ def _reachability(message: str) -> str | None:
     return None
 
 
-def _govulncheck_module(view: _Result, reachability: str | None) -> tuple[str, str | None] | None:
-    """The vulnerable module and version, where the result names exactly one."""
-    if reachability == "module":
-        listed = _MODULE_LIST.search(view.message)
-        names = [m.strip() for m in listed.group(1).split(",")] if listed else []
-        return (names[0], None) if len(names) == 1 and names[0] else None
-    if reachability == "symbol":
-        # The last step of a code flow is the vulnerable symbol, in its module@version.
-        modules: set[str] = set()
-        for flow in expect_list(view.raw.get("codeFlows"), "codeFlows"):
-            for thread in expect_list(_dict(flow).get("threadFlows"), "threadFlows"):
-                steps = expect_list(_dict(thread).get("locations"), "threadFlow.locations")
-                if steps and (module := as_str(_dict(steps[-1]).get("module"))):
-                    modules.add(module)
-        # Binary scans of older releases write no code flows, only stacks whose last frame
-        # (the vulnerable symbol) names its module, without a version.
-        if not modules:
-            for stack in expect_list(view.raw.get("stacks"), "stacks"):
-                frames = expect_list(_dict(stack).get("frames"), "stack.frames")
-                if frames and (module := as_str(_dict(frames[-1]).get("module"))):
-                    modules.add(module)
-        if len(modules) == 1:
-            name, _sep, version = modules.pop().partition("@")
-            return (name, version or None) if name else None
-    return None
+def _flow_modules(view: _Result) -> list[str]:
+    """``module@version`` of the vulnerable end of each code flow (its last step), else of
+    each stack's last frame: binary scans of older releases write no code flows, only
+    stacks whose frames name their module without a version."""
+    modules: list[str] = []
+    for flow in expect_list(view.raw.get("codeFlows"), "codeFlows"):
+        for thread in expect_list(_dict(flow).get("threadFlows"), "threadFlows"):
+            steps = expect_list(_dict(thread).get("locations"), "threadFlow.locations")
+            if steps and (module := as_str(_dict(steps[-1]).get("module"))):
+                modules.append(module)
+    if not modules:
+        for stack in expect_list(view.raw.get("stacks"), "stacks"):
+            frames = expect_list(_dict(stack).get("frames"), "stack.frames")
+            if frames and (module := as_str(_dict(frames[-1]).get("module"))):
+                modules.append(module)
+    return modules
 
 
-def _govulncheck(view: _Result, context: RunContext) -> Finding:
+def _govulncheck_modules(view: _Result, context: RunContext) -> list[tuple[str, str | None]]:
+    """Every vulnerable module of a result, with its version where known, in order: the code
+    flows' modules, else the modules or packages the message names (a package's module
+    from go.mod under ``--source-root``, else from its path)."""
+    found: dict[str, str | None] = {}
+    for module in _flow_modules(view):
+        name, _sep, version = module.partition("@")
+        if name and not found.get(name):
+            found[name] = version or None
+    if found:
+        return list(found.items())
+    named = _NAMED.search(view.message)
+    if named is None:
+        return []
+    requirements = context.go_requirements(view.path)
+    for name in (part.strip() for part in named.group(2).split(",")):
+        if not name:
+            continue
+        if named.group(1).startswith("module"):
+            module = name
+        else:
+            module = govulncheck.module_of_package(name, requirements)
+        found.setdefault(module, requirements.get(module))
+    return list(found.items())
+
+
+def _govulncheck(view: _Result, context: RunContext) -> list[Finding]:
     reachability = _reachability(view.message)
     level = view.level or "warning"
-    normalized = (
-        severity.lookup("govulncheck", reachability)
-        if reachability
-        else severity.lookup("sarif", level)
-    )
+    if reachability:
+        scan_level = as_str(context.driver_properties.get("scan_level"))
+        normalized = severity.govulncheck(
+            reachability, scan_level, severity.from_cvss(_security_severity(view))
+        )
+    else:
+        normalized = severity.lookup("sarif", level)
     summary = _rule_text(view.rule, "fullDescription", "shortDescription") or view.rule_id
-    module = _govulncheck_module(view, reachability)
-    return Finding(
-        tool=context.tool,
-        kind=Kind.dependency,
-        rule_id=view.rule_id,
-        title=redact(_one_line(_OSV_PREFIX.sub("", summary), MAX_TITLE)),
-        severity=normalized,
-        tool_severity=level,
-        message=_display_message(view.message),
-        location=view.location(None),
-        related_locations=_related(view, context, with_snippets=False),
-        component=(
-            Component(name=module[0], installed_version=module[1], ecosystem="go")
-            if module
-            else None
-        ),
-        identifiers=view.identifiers,
-        references=view.facts.references,
-        reachability=reachability,
-        suppression=view.suppression,
-        # No module: this SARIF names one only at some levels, and identity must not move
-        # when the reachability does.
-        identity=[view.rule_id, "", ""],
-    )
+    base: dict[str, Any] = {
+        "tool": context.tool,
+        "kind": Kind.dependency,
+        "rule_id": view.rule_id,
+        "title": redact(_one_line(_OSV_PREFIX.sub("", summary), MAX_TITLE)),
+        "severity": normalized,
+        "tool_severity": level,
+        "message": _display_message(view.message),
+        "identifiers": view.identifiers,
+        "references": view.facts.references,
+        "reachability": reachability,
+        "suppression": view.suppression,
+    }
+    modules = _govulncheck_modules(view, context)
+    if not modules:
+        # Nothing names a module: the OSV id alone, as v1 keyed every result.
+        return [
+            Finding(
+                **base,
+                location=view.location(None),
+                related_locations=_related(view, context, with_snippets=False),
+                identity=[view.rule_id, "", ""],
+            )
+        ]
+    findings = []
+    for module, version in modules:
+        # Each its own locations: paths are normalized in place, once per finding.
+        findings.append(
+            Finding(
+                **base,
+                location=view.location(None),
+                related_locations=_related(view, context, with_snippets=False),
+                component=Component(
+                    name=module, installed_version=version, ecosystem="go", target=module
+                ),
+                # As govulncheck's JSON keys it (parsers.govulncheck): neither level nor
+                # version, so a finding that becomes reachable keeps its identity.
+                identity=[view.rule_id, module, module],
+                previous_identity=[view.rule_id, "", ""],
+            )
+        )
+    return findings
 
 
 # --- zap ----------------------------------------------------------------------------------
@@ -1157,7 +1228,7 @@ ZAP_FALSE_POSITIVE = Suppression(
     kind="falsePositive", justification="ZAP confidence: false positive"
 )
 
-_Dialect = Callable[[_Result, RunContext], Finding]
+_Dialect = Callable[[_Result, RunContext], "Finding | list[Finding]"]
 
 DIALECTS: dict[str, _Dialect] = {
     "gosec": _gosec,
@@ -1172,19 +1243,20 @@ DIALECTS: dict[str, _Dialect] = {
 _NOT_FAILURES = frozenset({"pass", "notApplicable"})
 
 
-def convert_result(result: Any, context: RunContext, where: str = "result") -> Finding | None:
-    """One SARIF result -> one finding (None for ``pass``/``notApplicable`` results and for
-    ``absent`` ones)."""
+def convert_result(result: Any, context: RunContext, where: str = "result") -> Sequence[Finding]:
+    """One SARIF result -> its findings: one, or one per module for govulncheck; none for
+    ``pass``/``notApplicable`` results and for ``absent`` ones."""
     entry = result if type(result) is dict else expect_dict(result, where)
     kind = entry.get("kind")
     if kind is not None and (kind := as_str(kind)) in _NOT_FAILURES:
         context.skipped_kinds[kind] = context.skipped_kinds.get(kind, 0) + 1
-        return None
+        return ()
     if entry.get("baselineState") == "absent":
         context.absent += 1
-        return None
+        return ()
     view = _read(entry, context, where)
-    return DIALECTS.get(context.tool, _generic)(view, context)
+    found = DIALECTS.get(context.tool, _generic)(view, context)
+    return (found,) if type(found) is Finding else found  # type: ignore[return-value]
 
 
 # --- runs ---------------------------------------------------------------------------------
@@ -1245,15 +1317,17 @@ def _version(driver: dict[str, Any]) -> str | None:
     return as_str(driver.get("semanticVersion")) or as_str(driver.get("version"))
 
 
-def read_run(run: Any, where: str) -> tuple[ToolRun, list[Finding]]:
+def read_run(
+    run: Any, where: str, source: SourceTree | None = None
+) -> tuple[ToolRun, list[Finding]]:
     run_obj = expect_dict(run, where)
-    context = RunContext.build(run_obj, where)
+    context = RunContext.build(run_obj, where, source)
     results_value = run_obj.get("results")
     results = expect_list(results_value, f"{where}.results")
     findings = [
         finding
         for index, result in enumerate(results)
-        if (finding := convert_result(result, context, f"{where}.results[{index}]")) is not None
+        for finding in convert_result(result, context, f"{where}.results[{index}]")
     ]
     tool_run = _finish_run(
         run_obj, context, where, results_missing=results_value is None, has_results=bool(results)
@@ -1314,15 +1388,22 @@ class SarifParser(Parser):
         return _detect(head, path)
 
     def parse(self, artifact: Artifact) -> ParseResult:
-        return read_json(artifact, parse_log, _stream_log)
+        source = SourceTree(artifact.source_root) if artifact.source_root else None
+        return read_json(
+            artifact,
+            lambda document: parse_log(document, source),
+            lambda stream: _stream_log(stream, source),
+        )
 
 
-def parse_log(document: Any) -> ParseResult:
+def parse_log(document: Any, source: SourceTree | None = None) -> ParseResult:
     log = expect_dict(document, "SARIF log")
     if "runs" not in log:
         raise ParseError("not a SARIF log: no 'runs' list")
     runs = expect_list(log.get("runs"), "'runs'")
-    return _log_result(log, [read_run(run, f"runs[{index}]") for index, run in enumerate(runs)])
+    return _log_result(
+        log, [read_run(run, f"runs[{index}]", source) for index, run in enumerate(runs)]
+    )
 
 
 def _log_result(log: dict[str, Any], runs: list[tuple[ToolRun, list[Finding]]]) -> ParseResult:
@@ -1361,45 +1442,47 @@ class _StreamedResults:
     stale: bool = False  # converted before a member of the context came: read them again
 
 
-def _stream_log(stream: JsonStream) -> ParseResult:
+def _stream_log(stream: JsonStream, source: SourceTree | None = None) -> ParseResult:
     if stream.peek() != "{":
-        return parse_log(stream.value())  # not an object: parse_log says so
+        return parse_log(stream.value(), source)  # not an object: parse_log says so
     log: dict[str, Any] = {}
     runs: list[tuple[ToolRun, list[Finding]]] | None = None
     for key in stream.members():
         if key in log:
             raise NotStreamable(f"repeated key {key!r}")
         if key == "runs" and stream.peek() == "[":
-            runs = [_stream_run(stream, index) for index in stream.items()]
+            runs = [_stream_run(stream, index, source) for index in stream.items()]
             log[key] = []
         else:
             log[key] = stream.value()
     stream.finish()
     if runs is None:  # no runs list: nothing big was read
-        return parse_log(log)
+        return parse_log(log, source)
     return _log_result(log, runs)
 
 
-def _stream_run(stream: JsonStream, index: int) -> tuple[ToolRun, list[Finding]]:
+def _stream_run(
+    stream: JsonStream, index: int, source: SourceTree | None = None
+) -> tuple[ToolRun, list[Finding]]:
     where = f"runs[{index}]"
     if stream.peek() != "{":
-        return read_run(stream.value(), where)  # not an object: read_run says so
+        return read_run(stream.value(), where, source)  # not an object: read_run says so
     run: dict[str, Any] = {}
     streamed: _StreamedResults | None = None
     for key in stream.members():
         if key in run or (key == "results" and streamed is not None):
             raise NotStreamable(f"repeated key {key!r} in {where}")
         if key == "results" and stream.peek() == "[":
-            streamed = _stream_results(stream, run, where)
+            streamed = _stream_results(stream, run, where, source)
             continue
         run[key] = stream.value()
         if streamed is not None and key in _CONTEXT_KEYS:
             streamed.stale = True
     if streamed is None:  # no results list: nothing big was read
-        return read_run(run, where)
+        return read_run(run, where, source)
     context = streamed.context
     if context is None or streamed.stale:
-        context = RunContext.build(run, where)
+        context = RunContext.build(run, where, source)
         with stream.reopen() as again:
             streamed = _reread_results(again, context, index)
     tool_run = _finish_run(
@@ -1408,22 +1491,22 @@ def _stream_run(stream: JsonStream, index: int) -> tuple[ToolRun, list[Finding]]
     return tool_run, streamed.findings
 
 
-def _stream_results(stream: JsonStream, run: dict[str, Any], where: str) -> _StreamedResults:
+def _stream_results(
+    stream: JsonStream, run: dict[str, Any], where: str, source: SourceTree | None = None
+) -> _StreamedResults:
     """The results array that comes next, converted with the run's members read so far (or
     passed over when the run has not named its tool yet)."""
     if "tool" not in run:
         for _result in stream.values():
             pass
         return _StreamedResults(context=None)
-    return _convert_results(stream, RunContext.build(run, where), where)
+    return _convert_results(stream, RunContext.build(run, where, source), where)
 
 
 def _convert_results(stream: JsonStream, context: RunContext, where: str) -> _StreamedResults:
     streamed = _StreamedResults(context=context)
     for index, result in enumerate(stream.values()):
-        finding = convert_result(result, context, f"{where}.results[{index}]")
-        if finding is not None:
-            streamed.findings.append(finding)
+        streamed.findings.extend(convert_result(result, context, f"{where}.results[{index}]"))
         streamed.count += 1
     return streamed
 

@@ -257,13 +257,49 @@ def test_several_call_stacks_of_one_osv_collapse_into_one_finding(corpus: Path) 
     assert finding.properties["symbols"] == ["MustParse", "Parse"]
 
 
-def test_module_scan_level_gives_module_findings(corpus: Path) -> None:
+def test_module_scan_level_gives_module_findings_at_the_advisory_severity(corpus: Path) -> None:
+    # -scan module reaches no further than modules: a vulnerable required module is affecting,
+    # and the Go advisory carries no severity of its own, so high (govulncheck's SARIF: error).
     (finding,) = parse(corpus / "govulncheck/vuln-source-module-level.json").findings
     assert (finding.rule_id, finding.reachability, finding.severity) == (
         "GO-2021-0113",
         "module",
-        Severity.info,
+        Severity.high,
     )
+
+
+@pytest.mark.parametrize(
+    ("scan_level", "expected"),
+    [
+        ("symbol", {"module": Severity.info, "package": Severity.low}),
+        ("package", {"module": Severity.low, "package": Severity.high}),
+        ("module", {"module": Severity.high}),
+    ],
+)
+def test_severity_is_relative_to_the_scan_level(
+    tmp_path: Path, scan_level: str, expected: dict[str, Severity]
+) -> None:
+    other = "github.com/acme/other"
+    messages = [config(scan_level=scan_level), osv(), osv("GO-2024-0001")]
+    messages.append(module_finding("GO-2024-0001", other))
+    if scan_level != "module":
+        messages.append(package_finding())
+    findings = parse(write(tmp_path, stream(*messages))).findings
+    assert {f.reachability: f.severity for f in findings} == expected
+
+
+def test_a_finding_at_the_scan_level_takes_the_advisory_severity(tmp_path: Path) -> None:
+    advisory = osv(database_specific={"severity": "MODERATE"})
+    text = stream(config(scan_level="package"), advisory, package_finding())
+    (finding,) = parse(write(tmp_path, text)).findings
+    assert (finding.reachability, finding.severity) == ("package", Severity.medium)
+
+
+def test_a_report_without_scan_level_is_a_symbol_scan(tmp_path: Path) -> None:
+    body = config()["config"]
+    del body["scan_level"]
+    (finding,) = parse(write(tmp_path, stream({"config": body}, osv(), package_finding()))).findings
+    assert finding.severity is Severity.low
 
 
 def test_query_mode_advisories_are_not_findings(corpus: Path) -> None:

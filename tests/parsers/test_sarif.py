@@ -553,7 +553,7 @@ def test_trivy_misconfiguration_secret_license_and_language_package(tmp_path: Pa
 # --- govulncheck --------------------------------------------------------------------------
 
 
-def test_govulncheck_reachability_decides_severity_and_identity_holds_no_module(
+def test_govulncheck_reachability_decides_severity_and_identity_is_the_module(
     corpus: Path,
 ) -> None:
     parsed = parse(corpus / "govulncheck/vuln-source-call.sarif")
@@ -572,7 +572,12 @@ def test_govulncheck_reachability_decides_severity_and_identity_holds_no_module(
     }
     called = by_rule(parsed.findings, "GO-2021-0054")[0]
     assert called.kind is Kind.dependency
-    assert called.identity == ["GO-2021-0054", "", ""]
+    assert called.identity == [
+        "GO-2021-0054",
+        "github.com/tidwall/gjson",
+        "github.com/tidwall/gjson",
+    ]
+    assert called.previous_identity == ["GO-2021-0054", "", ""]
     assert list(called.identifiers) == ["GO-2021-0054", "CVE-2020-36067", "GHSA-p64j-r5f4-pwwx"]
     assert called.component is not None
     assert (called.component.name, called.component.installed_version) == (
@@ -608,7 +613,11 @@ def test_govulncheck_binary_scan_names_the_module_in_its_stacks(tmp_path: Path) 
         "github.com/tidwall/gjson",
         None,
     )
-    assert finding.identity == ["GO-2021-0054", "", ""]
+    assert finding.identity == [
+        "GO-2021-0054",
+        "github.com/tidwall/gjson",
+        "github.com/tidwall/gjson",
+    ]
 
 
 # --- zap ----------------------------------------------------------------------------------
