@@ -620,6 +620,100 @@ def test_govulncheck_binary_scan_names_the_module_in_its_stacks(tmp_path: Path) 
     ]
 
 
+def govulncheck_log(message: str, level: str = "warning", scan_level: str = "symbol") -> Any:
+    """A govulncheck SARIF log of one result without code flows, located at go.mod."""
+    found = result(
+        "GO-2024-0001",
+        message,
+        level=level,
+        locations=[location("go.mod", line=1, uriBaseId="%SRCROOT%")],
+    )
+    doc = log([found], [rule("GO-2024-0001")], "govulncheck")
+    doc["runs"][0]["tool"]["driver"]["properties"] = {"scan_level": scan_level}
+    return doc
+
+
+def test_govulncheck_result_naming_several_modules_is_one_finding_per_module(
+    tmp_path: Path,
+) -> None:
+    doc = govulncheck_log(
+        "Your code depends on 2 vulnerable modules (github.com/acme/a, golang.org/x/net), "
+        "but doesn't appear to call any of the vulnerable symbols.",
+        level="note",
+    )
+    findings = read(write(tmp_path, doc)).findings
+    assert [(f.component.name if f.component else None) for f in findings] == [
+        "github.com/acme/a",
+        "golang.org/x/net",
+    ]
+    assert [f.identity for f in findings] == [
+        ["GO-2024-0001", "github.com/acme/a", "github.com/acme/a"],
+        ["GO-2024-0001", "golang.org/x/net", "golang.org/x/net"],
+    ]
+    assert len({f.fingerprint for f in findings}) == 2
+    # v1 knew them as one result: both carry that one fingerprint over.
+    assert len({f.previous_fingerprint for f in findings}) == 1
+    assert all(f.severity is Severity.info for f in findings)
+
+
+def test_govulncheck_package_result_takes_its_module_from_the_package_path(
+    tmp_path: Path,
+) -> None:
+    doc = govulncheck_log(
+        "Your code imports 2 vulnerable packages (golang.org/x/net/html, net/http), "
+        "but doesn't appear to call any of the vulnerable symbols."
+    )
+    findings = parse(write(tmp_path, doc)).findings
+    assert [f.identity for f in findings] == [
+        ["GO-2024-0001", "golang.org/x/net", "golang.org/x/net"],
+        ["GO-2024-0001", "stdlib", "stdlib"],
+    ]
+    assert all(f.reachability == "package" and f.severity is Severity.low for f in findings)
+
+
+def test_govulncheck_package_result_takes_its_module_from_go_mod_under_the_source_root(
+    tmp_path: Path,
+) -> None:
+    # go.opentelemetry.io/otel/sdk is its own module: the package path alone cannot say so.
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "go.mod").write_text(
+        "module example.com/app\n\ngo 1.22\n\nrequire (\n"
+        "\tgo.opentelemetry.io/otel v1.28.0\n"
+        "\tgo.opentelemetry.io/otel/sdk v1.28.0 // indirect\n)\n"
+    )
+    doc = govulncheck_log(
+        "Your code imports 1 vulnerable package (go.opentelemetry.io/otel/sdk/trace), "
+        "but doesn't appear to call any of the vulnerable symbols."
+    )
+    path = write(tmp_path, doc)
+    with_root = SarifParser().parse(Artifact(path=path, name=path.name, source_root=source))
+    (finding,) = with_root.findings
+    assert finding.component is not None
+    assert (finding.component.name, finding.component.installed_version) == (
+        "go.opentelemetry.io/otel/sdk",
+        "v1.28.0",
+    )
+    (guessed,) = parse(path).findings
+    assert guessed.component is not None and guessed.component.name == "go.opentelemetry.io/otel"
+
+
+def test_govulncheck_sarif_severity_is_relative_to_the_scan_level(tmp_path: Path) -> None:
+    doc = govulncheck_log(
+        "Your code imports 1 vulnerable package (golang.org/x/net/html), "
+        "but doesn't appear to call any of the vulnerable symbols.",
+        scan_level="package",
+    )
+    assert only(parse(write(tmp_path, doc))).severity is Severity.high
+
+
+def test_govulncheck_result_naming_no_module_keeps_the_osv_id_alone(tmp_path: Path) -> None:
+    doc = govulncheck_log("Findings for GO-2024-0001")
+    finding = only(parse(write(tmp_path, doc)))
+    assert finding.identity == ["GO-2024-0001", "", ""]
+    assert finding.previous_identity is None
+
+
 # --- zap ----------------------------------------------------------------------------------
 
 

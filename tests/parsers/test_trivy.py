@@ -230,6 +230,70 @@ def test_dockerfile_misconfiguration(corpus: Path) -> None:
     assert config.references[0] == "https://avd.aquasec.com/misconfig/ds002"
 
 
+def cause(line: int, *contents: str) -> dict[str, Any]:
+    lines = [
+        {"Number": line + i, "Content": text, "IsCause": True} for i, text in enumerate(contents)
+    ]
+    return {
+        "Provider": "Dockerfile",
+        "StartLine": line,
+        "EndLine": line + len(lines) - 1,
+        "Code": {"Lines": lines},
+    }
+
+
+def dockerfile(*entries: dict[str, Any]) -> dict[str, Any]:
+    return schema2(
+        [{"Target": "Dockerfile", "Class": "config", "Misconfigurations": list(entries)}]
+    )
+
+
+def test_a_second_violation_of_one_check_in_one_file_is_its_own_finding(tmp_path: Path) -> None:
+    first = misconfiguration("FAIL", "DS005", CauseMetadata=cause(4, "ADD vendor.tar.gz /opt/"))
+    second = misconfiguration("FAIL", "DS005", CauseMetadata=cause(9, "ADD  config/ /etc/app/"))
+    one, two = fingerprints(write(tmp_path, dockerfile(first, second)))
+    assert one != two
+
+
+def test_a_config_finding_keeps_its_identity_when_lines_move(tmp_path: Path) -> None:
+    # The cause lines are identity, not their numbers nor their indentation.
+    before = misconfiguration("FAIL", "DS005", CauseMetadata=cause(4, "ADD config/ /etc/app/"))
+    after = misconfiguration("FAIL", "DS005", CauseMetadata=cause(12, "ADD   config/  /etc/app/"))
+    assert fingerprints(write(tmp_path, dockerfile(before), "a.json")) == fingerprints(
+        write(tmp_path, dockerfile(after), "b.json")
+    )
+
+
+def test_a_config_finding_without_resource_keeps_its_v1_identity_as_previous(
+    tmp_path: Path,
+) -> None:
+    entry = misconfiguration("FAIL", "DS005", CauseMetadata=cause(4, "ADD config/ /etc/app/"))
+    (finding,) = parse(write(tmp_path, dockerfile(entry))).findings
+    assert finding.identity == [
+        "DS-0005",
+        "Dockerfile",
+        "",
+        fingerprint.text_digest("ADD config/ /etc/app/"),
+    ]
+    assert finding.previous_identity == ["DS-0005", "Dockerfile", ""]
+
+
+def test_a_config_finding_without_cause_lines_or_with_a_resource_is_keyed_as_before(
+    corpus: Path,
+) -> None:
+    whole_file = only(
+        parse(corpus / "trivy/dd-misconfig-and-secrets.json").findings, kind=Kind.config
+    )
+    with_resource = only(
+        parse(corpus / "trivy/trivy-action-config.json").findings, rule_id="AWS-0086"
+    )
+    assert (whole_file.identity, whole_file.previous_identity) == (
+        ["DS-0002", "Dockerfile", ""],
+        None,
+    )
+    assert with_resource.previous_identity is None
+
+
 def test_terraform_misconfiguration_with_resource_and_lines(corpus: Path) -> None:
     result = parse(corpus / "trivy/trivy-action-config.json")
     assert result.runs[0].version == "0.72.0"
