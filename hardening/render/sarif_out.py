@@ -23,10 +23,13 @@ Mappings (DESIGN "Outputs"):
 normalized severity    SARIF ``level``: critical, high -> error; medium -> warning;
                        low, info -> note
 finding state          ``baselineState``: new -> new; unchanged, accepted, false_positive,
-                       suppressed -> unchanged; updated -> updated; fixed -> absent;
-                       expired -> unchanged (the result was in the baseline run too; only its
-                       acceptance lapsed, so it carries no suppression and its
-                       ``properties.state`` says expired); unknown -> the result is left out
+                       suppressed -> unchanged; updated -> updated; expired -> unchanged (the
+                       result was in the baseline run too; only its acceptance lapsed, so it
+                       carries no suppression and its ``properties.state`` says expired);
+                       unknown -> unchanged, an open result (its tool did not scan it today:
+                       its alert must not close); fixed -> no result (what a code-scanning
+                       service should show is what is open; a fixed alert closes because its
+                       result is gone from a run of its tool)
 =====================  ==================================================================
 
 Locations: a code location becomes a physical location relative to ``%SRCROOT%`` (line 1
@@ -87,7 +90,7 @@ LEVELS: dict[Severity, str] = {
     Severity.info: "note",
 }
 
-#: State -> baselineState; a state missing here (unknown) leaves the result out.
+#: State -> baselineState of the results written (fixed findings are not written).
 BASELINE_STATES: dict[State, str] = {
     State.new: "new",
     State.unchanged: "unchanged",
@@ -96,7 +99,7 @@ BASELINE_STATES: dict[State, str] = {
     State.suppressed: "unchanged",
     State.updated: "updated",
     State.expired: "unchanged",
-    State.fixed: "absent",
+    State.unknown: "unchanged",
 }
 
 #: GitHub code scanning ranks security results by this rule property (CVSS-like scale).
@@ -178,8 +181,8 @@ def _groups(report: Report) -> list[_ToolGroup]:
         if run.status in _RAN:
             groups.setdefault(run.tool, _ToolGroup(run.tool)).runs.append(run)
     for finding in report.findings:
-        if finding.state is State.unknown:
-            continue
+        if finding.state is State.fixed:
+            continue  # never a result: a code-scanning service shows what is open
         group = groups.get(finding.tool)
         if group is None:
             group = groups[finding.tool] = _ToolGroup(finding.tool)
@@ -230,13 +233,10 @@ def _write_empty_run(report: Report, out: TextIO) -> None:
 
 def _within_limit(findings: list[Finding]) -> tuple[list[Finding], int]:
     """At most ``MAX_RESULTS_PER_RUN`` findings, in report order: code scanning rejects a
-    run with more.  Kept first: open findings before fixed ones, then the most severe."""
+    run with more.  Kept first: the most severe."""
     if len(findings) <= MAX_RESULTS_PER_RUN:
         return findings, 0
-    ranked = sorted(
-        range(len(findings)),
-        key=lambda i: (findings[i].state is State.fixed, -findings[i].severity.rank),
-    )
+    ranked = sorted(range(len(findings)), key=lambda i: -findings[i].severity.rank)
     kept = sorted(ranked[:MAX_RESULTS_PER_RUN])
     return [findings[i] for i in kept], len(findings) - len(kept)
 

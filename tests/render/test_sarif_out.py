@@ -182,21 +182,22 @@ def test_baseline_states_follow_the_design_table(tmp_path: Path) -> None:
     expected = {
         State.unchanged: "unchanged",
         State.updated: "updated",
-        State.fixed: "absent",
         State.accepted: "unchanged",
         State.false_positive: "unchanged",
         State.suppressed: "unchanged",
         State.expired: "unchanged",
+        State.unknown: "unchanged",
     }
     for fingerprint, state in states.items():
-        if state is State.unknown:
+        if state is State.fixed:
             assert fingerprint not in results
         else:
             assert results[fingerprint]["baselineState"] == expected[state], state
             assert results[fingerprint]["properties"]["state"] == state.value
     fixed = next(f for f in report.findings if f.state is State.fixed)
     assert fixed.rule_id == fixed_rule
-    assert "zap" not in [run["tool"]["driver"]["name"] for run in log["runs"]]
+    # zap did not run: its findings stay open results, so their alerts do not close.
+    assert "zap" in [run["tool"]["driver"]["name"] for run in log["runs"]]
     accepted = results[by_rule["gosec", "G101"]]
     assert accepted["suppressions"] == [
         {"kind": "external", "justification": "accepted in the baseline"}
@@ -308,6 +309,13 @@ XSS = finding(
     title="Cross Site Scripting (Reflected)",
     severity=Severity.high,
     endpoint=Endpoint(method="GET", url="https://api.acme.test/v1/search?q=", param="q"),
+)
+GONE = finding(
+    "f-fixed",
+    rule_id="go.weak-hash",
+    title="Weak hash",
+    severity=Severity.medium,
+    location=CodeLocation(path="internal/auth/hash.go", start_line=7),
     state=State.fixed,
 )
 IGNORED_AUTH = finding(
@@ -320,7 +328,18 @@ IGNORED_AUTH = finding(
     endpoint=Endpoint(method="POST", url="http://127.0.0.1:8080/v1/payments"),
     state=State.unknown,
 )
-EVERY_KIND = [SQL, SECRET, CREDENTIAL, MODULE, OS_PACKAGE, DOCKERFILE, LICENSE, XSS, IGNORED_AUTH]
+EVERY_KIND = [
+    SQL,
+    SECRET,
+    CREDENTIAL,
+    MODULE,
+    OS_PACKAGE,
+    DOCKERFILE,
+    LICENSE,
+    XSS,
+    IGNORED_AUTH,
+    GONE,
+]
 
 
 def every_kind_report() -> Report:
@@ -391,10 +410,11 @@ def test_level_follows_normalized_severity(every_kind: dict[str, Any]) -> None:
         "f-config": "note",  # info
         "f-license": "warning",  # medium
         "f-dast": "error",  # high
+        "f-api": "error",  # high
     }
 
 
-def test_baseline_state_per_state_and_unknown_left_out(every_kind: dict[str, Any]) -> None:
+def test_baseline_state_per_state_and_fixed_left_out(every_kind: dict[str, Any]) -> None:
     results = results_by_fingerprint(every_kind)
     assert {fp: r["baselineState"] for fp, r in results.items()} == {
         "f-code": "new",
@@ -404,10 +424,23 @@ def test_baseline_state_per_state_and_unknown_left_out(every_kind: dict[str, Any
         "f-os": "unchanged",
         "f-config": "unchanged",
         "f-license": "unchanged",
-        "f-dast": "absent",
+        "f-dast": "new",
+        "f-api": "unchanged",
     }
-    assert "f-api" not in results
-    assert "schemathesis" not in json.dumps(every_kind)
+
+
+def test_a_fixed_finding_is_never_a_result(every_kind: dict[str, Any]) -> None:
+    assert "f-fixed" not in results_by_fingerprint(every_kind)
+    assert "go.weak-hash" not in json.dumps(every_kind)
+
+
+def test_an_unknown_finding_stays_an_open_result(every_kind: dict[str, Any]) -> None:
+    # Schemathesis did not run today: its alert must not close, nor read as suppressed.
+    result = results_by_fingerprint(every_kind)["f-api"]
+    assert (result["baselineState"], result["properties"]["state"]) == ("unchanged", "unknown")
+    assert "suppressions" not in result
+    names = [run["tool"]["driver"]["name"] for run in every_kind["runs"]]
+    assert "schemathesis" in names
 
 
 def test_suppressions(every_kind: dict[str, Any]) -> None:
@@ -427,7 +460,7 @@ def test_suppressions(every_kind: dict[str, Any]) -> None:
             "justification": "marked as a false positive in the baseline",
         }
     ]
-    unsuppressed = {"f-code", "f-secret", "f-credential", "f-config", "f-dast"}
+    unsuppressed = {"f-code", "f-secret", "f-credential", "f-config", "f-dast", "f-api"}
     assert {fp for fp, r in results.items() if "suppressions" not in r} == unsuppressed
 
 
@@ -508,9 +541,10 @@ def test_dast_result_names_its_operation(every_kind: dict[str, Any]) -> None:
 
 def test_runs_rules_and_tool_status(every_kind: dict[str, Any]) -> None:
     tools = [run["tool"]["driver"]["name"] for run in every_kind["runs"]]
-    # Tools that ran, with or without findings; a missing tool has no run, nor has a failed
-    # one with nothing to show (its empty results would close its alerts on GitHub).
-    assert tools == ["semgrep", "gitleaks", "gosec", "trivy", "zap", "govulncheck"]
+    # Tools that ran, with or without findings, and a tool not run today whose findings stay
+    # open (unknown: schemathesis); a missing tool has no run, nor has a failed one with
+    # nothing to show (its empty results would close its alerts on GitHub).
+    assert tools == ["semgrep", "gitleaks", "gosec", "trivy", "zap", "govulncheck", "schemathesis"]
     assert run_of(every_kind, "govulncheck")["results"] == []
     assert run_of(every_kind, "govulncheck")["tool"]["driver"]["rules"] == []
     trivy = run_of(every_kind, "trivy")
@@ -656,7 +690,7 @@ def test_a_run_keeps_at_most_25000_results_most_severe_first(
         runs=[ToolRun(tool="semgrep")],
         findings=[
             finding("low", severity=Severity.low),
-            finding("fixed", severity=Severity.critical, state=State.fixed),
+            finding("unknown", severity=Severity.critical, state=State.unknown),
             finding("high", severity=Severity.high),
             finding("info", severity=Severity.info),
             finding("medium", severity=Severity.medium),
@@ -666,7 +700,7 @@ def test_a_run_keeps_at_most_25000_results_most_severe_first(
     assert_valid(log)
     (run,) = log["runs"]
     assert [r["partialFingerprints"]["hardening/v1"] for r in run["results"]] == [
-        "low",
+        "unknown",
         "high",
         "medium",
     ]
