@@ -216,19 +216,19 @@ def parse(text: str, origin: str) -> Baseline:
 
 
 def carried_over(
-    entries: dict[str, BaselineEntry], version: str, findings: Iterable[Finding]
+    entries: dict[str, BaselineEntry], findings: Iterable[Finding]
 ) -> dict[str, BaselineEntry]:
-    """Entries keyed by fingerprints of an older ``version``, re-keyed to today's.
+    """Entries keyed by previous-version fingerprints, re-keyed to today's.
 
     Each finding of today whose ``previous_fingerprint`` keys an entry takes that entry
-    (first_seen and triage included) under its own fingerprint; one entry may go to several
-    findings (v1 gave one identity to what v2 tells apart).  Other entries keep their keys:
-    identities the version bump did not change are the same in both.  Entries of the current
-    version are returned as they are."""
-    if version == FINGERPRINT_VERSION:
-        return entries
+    (first_seen and triage included) under its own fingerprint, unless an entry has that key
+    already; one entry may go to several findings (v1 gave one identity to what v2 tells
+    apart).  Other entries keep their keys: identities a version bump did not change are the
+    same in both, and an old entry no finding matched today is matched the day one does."""
     renamed: dict[str, list[str]] = {}
+    current: set[str] = set()
     for finding in findings:
+        current.add(finding.fingerprint)
         previous = finding.previous_fingerprint
         if previous and previous in entries and previous != finding.fingerprint:
             renamed.setdefault(previous, []).append(finding.fingerprint)
@@ -236,18 +236,23 @@ def carried_over(
         return entries
     result: dict[str, BaselineEntry] = {}
     for fingerprint, entry in entries.items():
-        for current in renamed.get(fingerprint, [fingerprint]):
-            if current not in entries or current == fingerprint:
-                result.setdefault(current, copy.copy(entry) if current != fingerprint else entry)
+        targets = renamed.get(fingerprint)
+        if targets is None:
+            result.setdefault(fingerprint, entry)
+            continue
+        for target in targets:
+            if target not in entries:
+                result.setdefault(target, copy.copy(entry))
+        if fingerprint in current:  # also today's key of another finding: it stays too
+            result.setdefault(fingerprint, entry)
     return result
 
 
 def carry_over(baseline: Baseline, findings: Iterable[Finding]) -> None:
-    """Re-key a baseline of an older fingerprint version to today's findings, in place (see
+    """Re-key a baseline's previous-version entries to today's findings, in place (see
     ``carried_over``); it is then of the current version, and an update writes it so."""
-    if baseline.fingerprint_version != FINGERPRINT_VERSION:
-        baseline.entries = carried_over(baseline.entries, baseline.fingerprint_version, findings)
-        baseline.fingerprint_version = FINGERPRINT_VERSION
+    baseline.entries = carried_over(baseline.entries, findings)
+    baseline.fingerprint_version = FINGERPRINT_VERSION
 
 
 def load(path: Path) -> Baseline:

@@ -125,9 +125,7 @@ def apply(
     baseline in place, so an update writes it under today's keys)."""
     carry_over(baseline, report.findings)
     if reference is not None:
-        reference.entries = carried_over(
-            reference.entries, reference.fingerprint_version, report.findings
-        )
+        reference.entries = carried_over(reference.entries, report.findings)
         reference.fingerprint_version = FINGERPRINT_VERSION
     ref = reference or Reference(baseline.entries, baseline_origin or "baseline")
     drift_tools = _drift_tools(baseline, report.runs)

@@ -102,3 +102,16 @@ def test_an_unknown_fingerprint_version_is_refused() -> None:
     text = json.dumps({"schema_version": 2, "fingerprint_version": "v0", "entries": {}})
     with pytest.raises(BaselineError, match="fingerprints are v0"):
         baseline_mod.parse(text, "b.json")
+
+
+def test_a_v1_entry_not_seen_at_the_upgrade_is_matched_when_it_comes_back(corpus: Path) -> None:
+    old = baseline_mod.load(V1 / "baseline.json")
+    # The upgrade run reads trivy only: govulncheck's entries are unknown and keep v1 keys.
+    trivy_only = aggregate(
+        AggregateOptions(paths=[V1 / "trivy-config.json"], baseline=old, today=TODAY)
+    )
+    assert {f.state for f in trivy_only.findings if f.tool == "govulncheck"} == {State.unknown}
+    updated = diff.update(old, trivy_only, TODAY)
+    assert updated.fingerprint_version == "v2"
+    report = run(corpus, baseline_mod.parse(baseline_mod.dumps(updated), "updated.json"))
+    assert states(report) == EXPECTED
