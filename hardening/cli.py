@@ -107,7 +107,8 @@ def _add_reading_options(func: F, *, paths_must_exist: bool) -> F:
         click.option(
             "--source-root",
             type=click.Path(file_okay=False, exists=True, path_type=Path),
-            help="The scanned source tree: generated-file headers, --tracked-only.",
+            help="The scanned source tree: generated-file headers, --tracked-only, "
+            "go.mod for govulncheck's SARIF.",
         ),
         click.option(
             "--tracked-only",
@@ -326,7 +327,8 @@ def aggregate(**params: Any) -> None:
 @click.option(
     "--source-root",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Source tree the report was taken from (never changes fingerprints).",
+    help="Source tree the report was taken from (its go.mod names the modules of "
+    "govulncheck SARIF packages).",
 )
 @max_input_bytes_option
 def inspect(
