@@ -158,7 +158,7 @@ def apply(
             in_scope = False
         finding.state = State.fixed if in_scope else State.unknown
         if triage is not None and triage.triaged:
-            finding.properties = {**finding.properties, "triage": triage.triage.value}
+            finding.properties = {**finding.properties, **_gone_triage(triage, today)}
         filtered_by = _filtered_by(entry, snapshot)
         if filtered_by is not None and not in_scope:
             # Out of view by a filter, not for want of a scan: counted with the filtered.
@@ -192,6 +192,18 @@ def _state(finding: Finding, triage: BaselineEntry | None, ref: Reference, today
     ):
         return State.updated
     return State.unchanged
+
+
+def _gone_triage(triage: BaselineEntry, today: date) -> dict[str, object]:
+    """What a fixed or unknown finding shows of its triage (hardening.sarif keeps an unknown
+    accepted or false-positive result dismissed with its reason, unless the acceptance
+    expired)."""
+    properties: dict[str, object] = {"triage": triage.triage.value}
+    if triage.reason:
+        properties["triage_reason"] = triage.reason
+    if triage.expired(today):
+        properties["triage_expired"] = True
+    return properties
 
 
 def _disappeared(

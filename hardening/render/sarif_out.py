@@ -526,18 +526,31 @@ def _suppressions(finding: Finding) -> list[dict[str, str]] | None:
         if finding.suppression.justification:
             entry["justification"] = finding.suppression.justification
         return [entry]
-    if finding.state in (State.accepted, State.false_positive):
+    triage = _triage(finding)
+    if triage is not None:
         # No status: SARIF 2.1.0 calls it "status", the schema snapshot sarif-om and the test
         # validate against call it "state"; absent, it means accepted under both.
-        return [{"kind": "external", "justification": _triage_reason(finding)}]
+        return [{"kind": "external", "justification": _triage_reason(finding, triage)}]
     return None
 
 
-def _triage_reason(finding: Finding) -> str:
+def _triage(finding: Finding) -> State | None:
+    """Accepted or false positive: today, or, for an unknown finding (not scanned today and
+    still a result), as the baseline has it, so its alert stays dismissed."""
+    if finding.state in (State.accepted, State.false_positive):
+        return finding.state
+    if finding.state is State.unknown and not finding.properties.get("triage_expired"):
+        triage = finding.properties.get("triage")
+        if triage in (State.accepted.value, State.false_positive.value):
+            return State(triage)
+    return None
+
+
+def _triage_reason(finding: Finding, triage: State) -> str:
     reason = finding.properties.get("triage_reason")
     if isinstance(reason, str) and reason:
         return reason
-    if finding.state is State.false_positive:
+    if triage is State.false_positive:
         return "marked as a false positive in the baseline"
     return "accepted in the baseline"
 

@@ -151,6 +151,33 @@ def test_sample_dependency_without_code_location_points_at_its_target(tmp_path: 
 # --- with a baseline ------------------------------------------------------------------------
 
 
+def test_an_unknown_triaged_finding_stays_dismissed_unless_its_acceptance_expired(
+    tmp_path: Path,
+) -> None:
+    # gosec does not run today: its findings are unknown, still results, and one accepted or
+    # marked false positive in the baseline must not reopen in code scanning.
+    gosec, semgrep = SAMPLES / "gosec/gosec.json", SAMPLES / "semgrep/semgrep.json"
+    first = aggregate_samples(Baseline(), [gosec, semgrep])
+    baseline = diff.update(Baseline(), first, TODAY)
+    by_rule = {f.rule_id: f.fingerprint for f in first.findings if f.tool == "gosec"}
+    accepted, false_positive, expired = (
+        baseline.entries[by_rule[rule]] for rule in ("G101", "G201", "G115")
+    )
+    accepted.triage, accepted.reason = Triage.accepted, "rotated, see SEC-88"
+    false_positive.triage = Triage.false_positive
+    expired.triage, expired.expires = Triage.accepted, "2026-01-01"
+    report = aggregate_samples(baseline, [semgrep])
+    results = results_by_fingerprint(written(report, tmp_path))
+    assert results[by_rule["G101"]]["properties"]["state"] == "unknown"
+    assert results[by_rule["G101"]]["suppressions"] == [
+        {"kind": "external", "justification": "rotated, see SEC-88"}
+    ]
+    assert results[by_rule["G201"]]["suppressions"] == [
+        {"kind": "external", "justification": "marked as a false positive in the baseline"}
+    ]
+    assert "suppressions" not in results[by_rule["G115"]]
+
+
 def test_baseline_states_follow_the_design_table(tmp_path: Path) -> None:
     semgrep, gosec, zap = (
         SAMPLES / "semgrep/semgrep.json",
