@@ -20,6 +20,7 @@ from hardening import diff
 from hardening.errors import BaselineError
 from hardening.model import FINGERPRINT_VERSION, Report, State
 from hardening.pipeline import AggregateOptions, aggregate
+from hardening.report_io import write_report
 from support import REPO
 
 V1 = REPO / "tests" / "data" / "fingerprints-v1"
@@ -114,4 +115,19 @@ def test_a_v1_entry_not_seen_at_the_upgrade_is_matched_when_it_comes_back(corpus
     updated = diff.update(old, trivy_only, TODAY)
     assert updated.fingerprint_version == "v2"
     report = run(corpus, baseline_mod.parse(baseline_mod.dumps(updated), "updated.json"))
+    assert states(report) == EXPECTED
+
+
+def test_a_relayed_findings_json_carries_the_previous_fingerprints(
+    corpus: Path, tmp_path: Path
+) -> None:
+    # The SAST job's findings.json feeds the report job, whose baseline may still be v1.
+    upstream = tmp_path / "sast-report" / "findings.json"
+    upstream.parent.mkdir()
+    write_report(run(corpus, baseline_mod.Baseline()), upstream)
+    report = aggregate(
+        AggregateOptions(
+            paths=[upstream], baseline=baseline_mod.load(V1 / "baseline.json"), today=TODAY
+        )
+    )
     assert states(report) == EXPECTED
