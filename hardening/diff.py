@@ -121,8 +121,8 @@ def apply(
 ) -> None:
     """Set ``state`` on every finding of ``report`` and append fixed and unknown ones.
 
-    A baseline or reference of an older fingerprint version is carried over first (the
-    baseline in place, so an update writes it under today's keys)."""
+    Entries of the baseline or reference keyed by a previous fingerprint version are carried
+    over to today's keys first (the baseline's in place, so an update writes them so)."""
     carry_over(baseline, report.findings)
     if reference is not None:
         reference.entries = carried_over(reference.entries, report.findings)
