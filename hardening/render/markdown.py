@@ -37,7 +37,7 @@ _STATE_HEADER = "| State | Severity | Tool | Rule | Where | Title |\n|---|---|--
 
 def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The summary, at most ``max_chars`` characters long."""
-    out = _Budget(max_chars, _closing(report))
+    out = _Budget(max_chars, _closing(report), kept=_accounting(report))
     out.block(f"{MARKER}\n## Hardening summary\n\n{_incomplete(report)}{_headline(report)}")
     if report.gate is not None:
         out.block(_gate(report))
@@ -95,25 +95,38 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
             "|---|---|---|---|---|---|---|",
             Rows(report.calibration, _calibration_row),
         )
-    if report.filtered.total:
-        out.details(
-            f"Filtered out ({report.filtered.total})",
-            "| Reason | Findings |\n|---|---|",
-            Rows(
-                list(report.filtered.by_reason.items()),
-                lambda item: _row(text.markdown(item[0]), str(item[1])),
-            ),
-        )
-    if report.skipped:
-        out.details(
-            f"Skipped files ({len(report.skipped)})",
-            "| File | Reason |\n|---|---|",
-            Rows(
-                report.skipped,
-                lambda s: _row(text.markdown_code(s.path, 120), text.markdown(s.reason, 200)),
-            ),
-        )
+    filtered, skipped = _accounting(report)
+    if report.filtered.total and not out.details(
+        f"Filtered out ({report.filtered.total})",
+        "| Reason | Findings |\n|---|---|",
+        Rows(
+            list(report.filtered.by_reason.items()),
+            lambda item: _row(text.markdown(item[0]), str(item[1])),
+        ),
+        whole=True,
+    ):
+        out.keep(filtered)
+    if report.skipped and not out.details(
+        f"Skipped files ({len(report.skipped)})",
+        "| File | Reason |\n|---|---|",
+        Rows(
+            report.skipped,
+            lambda s: _row(text.markdown_code(s.path, 120), text.markdown(s.reason, 200)),
+        ),
+        whole=True,
+    ):
+        out.keep(skipped)
     return out.finish()
+
+
+def _accounting(report: Report) -> tuple[str, str]:
+    """The filter counts by reason and the skipped-file count in one line each: what the
+    summary says even when its tables are left out (nothing vanishes without a count)."""
+    by_reason = report.filtered.by_reason.items()
+    reasons = ", ".join(f"{text.markdown(reason, 60)}: {count}" for reason, count in by_reason)
+    filtered = f"**Filtered out: {report.filtered.total}** ({reasons})" if reasons else ""
+    skipped = f"**Skipped files: {len(report.skipped)}**" if report.skipped else ""
+    return filtered, skipped
 
 
 #: The outputs a summary points at for details, in the order it names them.
@@ -146,13 +159,19 @@ class Rows:
 class _Budget:
     """Appends blocks while they fit in ``max_chars``, keeping room for the closing line."""
 
-    def __init__(self, max_chars: int, closing: str = "") -> None:
+    def __init__(self, max_chars: int, closing: str = "", kept: tuple[str, ...] = ()) -> None:
         self.max_chars = max_chars
         self.closing = closing
         self.parts: list[str] = []
         self.size = 0
         self.left_out = 0
-        self.reserve = len(closing) + 120
+        # Room is kept for the closing line and for the lines that must stay (``keep``).
+        self.reserve = len(closing) + 120 + sum(len(line) + 2 for line in kept if line)
+
+    def keep(self, line: str) -> None:
+        """Append a line whose room was reserved: it stays whatever the budget."""
+        if line:
+            self.parts.append(line)
 
     def _room(self) -> int:
         return self.max_chars - self.reserve - self.size
@@ -190,29 +209,32 @@ class _Budget:
         head = f"{heading}\n\n{header}".rstrip()
         shown, hidden = self._fit_rows(head, rows, "")
         if not shown:
-            self.block(f"{heading}\n\n_{len(rows)} not shown: over the size budget._")
+            self.block(f"{heading}\n\n_Not shown here (size budget)._")
             self.left_out += len(rows)
             return
         body = head + "\n" + "\n".join(shown)
         if hidden:
-            body += f"\n\n_…and {hidden} more not shown here (size budget)._"
+            body += "\n\n_The rest is not shown here (size budget)._"
             self.left_out += hidden
         self._append(body)
 
-    def details(self, summary: str, header: str, rows: Rows) -> None:
+    def details(self, summary: str, header: str, rows: Rows, *, whole: bool = False) -> bool:
+        """A folded table; False when some of its rows did not fit (``whole``: then none of
+        it is shown, for a table that a one-line count replaces)."""
         if not rows:
-            return
+            return True
         head = f"<details><summary>{summary}</summary>\n\n{header}"
         tail = "\n\n</details>"
         shown, hidden = self._fit_rows(head, rows, tail)
-        if not shown:
+        if not shown or (whole and hidden):
             self.left_out += len(rows)
-            return
+            return False
         body = head + "\n" + "\n".join(shown)
         if hidden:
-            body += f"\n\n_…and {hidden} more not shown here (size budget)._"
+            body += "\n\n_The rest is not shown here (size budget)._"
             self.left_out += hidden
         self._append(body + tail)
+        return not hidden
 
     def finish(self) -> str:
         closing = self.closing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -12,11 +13,13 @@ from hardening.baseline import Baseline
 from hardening.model import (
     CodeLocation,
     DiffInfo,
+    FilterCounts,
     Finding,
     Kind,
     Report,
     RunStatus,
     Severity,
+    SkippedArtifact,
     State,
     ToolRun,
 )
@@ -129,8 +132,9 @@ def test_budget_is_respected_without_cutting_structure(budget: int) -> None:
     text = markdown.render(report, max_chars=budget)
     assert len(text) <= budget
     assert text.count("<details>") == text.count("</details>")
-    assert "more not shown here" in text
-    assert "left out to stay within" in text
+    assert "The rest is not shown here (size budget)" in text
+    assert text.count("left out") == 1  # one figure, said once
+    assert re.search(r"_\d+ item\(s\) left out to stay within [\d,]+ characters\._", text)
     # Every table row is complete: it ends with a pipe.
     for line in text.splitlines():
         if line.startswith("|"):
@@ -185,3 +189,18 @@ def test_only_new_findings_are_listed_as_new() -> None:
     reopened = text.split("### Reopened or updated (2)", 1)[1]
     assert "| updated | high | semgrep |" in reopened
     assert "| expired | high | semgrep |" in reopened
+
+
+def test_a_tight_budget_keeps_the_filter_counts_and_the_skipped_count() -> None:
+    findings = [hostile(n) for n in range(2000)]
+    report = Report(
+        runs=[ToolRun(tool="semgrep")],
+        findings=findings,
+        filtered=FilterCounts(by_reason={".cache/": 300, "vendor/": 12}),
+        skipped=[SkippedArtifact(path=f"junk/{n}.bin", reason="no parser") for n in range(400)],
+    )
+    text = markdown.render(report, max_chars=3000)
+    assert len(text) <= 3000
+    assert "**Filtered out: 312** (\\.cache/: 300, vendor/: 12)" in text
+    assert "**Skipped files: 400**" in text
+    assert text.count("left out") == 1
