@@ -39,12 +39,60 @@ class _UserError(click.ClickException):
         click.echo(f"hardening: error: {self.message}", file=file, err=file is None)
 
 
+class _Command(click.Command):
+    """A command that refuses an option given twice when it takes one value: click would keep
+    the last one silently (``--out a --out b`` writing only into ``b``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        _refuse_repeats(self, ctx, args)
+        return super().parse_args(ctx, args)
+
+
+def _refuse_repeats(command: click.Command, ctx: click.Context, args: list[str]) -> None:
+    single: dict[str, str] = {}
+    for param in command.params:
+        if isinstance(param, click.Option) and not (param.multiple or param.is_flag or param.count):
+            for name in param.opts:
+                single[name] = param.opts[-1]
+    given: dict[str, str] = {}
+    expects_value = False
+    for arg in args:
+        if arg == "--":
+            break
+        if expects_value:  # the value of the option before: never an option itself
+            expects_value = False
+            continue
+        name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+        option = single.get(name)
+        if option is None:
+            continue
+        expects_value = "=" not in arg
+        if option in given:
+            raise click.UsageError(f"{option} was given twice; it takes one value", ctx=ctx)
+        given[option] = name
+
+
+def _command_name(ctx: click.Context | None) -> str:
+    """``aggregate: `` for the command a usage error is about (empty at the top)."""
+    if ctx is None or ctx.parent is None:
+        return ""
+    return ctx.command_path.split(" ", 1)[-1] + ": "
+
+
 class _Group(click.Group):
+    command_class = _Command
+    group_class = type  # subgroups (baseline, ...) are of this class too
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except HardeningError as exc:
             raise _UserError(str(exc)) from None
+        except click.UsageError as exc:
+            # One line, like every other mistake (click's form is usage, hint and error).
+            if isinstance(exc, _UserError):
+                raise
+            raise _UserError(f"{_command_name(exc.ctx)}{exc.format_message()}") from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,9 +102,14 @@ def cli() -> None:
 
 
 def _parse_input(value: str) -> tuple[str, Path]:
+    from hardening.discover import unknown_input_tool
+
     tool, sep, path = value.partition("=")
     if not sep or not tool or not path:
         raise click.BadParameter(f"{value!r}: expected TOOL=PATH", param_hint="--input")
+    problem = unknown_input_tool(tool.strip())
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="--input")
     file = Path(path)
     if not file.is_file():
         raise click.BadParameter(f"{path}: no such file", param_hint="--input")
@@ -268,6 +321,8 @@ def aggregate(**params: Any) -> None:
     from hardening.pipeline import aggregate as run_aggregate
     from hardening.render import terminal
 
+    if params["formats"] and params["out"] is None:
+        raise click.UsageError("--format chooses what --out writes: give --out DIR too")
     options, config, _ = _build(params, baseline_required=False)
     if params["compare_to"] is not None:
         if options.baseline is None:
@@ -480,6 +535,11 @@ def baseline_accept(
     baseline_path: Path,
 ) -> None:
     """Mark findings (fingerprints or unique prefixes) as accepted risk."""
+    if expires is not None and expires.date() < date.today():
+        raise click.BadParameter(
+            f"{expires.date().isoformat()} is in the past: the finding would be open again at once",
+            param_hint="--expires",
+        )
     _triage(
         fingerprints,
         baseline_path,

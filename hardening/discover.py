@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import difflib
 import os
 import re
 import stat
@@ -114,6 +115,17 @@ def identify(path: Path, head: bytes | None = None) -> Choice:
     if body in (b"null", b"[]", b"{}"):
         return Choice(None, f"empty report ({body.decode()}) of unknown tool")
     return Choice(None, "no parser recognises this file")
+
+
+def unknown_input_tool(tool: str) -> str | None:
+    """Why ``--input TOOL=...`` names no parser (with the nearest names), or None."""
+    tools = {cls.tool for cls in parsers() if cls.tool} | {"sarif"}
+    names = {cls.name for cls in parsers()}
+    if tool in tools or tool in names:
+        return None
+    near = difflib.get_close_matches(tool, sorted(tools | names), n=2, cutoff=0.6)
+    hint = f"did you mean {' or '.join(near)}? " if near else ""
+    return f"unknown tool {tool!r} ({hint}known: {', '.join(sorted(tools))})"
 
 
 def forced(tool: str, path: Path) -> Choice:
