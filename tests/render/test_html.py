@@ -539,3 +539,16 @@ def test_findings_sharing_an_advisorys_tuples_show_the_same_texts() -> None:
         (["CVE-2024-27304"], list(references))
     ]
     assert set(data["u"]) == {"CVE-2024-27304", "CWE-89"}
+
+
+def test_tool_names_and_versions_in_the_tools_table_never_break_in_the_middle() -> None:
+    page = html.render(sample_report())
+    tools_table = page[
+        page.index('<table class="runs">') : page.index(
+            "</table>", page.index('<table class="runs">')
+        )
+    ]
+    rows = re.findall(r"<tr class=\"[^\"]*\"><td([^>]*)>[^<]+</td><td([^>]*)>", tools_table)
+    assert rows
+    assert all(tool == ' class="tool"' and version == ' class="tool"' for tool, version in rows)
+    assert re.search(r"td\.tool \{ white-space: nowrap; \}", "".join(parse(page).styles))
