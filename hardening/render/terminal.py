@@ -94,10 +94,10 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
     lines.extend(f"warning: {text.terminal(w, 200)}" for w in report.warnings)
     lines.append("")
     lines.append(_counts_line(report))
-    if report.diff is not None and report.diff.drift_tools:
+    if report.diff is not None and report.diff.drift_lines():
         lines.append(
             "Scanner or database changed since the baseline: "
-            + ", ".join(text.terminal(tool, 40) for tool in report.diff.drift_tools)
+            + "; ".join(text.terminal(line, 200) for line in report.diff.drift_lines())
             + " (new findings there may be scanner drift)"
         )
     if report.reachability is not None and report.reachability.correlated:
