@@ -473,3 +473,8 @@ def test_the_baseline_stays_byte_identical_when_rerun(corpus: Path, tmp_path: Pa
     first = path.read_bytes()
     invoke("baseline", "update", str(image), str(zap), "--baseline", str(path))
     assert path.read_bytes() == first
+
+
+def test_the_terminal_names_what_each_run_scanned(corpus: Path) -> None:
+    printed = invoke("aggregate", str(corpus / "zap/llowgn-2.14.0-2-sites.json"))
+    assert "      scanned: http://www.itsecgames.com:80, http://www.mmebvba.com:80\n" in printed
