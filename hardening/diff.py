@@ -316,9 +316,10 @@ def _filtered_by(entry: BaselineEntry, snapshot: SnapshotFilter) -> str | None:
 
 
 def drifted(baseline: Baseline, runs: list[ToolRun]) -> list[Drift]:
-    """What changed since the baseline, per tool and target: today's version or database
-    date among none the baseline recorded for that target (a target the baseline has no
-    record of is compared with the tool's records from before targets were recorded)."""
+    """What changed since the baseline, per tool and target: a version or database date of
+    today that is none of those the baseline recorded for that target.  A target the
+    baseline has no record of is compared with the tool's records from before targets were
+    recorded, if any; a target scanned for the first time is no drift."""
     changes: dict[tuple[str, str | None], Drift] = {}
     for run in runs:
         records = baseline.tools.get(run.tool)

@@ -100,7 +100,7 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
         lines.append(
             "Scanner or database changed since the baseline: "
             + "; ".join(text.terminal(line, 200) for line in report.diff.drift_lines())
-            + " (new findings there may be scanner drift)"
+            + "; new findings there may be scanner drift"
         )
     if report.reachability is not None and report.reachability.correlated:
         lines.append(reachability_sentence(report))
