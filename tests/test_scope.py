@@ -18,6 +18,7 @@ from hardening.paths import PathNormalizer
 from hardening.pipeline import AggregateOptions, aggregate
 from hardening.reading import read_artifact
 from hardening.report_io import json_schema, load_report
+from support import SAMPLES
 
 TODAY = date(2026, 12, 7)
 
@@ -478,3 +479,49 @@ def test_the_baseline_stays_byte_identical_when_rerun(corpus: Path, tmp_path: Pa
 def test_the_terminal_names_what_each_run_scanned(corpus: Path) -> None:
     printed = invoke("aggregate", str(corpus / "zap/llowgn-2.14.0-2-sites.json"))
     assert "      scanned: http://www.itsecgames.com:80, http://www.mmebvba.com:80\n" in printed
+
+
+def sarif_log(driver: str, results: list[dict[str, Any]], **run: Any) -> dict[str, Any]:
+    return {
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": driver, "rules": []}}, "results": results, **run}],
+    }
+
+
+def zap_sarif_result(url: str) -> dict[str, Any]:
+    return {
+        "ruleId": "10038",
+        "level": "warning",
+        "message": {"text": "Content Security Policy (CSP) Header Not Set"},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": url}}}],
+        "webRequest": {"method": "GET", "target": url},
+    }
+
+
+def test_zap_sarif_names_each_results_site_as_its_xml_does(tmp_path: Path) -> None:
+    xml_targets, _ = read(SAMPLES / "zap/zap-report.xml")
+    assert xml_targets == ["http://payments-api.acme.test:8080"]
+    results = [
+        zap_sarif_result("http://payments-api.acme.test:8080/v1/payments"),
+        zap_sarif_result("https://PAYMENTS-ADMIN.acme.test/login"),
+    ]
+    targets, findings = read(write(tmp_path / "zap.sarif", sarif_log("ZAP", results)))
+    assert targets == ["http://payments-api.acme.test:8080", "https://payments-admin.acme.test:443"]
+    assert [f.target for f in findings] == targets
+
+
+def test_trivy_sarif_of_a_folder_names_its_root(tmp_path: Path) -> None:
+    result = {
+        "ruleId": "CVE-2024-24790",
+        "level": "error",
+        "message": {"text": "Package: stdlib\nInstalled Version: 1.22.1\nFixed Version: 1.22.4"},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": "go.mod"}}}],
+    }
+    log = sarif_log(
+        "Trivy",
+        [result],
+        originalUriBaseIds={"ROOTPATH": {"uri": "file:///builds/acme/shop/"}},
+    )
+    targets, findings = read(write(tmp_path / "trivy.sarif", log))
+    assert targets == ["."]  # the CI checkout, made relative like paths
+    assert [f.target for f in findings] == ["."]
