@@ -14,6 +14,8 @@ Shapes read:
 One finding per vulnerability, failed misconfiguration, secret or license entry, per target.
 A source scan's targets are relative to the folder trivy was given (``trivy fs app``:
 ``Target: go.mod``); a relative folder is put back in front (``app/go.mod``).
+The report's scan target (``Finding.target``) is its ``ArtifactName`` (see ``scan_target``),
+a k8s report's ``ClusterName``; the legacy array names none.
 Entries trivy moved to ``ExperimentalModifiedFindings`` (``--show-suppressed``: .trivyignore,
 VEX) are findings too, marked suppressed.  Secret matches arrive masked with ``*``; no match,
 code line or snippet of a secret finding is kept anywhere.
