@@ -21,6 +21,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from pydantic import Field, ValidationError
 
+from hardening import targets
 from hardening.errors import BaselineError, json_place
 from hardening.model import (
     FINGERPRINT_VERSION,
@@ -196,12 +197,13 @@ def _upgrade_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
 
 
 # Format 3 records each finding's scan target and the tool versions per target.  A format-2
-# entry's target is not known (``target_unknown``), nor is its tool record's.
+# entry's target is not known (``target_unknown``), nor is its tool record's; but a ZAP
+# entry's endpoint names its site, which is its target.
 def _upgrade_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
     entries = data.get("entries", {})
     if isinstance(entries, dict):
         entries = {
-            fingerprint: {**entry, "target_unknown": True} if isinstance(entry, dict) else entry
+            fingerprint: _entry_with_target(entry) if isinstance(entry, dict) else entry
             for fingerprint, entry in entries.items()
         }
     tools = data.get("tools", {})
@@ -211,6 +213,15 @@ def _upgrade_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
             for name, info in tools.items()
         }
     return {**data, "entries": entries, "tools": tools, "schema_version": 3}
+
+
+def _entry_with_target(entry: dict[str, Any]) -> dict[str, Any]:
+    endpoint = entry.get("endpoint")
+    if entry.get("tool") == "zap" and isinstance(endpoint, str):
+        site = targets.site(_endpoint(endpoint).url)
+        if site is not None:
+            return {**entry, "target": site}
+    return {**entry, "target_unknown": True}
 
 
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {

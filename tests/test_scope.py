@@ -525,3 +525,19 @@ def test_trivy_sarif_of_a_folder_names_its_root(tmp_path: Path) -> None:
     targets, findings = read(write(tmp_path / "trivy.sarif", log))
     assert targets == ["."]  # the CI checkout, made relative like paths
     assert [f.target for f in findings] == ["."]
+
+
+def test_an_older_baseline_knows_a_zap_entrys_site_from_its_endpoint(
+    corpus: Path, tmp_path: Path
+) -> None:
+    mainsite = corpus / "zap/dd-2.9.0-some.xml"
+    juice_shop = corpus / "zap/dd-2.10.0-juice-shop.xml"
+    path = tmp_path / "baseline.json"
+    path.write_text(as_format_2(baseline_of([mainsite, juice_shop])))
+    old = load(path)
+    assert not any(entry.target_unknown for entry in old.entries.values())
+    assert old.entries == baseline_of([mainsite, juice_shop]).entries
+    # So a run of one site keeps the other's findings (ZAP scanned one target today, which
+    # would have fixed entries of unknown target).
+    report = run([juice_shop], old)
+    assert report.diff is not None and report.diff.counts["fixed"] == 0
