@@ -21,6 +21,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from pydantic import Field, ValidationError
 
+from hardening import targets
 from hardening.errors import BaselineError, json_place
 from hardening.model import (
     FINGERPRINT_VERSION,
@@ -41,7 +42,7 @@ from hardening.report_io import write_atomic
 #: Entry keys (fingerprints) an error may name, so the entry can be found.
 _FINGERPRINT = re.compile(r"[0-9a-f]{32}")
 
-BASELINE_SCHEMA_VERSION = 2
+BASELINE_SCHEMA_VERSION = 3
 DEFAULT_PATH = Path(".hardening/baseline.json")
 
 
@@ -52,8 +53,23 @@ class Triage(StrEnum):
 
 
 class ToolInfo(_Model):
+    """A tool's version and database date when it scanned one target (``target`` None: its
+    unnamed target).  A baseline taken from several reports of one target at different
+    versions records each."""
+
+    target: str | None = None
     version: str | None = None
     database_date: str | None = None
+    #: Recorded before baselines named targets (format 2): it stands for any of the tool's.
+    target_unknown: bool | None = None
+
+    def sort_key(self) -> tuple[bool, str, str, str]:
+        return (
+            bool(self.target_unknown),
+            self.target or "",
+            self.version or "",
+            self.database_date or "",
+        )
 
 
 @dataclass(slots=True)
@@ -73,6 +89,11 @@ class BaselineEntry(_Record):
     package: str | None = None
     fixed_version: str | None = None
     endpoint: str | None = None
+    #: The scan target it was found in (see ``Finding.target``); None: its tool's unnamed one.
+    target: str | None = None
+    #: Taken before baselines recorded targets (format 2): in scope only where its tool
+    #: scanned exactly one target.
+    target_unknown: bool | None = None
     triage: Triage = Triage.open
     reason: str | None = None
     expires: str | None = None
@@ -108,6 +129,7 @@ class BaselineEntry(_Record):
             location=location,
             component=component,
             endpoint=endpoint,
+            target=self.target,
             fingerprint=fingerprint,
         )
 
@@ -136,6 +158,7 @@ def summarize(finding: Finding, first_seen: str) -> BaselineEntry:
         package=finding.component.name if finding.component else None,
         fixed_version=finding.component.fixed_version if finding.component else None,
         endpoint=endpoint,
+        target=finding.target,
         first_seen=first_seen,
         suppressed=True if finding.suppressed else None,
     )
@@ -144,7 +167,8 @@ def summarize(finding: Finding, first_seen: str) -> BaselineEntry:
 class Baseline(_Model):
     schema_version: int = BASELINE_SCHEMA_VERSION
     fingerprint_version: str = FINGERPRINT_VERSION
-    tools: dict[str, ToolInfo] = Field(default_factory=dict)
+    #: Per tool, what scanned each target: version and database date (see ``ToolInfo``).
+    tools: dict[str, list[ToolInfo]] = Field(default_factory=dict)
     strip_prefixes: list[str] = Field(default_factory=list)
     entries: dict[str, BaselineEntry] = Field(default_factory=dict)
 
@@ -172,7 +196,38 @@ def _upgrade_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _upgrade_1_to_2}
+# Format 3 records each finding's scan target and the tool versions per target.  A format-2
+# entry's target is not known (``target_unknown``), nor is its tool record's; but a ZAP
+# entry's endpoint names its site, which is its target.
+def _upgrade_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    entries = data.get("entries", {})
+    if isinstance(entries, dict):
+        entries = {
+            fingerprint: _entry_with_target(entry) if isinstance(entry, dict) else entry
+            for fingerprint, entry in entries.items()
+        }
+    tools = data.get("tools", {})
+    if isinstance(tools, dict):
+        tools = {
+            name: [{**info, "target_unknown": True}] if isinstance(info, dict) else info
+            for name, info in tools.items()
+        }
+    return {**data, "entries": entries, "tools": tools, "schema_version": 3}
+
+
+def _entry_with_target(entry: dict[str, Any]) -> dict[str, Any]:
+    endpoint = entry.get("endpoint")
+    if entry.get("tool") == "zap" and isinstance(endpoint, str):
+        site = targets.site(_endpoint(endpoint).url)
+        if site is not None:
+            return {**entry, "target": site}
+    return {**entry, "target_unknown": True}
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _upgrade_1_to_2,
+    2: _upgrade_2_to_3,
+}
 
 
 def parse(text: str, origin: str) -> Baseline:
@@ -313,6 +368,8 @@ def _entry_dict(entry: BaselineEntry) -> dict[str, str]:
     data["severity"] = entry.severity.value
     if entry.suppressed is False:
         del data["suppressed"]
+    if entry.target_unknown is False:
+        del data["target_unknown"]
     if entry.triage is Triage.open:
         del data["triage"]
     else:

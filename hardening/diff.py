@@ -1,8 +1,10 @@
 """The baseline diff: a state for every finding, and fixed or unknown for what went away.
 
-Fixed is claimed only when the finding's tool ran, and its path was in today's scope (not
-filtered, and among the paths the tool says it scanned where it lists them, or a file that
-``--source-root`` shows was deleted); otherwise the finding is unknown.  The reference for
+Fixed is claimed only when the finding's tool ran, scanned the finding's target today (see
+``Finding.target``; an entry recorded before baselines named targets, only when its tool
+scanned exactly one target), and its path was in today's scope (not filtered, and among the
+paths the tool says it scanned where it lists them, or a file that ``--source-root`` shows
+was deleted); otherwise the finding is unknown.  The reference for
 new and fixed is the baseline, or with ``--compare-to`` the target branch's latest
 findings.json; triage always comes from the baseline.
 """
@@ -32,6 +34,7 @@ from hardening.model import (
     FILTERED_BY,
     FINGERPRINT_VERSION,
     DiffInfo,
+    Drift,
     Finding,
     Report,
     RunStatus,
@@ -80,6 +83,9 @@ def reference_from_file(path: Path, today: date) -> Reference:
                 raise HardeningError(f"{path}: not a valid findings.json: expected a JSON object")
             others, _ = walk_findings(stream, take)
         header = Report.model_validate(others)
+        if not names_targets(header.schema_version):
+            for entry in entries.values():
+                entry.target_unknown = True
     except OSError as exc:
         raise HardeningError(f"{path}: cannot read: {exc.strerror}") from None
     except ParseError as exc:
@@ -105,9 +111,23 @@ def reference_from_report(report: Report, origin: str, today: date) -> Reference
         for f in report.findings
         if f.state not in (State.fixed, State.unknown)
     }
+    if not names_targets(report.schema_version):
+        for entry in entries.values():
+            entry.target_unknown = True
     return Reference(
         entries, origin, list(report.path_settings.strip_prefixes), report.fingerprint_version
     )
+
+
+def names_targets(schema_version: str) -> bool:
+    """Whether a findings.json of this schema version names its findings' scan targets (1.1
+    and later): in an older one, a finding without a target is of unknown target, not of its
+    tool's unnamed one."""
+    major, _, minor = schema_version.partition(".")
+    try:
+        return (int(major), int(minor or 0)) >= (1, 1)
+    except ValueError:
+        return False
 
 
 def apply(
@@ -128,7 +148,8 @@ def apply(
         reference.entries = carried_over(reference.entries, report.findings)
         reference.fingerprint_version = FINGERPRINT_VERSION
     ref = reference or Reference(baseline.entries, baseline_origin or "baseline")
-    drift_tools = _drift_tools(baseline, report.runs)
+    drift = drifted(baseline, report.runs)
+    drifted_targets = {(change.tool, change.target) for change in drift}
     present = set()
     #: Tools whose output today lists suppressed findings (see ``BaselineEntry.suppressed``).
     shows_suppressed: set[str] = set()
@@ -144,15 +165,18 @@ def apply(
             and finding.state in (State.accepted, State.false_positive, State.expired)
         ):
             finding.properties = {**finding.properties, "triage_reason": triage.reason}
-        finding.drift = finding.state is State.new and finding.tool in drift_tools
+        finding.drift = (
+            finding.state is State.new and (finding.tool, finding.target) in drifted_targets
+        )
 
     gone: list[Finding] = []
     ran = _tools_that_ran(report.runs)
+    targets = scanned_targets(report.runs)
     scanned = _scanned_paths(report.runs)
     for fingerprint, entry in _disappeared(ref, baseline, present):
         finding = entry.as_finding(fingerprint)
         triage = baseline.entries.get(fingerprint)
-        in_scope = _in_scope(entry, ran, scanned, snapshot)
+        in_scope = _in_scope(entry, ran, targets, scanned, snapshot)
         # A suppressed finding is seen gone only where today's output lists suppressed ones.
         if entry.suppressed and entry.tool not in shows_suppressed:
             in_scope = False
@@ -172,7 +196,8 @@ def apply(
         baseline=baseline_origin,
         compare_to=ref.origin if reference is not None else None,
         counts={state.value: counts.get(state.value, 0) for state in State},
-        drift_tools=sorted(drift_tools),
+        drift_tools=sorted({change.tool for change in drift}),
+        drift=drift,
     )
 
 
@@ -228,6 +253,19 @@ def _tools_that_ran(runs: list[ToolRun]) -> set[str]:
     return ok - failed
 
 
+def scanned_targets(runs: list[ToolRun]) -> dict[str, set[str | None]]:
+    """tool -> the targets its good runs scanned today (None: its unnamed target)."""
+    scanned: dict[str, set[str | None]] = {}
+    for run in runs:
+        if run.status is RunStatus.ok:
+            scanned.setdefault(run.tool, set()).update(_run_targets(run))
+    return scanned
+
+
+def _run_targets(run: ToolRun) -> list[str | None]:
+    return list(run.targets) if run.targets else [None]
+
+
 def _scanned_paths(runs: list[ToolRun]) -> dict[str, set[str] | None]:
     """tool -> paths it says it scanned, or None when any of its runs scanned everything."""
     scanned: dict[str, set[str] | None] = {}
@@ -247,10 +285,18 @@ def _scanned_paths(runs: list[ToolRun]) -> dict[str, set[str] | None]:
 def _in_scope(
     entry: BaselineEntry,
     ran: set[str],
+    targets: dict[str, set[str | None]],
     scanned: dict[str, set[str] | None],
     snapshot: SnapshotFilter,
 ) -> bool:
     if entry.tool not in ran:
+        return False
+    today = targets.get(entry.tool, set())
+    if entry.target_unknown:
+        # Recorded before targets were: judged only where the tool scanned one target.
+        if len(today) != 1:
+            return False
+    elif entry.target not in today:
         return False
     if entry.path is None:
         return True
@@ -269,17 +315,44 @@ def _filtered_by(entry: BaselineEntry, snapshot: SnapshotFilter) -> str | None:
     return snapshot.scope_reason(entry.path)
 
 
-def _drift_tools(baseline: Baseline, runs: list[ToolRun]) -> set[str]:
-    drift = set()
+def drifted(baseline: Baseline, runs: list[ToolRun]) -> list[Drift]:
+    """What changed since the baseline, per tool and target: a version or database date of
+    today that is none of those the baseline recorded for that target.  A target the
+    baseline has no record of is compared with the tool's records from before targets were
+    recorded, if any; a target scanned for the first time is no drift."""
+    changes: dict[tuple[str, str | None], Drift] = {}
     for run in runs:
-        known = baseline.tools.get(run.tool)
-        if known is None or run.status is not RunStatus.ok:
+        records = baseline.tools.get(run.tool)
+        if not records or run.status is not RunStatus.ok:
             continue
-        if (run.version and known.version and run.version != known.version) or (
-            run.database_date and known.database_date and run.database_date != known.database_date
-        ):
-            drift.add(run.tool)
-    return drift
+        for target in _run_targets(run):
+            known = [r for r in records if not r.target_unknown and r.target == target]
+            known = known or [r for r in records if r.target_unknown]
+            change = _change(run, target, known)
+            if change is not None:
+                changes.setdefault((run.tool, target), change)
+    return [changes[key] for key in sorted(changes, key=lambda k: (k[0], k[1] or ""))]
+
+
+def _change(run: ToolRun, target: str | None, known: list[ToolInfo]) -> Drift | None:
+    versions = sorted({r.version for r in known if r.version})
+    dates = sorted({r.database_date for r in known if r.database_date})
+    new_version = run.version if run.version and versions and run.version not in versions else None
+    new_date = (
+        run.database_date
+        if run.database_date and dates and run.database_date not in dates
+        else None
+    )
+    if new_version is None and new_date is None:
+        return None
+    return Drift(
+        tool=run.tool,
+        target=target,
+        old_versions=versions if new_version else [],
+        new_version=new_version,
+        old_database_dates=dates if new_date else [],
+        new_database_date=new_date,
+    )
 
 
 def update(baseline: Baseline, report: Report, today: date) -> Baseline:
@@ -302,13 +375,39 @@ def update(baseline: Baseline, report: Report, today: date) -> Baseline:
         if old is not None:
             fresh.triage, fresh.reason, fresh.expires = old.triage, old.reason, old.expires
         entries[finding.fingerprint] = fresh
-    tools = dict(baseline.tools)
-    for run in report.runs:
-        if run.status is RunStatus.ok:
-            tools[run.tool] = ToolInfo(version=run.version, database_date=run.database_date)
+    tools = _tool_records(baseline.tools, report.runs)
     prefixes = sorted(set(baseline.strip_prefixes) | set(report.path_settings.strip_prefixes))
     return Baseline(
         tools=dict(sorted(tools.items())),
         strip_prefixes=prefixes,
         entries=dict(sorted(entries.items())),
     )
+
+
+def _tool_records(
+    recorded: dict[str, list[ToolInfo]], runs: list[ToolRun]
+) -> dict[str, list[ToolInfo]]:
+    """The baseline's tool records after today's runs: each target scanned today is recorded
+    with every version and database date it was scanned with today (several reports of one
+    target at different versions each count); targets not scanned today keep their records,
+    and records from before targets were recorded go once the tool has run."""
+    today: dict[str, dict[str | None, list[ToolInfo]]] = {}
+    for run in runs:
+        if run.status is not RunStatus.ok:
+            continue
+        for target in _run_targets(run):
+            info = ToolInfo(target=target, version=run.version, database_date=run.database_date)
+            known = today.setdefault(run.tool, {}).setdefault(target, [])
+            if info not in known:
+                known.append(info)
+    tools: dict[str, list[ToolInfo]] = {}
+    for tool in sorted(set(recorded) | set(today)):
+        fresh = today.get(tool, {})
+        kept = [
+            info
+            for info in recorded.get(tool, [])
+            if info.target not in fresh and not (info.target_unknown and fresh)
+        ]
+        records = kept + [info for infos in fresh.values() for info in infos]
+        tools[tool] = sorted(records, key=ToolInfo.sort_key)
+    return tools

@@ -9,6 +9,7 @@ construction time, with the same schema.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -17,7 +18,9 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-SCHEMA_VERSION = "1.0"
+#: 1.1: findings name their scan target (``Finding.target``), runs the targets they scanned
+#: (``ToolRun.targets``), and the diff names what drifted (``DiffInfo.drift``).
+SCHEMA_VERSION = "1.1"
 #: v2 (issue 14): govulncheck's SARIF keys on the module as its JSON does, and a trivy config
 #: finding without a resource on its cause lines.  Other identities are unchanged.
 FINGERPRINT_VERSION = "v2"
@@ -234,6 +237,13 @@ class Finding(_Record):
         str | None, Field(description="govulncheck level: symbol, package or module")
     ] = None
     suppression: Suppression | None = None
+    target: Annotated[
+        str | None,
+        Field(
+            description="The scan target it was found in (trivy artifact, ZAP site, API base "
+            "URL, Go module); None: its tool's one unnamed target (a scan root no report names)"
+        ),
+    ] = None
     artifact: str = ""
     commits: Sequence[str] = ()
     artifacts: Annotated[Sequence[str], Field(description="Every artifact it was seen in")] = ()
@@ -311,6 +321,11 @@ class ToolRun(_Model):
     warnings: list[str] = Field(default_factory=list)
     run_errors: list[str] = Field(
         default_factory=list, description="Errors the tool reported that did not stop the run"
+    )
+    targets: list[str] = Field(
+        default_factory=list,
+        description="The scan targets this run scanned (trivy artifact, ZAP sites, API base "
+        "URL, Go module); empty: its tool's one unnamed target",
     )
     scanned_paths: list[str] | None = Field(
         default=None,
@@ -441,6 +456,41 @@ class CalibrationRow(_Model):
     would_block: int
 
 
+class Drift(_Model):
+    """A scanner or its database changed since the baseline, for one of its scan targets."""
+
+    tool: str
+    target: str | None = Field(default=None, description="None: the tool's unnamed target")
+    #: What the baseline recorded (several when it was taken from several reports) and today's.
+    old_versions: list[str] = Field(default_factory=list)
+    new_version: str | None = None
+    old_database_dates: list[str] = Field(default_factory=list)
+    new_database_date: str | None = None
+
+    def change(self) -> str:
+        """What changed, e.g. ``trivy 0.57.1 → 0.58.1, DB 2026-11-01 → 2026-12-01``."""
+        parts = []
+        if self.new_version is not None:
+            parts.append(f"{self.tool} {', '.join(self.old_versions)} → {self.new_version}")
+        if self.new_database_date is not None:
+            old, new = _dates(self.old_database_dates, self.new_database_date)
+            parts.append(f"{self.tool + ' ' if not parts else ''}DB {old} → {new}")
+        return ", ".join(parts) or self.tool
+
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}(?:$|[T ])")
+
+
+def _dates(old: list[str], new: str) -> tuple[str, str]:
+    """Database timestamps shown as their days, unless only the time of day changed."""
+    if not all(_DAY.match(value) for value in (*old, new)):
+        return ", ".join(old), new
+    days = [value[:10] for value in old]
+    if new[:10] in days or len(set(days)) != len(days):
+        return ", ".join(old), new
+    return ", ".join(days), new[:10]
+
+
 class DiffInfo(_Model):
     """Against what this run was compared, and the count of findings in each state."""
 
@@ -450,6 +500,25 @@ class DiffInfo(_Model):
     drift_tools: list[str] = Field(
         default_factory=list, description="Tools whose version or database changed"
     )
+    drift: list[Drift] = Field(
+        default_factory=list,
+        description="What changed since the baseline, per tool and scan target",
+    )
+
+    def drift_lines(self) -> list[str]:
+        """Each change once, with the targets it happened on: ``trivy 0.57.1 → 0.58.1
+        (alpine, app)``; a tool's unnamed target is not named.  A findings.json of schema 1.0
+        names only the tools (``drift_tools``)."""
+        if not self.drift:
+            return list(self.drift_tools)
+        targets: dict[str, list[str]] = {}
+        for change in self.drift:
+            named = targets.setdefault(change.change(), [])
+            if change.target is not None:
+                named.append(change.target)
+        return [
+            f"{line} ({', '.join(names)})" if names else line for line, names in targets.items()
+        ]
 
 
 class ReachabilitySummary(_Model):

@@ -89,11 +89,15 @@ def read_artifact(
             run.scanned_paths = [normalizer.normalize(p)[0] for p in run.scanned_paths]
     if not result.fingerprinted:
         normalize = _remembering(normalizer)
+        for run in result.runs:
+            run.targets = sorted({_target(t, normalize, outcome) for t in run.targets})
         artifacts = (name,)  # one tuple shared by all of this artifact's findings
         for finding in result.findings:
             finding.artifact = name
             finding.artifacts = artifacts
             _normalize_locations(finding, normalize, outcome)
+            if finding.target is not None:
+                finding.target = _target(finding.target, normalize, outcome)
         fingerprint.assign(result.findings)
         _count(result.runs, result.findings)
     outcome.runs = result.runs
@@ -113,6 +117,21 @@ def _remembering(normalizer: PathNormalizer) -> Callable[[str], tuple[str, str |
         return known
 
     return normalize
+
+
+def _target(
+    target: str, normalize: Callable[[str], tuple[str, str | None]], outcome: ArtifactOutcome
+) -> str:
+    """A scan target that is an absolute folder (``trivy fs /builds/group/project``) made
+    relative like a finding's path, so a CI run and a local one name it alike; the checkout's
+    root itself is ``.``.  Images, URLs and relative paths are kept as they are."""
+    if not is_absolute(target):
+        return target
+    folder, prefix = normalize(target.rstrip("/") + "/")
+    if prefix is None:
+        return target
+    outcome.prefixes_used.add(prefix)
+    return folder.rstrip("/") or "."
 
 
 def _normalize_locations(

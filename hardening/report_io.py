@@ -141,6 +141,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         d["reachability"] = f.reachability
     if f.suppression is not None:
         d["suppression"] = set_fields(f.suppression)
+    if f.target is not None:
+        d["target"] = f.target
     if f.artifact:
         d["artifact"] = f.artifact
     if f.commits:

@@ -142,6 +142,9 @@ class GovulncheckJsonParser(Parser):
         findings = [
             _finding(group, osvs.get(group.osv_id), scan_level) for group in groups.values()
         ]
+        target = run.targets[0] if run.targets else None
+        for finding in findings:
+            finding.target = target
         if trailing is not None:
             _judge_trailing(run, trailing, found_before=bool(groups))
         return ParseResult(runs=[run], findings=findings)
@@ -285,11 +288,14 @@ def _read_stream(
     osvs: dict[str, dict[str, Any]] = {}
     configs = 0
     known = 0
+    modules: list[str | None] = []
     for offset, message in messages:
         if "config" in message:
             configs += 1
             if configs == 1:
                 _read_config(run, expect_dict(message["config"], f"config at offset {offset}"))
+        if "SBOM" in message:
+            modules.append(_main_module(message["SBOM"]))
         if "osv" in message:
             entry = expect_dict(message["osv"], f"osv at offset {offset}")
             osv_id = as_str(entry.get("id"))
@@ -308,7 +314,22 @@ def _read_stream(
         run.warnings.append(
             f"{configs} config objects: several govulncheck runs concatenated, read as one"
         )
+    # The scanned module is the target; several runs concatenated cannot tell whose finding
+    # is whose, so they are one unnamed target.
+    if len(modules) == 1 and modules[0] and configs <= 1:
+        run.targets = [modules[0]]
     return run, groups, osvs
+
+
+def _main_module(sbom: Any) -> str | None:
+    """The module govulncheck scanned, from its ``SBOM`` object (govulncheck 1.1 and later):
+    the first module without a version (source mode), else the first (a binary's main)."""
+    if not isinstance(sbom, dict) or not isinstance(sbom.get("modules"), list):
+        return None
+    modules = [m for m in sbom["modules"] if isinstance(m, dict) and as_str(m.get("path"))]
+    main = next((m for m in modules if not m.get("version")), modules[0] if modules else None)
+    path = as_str(main.get("path")) if main else None
+    return redact(path.strip()) if path and path.strip() else None
 
 
 def _read_config(run: ToolRun, config: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import unquote
 
-from hardening import fingerprint, severity
+from hardening import fingerprint, severity, targets
 from hardening.errors import ParseError
 from hardening.filters import SourceTree
 from hardening.model import (
@@ -1219,6 +1219,7 @@ def _zap(view: _Result, context: RunContext) -> Finding:
         identifiers=view.identifiers,
         references=view.facts.references,
         suppression=view.suppression or (ZAP_FALSE_POSITIVE if false_positive else None),
+        target=targets.site(url),
         identity=zap.endpoint_identity(view.rule_id, method, url, param, view.facts.title),
         properties=properties,
     )
@@ -1330,7 +1331,12 @@ def read_run(
         for finding in convert_result(result, context, f"{where}.results[{index}]")
     ]
     tool_run = _finish_run(
-        run_obj, context, where, results_missing=results_value is None, has_results=bool(results)
+        run_obj,
+        context,
+        where,
+        results_missing=results_value is None,
+        has_results=bool(results),
+        findings=findings,
     )
     return tool_run, findings
 
@@ -1342,8 +1348,9 @@ def _finish_run(
     *,
     results_missing: bool,
     has_results: bool,
+    findings: list[Finding],
 ) -> ToolRun:
-    """The ToolRun of a run whose results were converted with ``context``."""
+    """The ToolRun of a run whose results were converted with ``context`` into ``findings``."""
     driver = _dict(_dict(run_obj.get("tool")).get("driver"))
     tool_run = ToolRun(
         tool=context.tool,
@@ -1351,6 +1358,7 @@ def _finish_run(
         version=_version(driver),
         information_uri=_web_uri(driver.get("informationUri")),
         database_date=as_str(_dict(driver.get("properties")).get("db_last_modified")),
+        targets=_scan_targets(context.tool, run_obj, findings),
     )
     if results_missing:
         tool_run.warnings.append("run has no 'results' array: the tool may not have completed")
@@ -1363,6 +1371,32 @@ def _finish_run(
         )
     _apply_notifications(tool_run, _notifications(run_obj, where), has_results=has_results)
     return tool_run
+
+
+def _scan_targets(tool: str, run_obj: dict[str, Any], findings: list[Finding]) -> list[str]:
+    """The targets a run scanned, set on its findings where the dialect knows them: trivy's
+    image (``properties.imageName``) or scanned folder (the ``ROOTPATH`` base), ZAP's sites
+    (each result's, from its URL: ZAP's SARIF lists no site it found nothing on).  Other
+    tools' SARIF names no target: one unnamed target per tool."""
+    if tool == "zap":
+        return sorted({f.target for f in findings if f.target is not None})
+    if tool != "trivy":
+        return []
+    target = _trivy_target(run_obj)
+    for finding in findings:
+        finding.target = target
+    return [target] if target else []
+
+
+def _trivy_target(run_obj: dict[str, Any]) -> str | None:
+    image = as_str(_dict(run_obj.get("properties")).get("imageName"))
+    if image and image.strip():
+        return trivy.scan_target(image, "container_image")
+    root = as_str(_dict(_dict(run_obj.get("originalUriBaseIds")).get("ROOTPATH")).get("uri"))
+    folder = targets.path(root) if root else None
+    if folder and folder != "/":
+        return trivy.scan_target(folder, "filesystem")
+    return None
 
 
 def _apply_notifications(tool_run: ToolRun, notes: _Notifications, has_results: bool) -> None:
@@ -1486,7 +1520,12 @@ def _stream_run(
         with stream.reopen() as again:
             streamed = _reread_results(again, context, index)
     tool_run = _finish_run(
-        run, context, where, results_missing=False, has_results=streamed.count > 0
+        run,
+        context,
+        where,
+        results_missing=False,
+        has_results=streamed.count > 0,
+        findings=streamed.findings,
     )
     return tool_run, streamed.findings
 

@@ -17,6 +17,7 @@ import base64
 import binascii
 import json
 import re
+import shlex
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from urllib.parse import urlsplit
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 
-from hardening import fingerprint
+from hardening import fingerprint, targets
 from hardening.errors import ParseError
 from hardening.model import Endpoint, Finding, Kind, RunStatus, Severity, ToolRun
 from hardening.parsers._io import (
@@ -985,6 +986,8 @@ def _handle_event(state: _StreamState, event: Any, lineno: int) -> None:
 
 def _on_initialize(state: _StreamState, data: dict[str, Any], lineno: int) -> None:
     state.run.version = as_str(data.get("schemathesis_version")) or state.run.version
+    base = command_base_url(as_str(data.get("command")))
+    state.run.targets = [base] if base else state.run.targets
 
 
 def _on_scenario(state: _StreamState, data: dict[str, Any], lineno: int) -> None:
@@ -1198,7 +1201,48 @@ def _finish_stream(state: _StreamState) -> ParseResult:
         errored=len(state.errored - state.exercised),
         errors=run.run_errors,
     )
-    return ParseResult(runs=[run], findings=state.collector.findings())
+    return ParseResult(runs=[run], findings=_in_target(run, state.collector.findings()))
+
+
+def _in_target(run: ToolRun, findings: list[Finding]) -> list[Finding]:
+    """The findings, each naming the run's target (its API base URL, when the report says)."""
+    target = run.targets[0] if run.targets else None
+    for finding in findings:
+        finding.target = target
+    return findings
+
+
+#: ``st run`` options naming the API base URL (4.x ``--url``, 3.x ``--base-url``).
+_BASE_URL_OPTIONS = frozenset({"--url", "-u", "--base-url", "-b"})
+#: Options whose value is a URL that is not the API's.
+_OTHER_URL_OPTIONS = frozenset({"--proxy", "--request-proxy"})
+
+
+def command_base_url(command: str | None) -> str | None:
+    """The API base URL of an ``st run`` command line, as ``hardening.targets.url`` names it:
+    the ``--url`` (``--base-url``) option, else the schema's location when it is a URL (its
+    site: the API's path is in the schema, which the report does not hold).  None when the
+    command names neither (a schema read from a file, no ``--url``)."""
+    if not command:
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    location = None
+    for index, word in enumerate(words):
+        option, equals, value = word.partition("=")
+        if option in _BASE_URL_OPTIONS:
+            given = value if equals else (words[index + 1] if index + 1 < len(words) else "")
+            if given:
+                return targets.url(given)
+        if (
+            location is None
+            and _URL.match(word)
+            and (index == 0 or words[index - 1] not in _OTHER_URL_OPTIONS)
+        ):
+            location = word
+    return targets.site(location) if location else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1266,6 +1310,8 @@ class SchemathesisJsonParser(Parser):
         run = ToolRun(
             tool=TOOL, format=self.format, version=as_str(doc.get("schemathesis_version"))
         )
+        base = command_base_url(as_str(doc.get("command")))
+        run.targets = [base] if base else []
         collector = FindingCollector()
         for i, entry in enumerate(expect_list(doc.get("failures"), "failures")):
             _add_report_failure(collector, expect_dict(entry, f"failures[{i}]"), i, run)
@@ -1277,7 +1323,7 @@ class SchemathesisJsonParser(Parser):
             if count is not None:
                 run.properties[f"operations_{key}"] = count
         _report_status(doc, run, fatal, operations)
-        return ParseResult(runs=[run], findings=collector.findings())
+        return ParseResult(runs=[run], findings=_in_target(run, collector.findings()))
 
 
 def _add_report_failure(

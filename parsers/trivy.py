@@ -14,6 +14,8 @@ Shapes read:
 One finding per vulnerability, failed misconfiguration, secret or license entry, per target.
 A source scan's targets are relative to the folder trivy was given (``trivy fs app``:
 ``Target: go.mod``); a relative folder is put back in front (``app/go.mod``).
+The report's scan target (``Finding.target``) is its ``ArtifactName`` (see ``scan_target``),
+a k8s report's ``ClusterName``; the legacy array names none.
 Entries trivy moved to ``ExperimentalModifiedFindings`` (``--show-suppressed``: .trivyignore,
 VEX) are findings too, marked suppressed.  Secret matches arrive masked with ``*``; no match,
 code line or snippet of a secret finding is kept anywhere.
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from hardening import fingerprint, severity
+from hardening import fingerprint, severity, targets
 from hardening.errors import ParseError
 from hardening.model import (
     CodeLocation,
@@ -198,13 +200,13 @@ class TrivyJsonParser(Parser):
 def _read_whole(document: Any) -> ParseResult:
     reader = _Reader()
     reader.read_document(document)
-    return ParseResult(runs=[reader.run()], findings=reader.findings)
+    return reader.result()
 
 
 def _read_streamed(stream: JsonStream) -> ParseResult:
     reader = _Reader()
     reader.stream_document(stream)
-    return ParseResult(runs=[reader.run()], findings=reader.findings)
+    return reader.result()
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -242,8 +244,15 @@ class _Reader:
     version: str | None = None
     database_date: str | None = None
     failure: str | None = None
+    #: The scan target (see ``scan_target``); None for a report that names none.
+    target: str | None = None
     #: The advisories read so far, shared by all results (see ``_advisory``).
     advisories: dict[tuple[Any, ...], _Advisory] = field(default_factory=dict)
+
+    def result(self) -> ParseResult:
+        for finding in self.findings:
+            finding.target = self.target
+        return ParseResult(runs=[self.run()], findings=self.findings)
 
     def run(self) -> ToolRun:
         return ToolRun(
@@ -251,6 +260,7 @@ class _Reader:
             format=TrivyJsonParser.format,
             version=self.version,
             database_date=self.database_date,
+            targets=[self.target] if self.target else [],
             status=RunStatus.failed if self.failure else RunStatus.ok,
             error=self.failure,
             warnings=self.warnings,
@@ -331,12 +341,15 @@ class _Reader:
         kind = as_str(document.get("ArtifactType"))
         self._set_property("artifact_name", name)
         self._set_property("artifact_type", kind)
+        self.target = scan_target(name, kind)
         metadata = document.get("Metadata")
         if isinstance(metadata, dict):
             self._read_os(metadata.get("OS"))
 
     def _read_k8s(self, document: dict[str, Any]) -> None:
-        self._set_property("cluster_name", as_str(document.get("ClusterName")))
+        cluster = as_str(document.get("ClusterName"))
+        self._set_property("cluster_name", cluster)
+        self.target = redact(cluster.strip()) if cluster and cluster.strip() else None
         self._read_trivy_info(document.get("Trivy"))
         resources: list[tuple[str, Any]] = []
         for key in ("Resources", "Findings", "Vulnerabilities", "Misconfigurations"):
@@ -972,6 +985,28 @@ def image_name(reference: str) -> str:
     if colon > name.rfind("/"):
         name = name[:colon]
     return name
+
+
+#: Artifact types that are a file trivy read (an SBOM), named by its path.
+_FILE_ARTIFACTS = frozenset({"cyclonedx", "spdx"})
+
+
+def scan_target(name: str | None, kind: str | None) -> str | None:
+    """What the report scanned, as ``Finding.target`` names it: an image without tag or
+    digest (as dependency identity has it: ``app:1.2`` and ``app:1.3`` are one target), a
+    scanned folder or SBOM file as a cleaned path (``trivy config`` names the folder it
+    scanned the same way), a remote repository's URL without credentials.  None when the
+    report names nothing."""
+    if not name or not name.strip():
+        return None
+    name = name.strip()
+    if kind in SOURCE_ARTIFACTS or kind in _FILE_ARTIFACTS:
+        if _REMOTE.match(name):
+            return targets.url(name) or redact(name)
+        return redact(targets.path(name) or name)
+    if kind == "container_image":
+        return redact(image_name(name))
+    return redact(name)
 
 
 def strip_os_suffix(target: str) -> str:

@@ -34,7 +34,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException, DTDForbidden
 
-from hardening import fingerprint, severity
+from hardening import fingerprint, severity, targets
 from hardening.errors import ParseError
 from hardening.model import Endpoint, Finding, Kind, RunStatus, Severity, Suppression, ToolRun
 from hardening.parsers._io import (
@@ -252,6 +252,11 @@ class Site:
 
     name: str
     url: str
+
+    @property
+    def target(self) -> str | None:
+        """The scan target, ``scheme://host:port`` (see ``hardening.targets``)."""
+        return targets.site(self.url)
 
 
 def site_of(name: str, host: str, port: str, ssl: str) -> Site:
@@ -533,11 +538,16 @@ def alert_findings(
 ) -> list[Finding]:
     """One finding per listed instance; an alert without any is one finding."""
     facts = alert_facts(fields)
-    if instances:
-        return [_finding(facts, site, instance) for instance in instances]
-    # Old reports put the single instance's uri/param/... on the alert itself.
-    legacy = {key: fields[key] for key in _INSTANCE_FIELDS - {"otherinfo"} if key in fields}
-    return [_finding(facts, site, legacy)]
+    if not instances:
+        # Old reports put the single instance's uri/param/... on the alert itself.
+        instances = [
+            {key: fields[key] for key in _INSTANCE_FIELDS - {"otherinfo"} if key in fields}
+        ]
+    findings = [_finding(facts, site, instance) for instance in instances]
+    target = site.target
+    for finding in findings:
+        finding.target = target
+    return findings
 
 
 # ---------------------------------------------------------------------------------------------
@@ -562,6 +572,7 @@ def _run(report: _Report, sites: list[Site]) -> ToolRun:
         tool=TOOL,
         format=report.format,
         version=report.version or None,
+        targets=sorted({target for site in sites if (target := site.target) is not None}),
         properties=properties,
     )
     if not sites:

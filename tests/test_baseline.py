@@ -86,7 +86,7 @@ def test_format_1_is_upgraded_on_read() -> None:
         ],
     }
     upgraded = baseline_mod.parse(json.dumps(old), "old.json")
-    assert upgraded.schema_version == 2
+    assert upgraded.schema_version == baseline_mod.BASELINE_SCHEMA_VERSION
     assert upgraded.entries["abc"].triage is baseline_mod.Triage.accepted
 
 
@@ -278,7 +278,10 @@ def test_streamed_file_is_the_whole_model_dumped_at_once(tmp_path: Path) -> None
     assert any(e.triage is not baseline_mod.Triage.open for e in sample.entries.values())
     empty = baseline_mod.Baseline()
     odd = baseline_mod.Baseline(
-        tools={"zap": baseline_mod.ToolInfo(version=None), "trivy": baseline_mod.ToolInfo()},
+        tools={
+            "zap": [baseline_mod.ToolInfo(version=None)],
+            "trivy": [baseline_mod.ToolInfo(target="ü:1", version="0.58.1")],
+        },
         strip_prefixes=["/builds/ü/"],
     )
     odd.entries["ü-not-hex"] = next(iter(sample.entries.values()))

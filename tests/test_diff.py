@@ -156,7 +156,8 @@ def test_compare_to_judges_against_the_target_branch(corpus: Path, tmp_path: Pat
 def test_scanner_drift_is_labelled(tmp_path: Path, corpus: Path) -> None:
     source = corpus / "semgrep/local-1.185.0-project.json"
     baseline = baseline_of([corpus / "semgrep/local-1.185.0-clean.json"])
-    baseline.tools["semgrep"].version = "1.100.0"
+    (record,) = baseline.tools["semgrep"]
+    record.version = "1.100.0"
     report = run([source], baseline)
     assert report.diff is not None and report.diff.drift_tools == ["semgrep"]
     assert all(f.drift for f in report.findings if f.state is State.new)

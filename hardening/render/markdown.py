@@ -350,8 +350,8 @@ def _problems(report: Report) -> Iterable[str]:
             yield f"- {text.markdown(run.tool)}{where}: {text.markdown(warning, 300)}"
     for warning in report.warnings:
         yield f"- {text.markdown(warning, 300)}"
-    if report.diff is not None and report.diff.drift_tools:
-        tools = ", ".join(text.markdown(t) for t in report.diff.drift_tools)
+    if report.diff is not None and report.diff.drift_lines():
+        tools = "; ".join(text.markdown(line, 200) for line in report.diff.drift_lines())
         yield (
             f"- Scanner or database changed since the baseline: {tools}; new findings "
             "there may be scanner drift (marked ⚠)."

@@ -69,6 +69,8 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
         lines.append(f"  {tool:13} {version:12} {status} {where}".rstrip())
         if counts:
             lines.append(f"      {counts}")
+        if run.targets:
+            lines.append(f"      scanned: {_targets(run.targets)}")
         if run.error:
             lines.append(f"      {text.terminal(run.error, 200)}")
         lines.extend(f"      warning: {text.terminal(w, 200)}" for w in run.warnings)
@@ -94,11 +96,11 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
     lines.extend(f"warning: {text.terminal(w, 200)}" for w in report.warnings)
     lines.append("")
     lines.append(_counts_line(report))
-    if report.diff is not None and report.diff.drift_tools:
+    if report.diff is not None and report.diff.drift_lines():
         lines.append(
             "Scanner or database changed since the baseline: "
-            + ", ".join(text.terminal(tool, 40) for tool in report.diff.drift_tools)
-            + " (new findings there may be scanner drift)"
+            + "; ".join(text.terminal(line, 200) for line in report.diff.drift_lines())
+            + "; new findings there may be scanner drift"
         )
     if report.reachability is not None and report.reachability.correlated:
         lines.append(reachability_sentence(report))
@@ -197,3 +199,10 @@ def _finding_line(finding: Finding, colour: bool) -> str:
         f"{sev} {state}{text.terminal(finding.tool, 40)} {text.middle(finding.rule_id, 60)} "
         f"{text.middle(where, 100)}  {text.terminal(finding.title, 100)}"
     )
+
+
+def _targets(targets: list[str], shown: int = 5) -> str:
+    """A run's scan targets, the first few named."""
+    named = ", ".join(text.terminal(target, 80) for target in targets[:shown])
+    more = len(targets) - shown
+    return named + (f" and {more} more" if more > 0 else "")
