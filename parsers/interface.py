@@ -142,7 +142,7 @@ class SkippedEntries:
 
 
 def _entry_reason(where: str, reason: str) -> str:
-    """"results[3]: check_id is missing": the place once, though reasons often start with it
+    """ "results[3]: check_id is missing": the place once, though reasons often start with it
     ("results[3].locations is str, expected a list")."""
     if reason.startswith(where) and reason != where:
         rest = reason[len(where) :]
