@@ -586,7 +586,12 @@ _GOOD_ISSUE = {"rule_id": "G104", "file": "/src/a.go", "line": "3", "code": "3: 
         (
             "gosec-json",
             json.dumps(
-                {"Issues": [_GOOD_ISSUE, {**_GOOD_ISSUE, "rule_id": CANARIES["github"], "file": ""}]}
+                {
+                    "Issues": [
+                        _GOOD_ISSUE,
+                        {**_GOOD_ISSUE, "rule_id": CANARIES["github"], "file": ""},
+                    ]
+                },
             ).encode(),
             "skipped Issues[1]: the entry has no file",
         ),
