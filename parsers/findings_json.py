@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from hardening.errors import ParseError
-from hardening.model import Finding, Report, State
+from hardening.model import Finding, Report, State, ToolRun
 from hardening.parsers._io import JsonStream, NotStreamable, read_json, strip_bom
-from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import error_location
 
 _MARKER = re.compile(rb'"generator"\s*:\s*"hardening"')
@@ -52,12 +52,44 @@ class FindingsJsonParser(Parser):
 
 
 def _whole(document: Any) -> Report:
+    if not isinstance(document, dict) or not isinstance(document.get("findings"), list):
+        return _validated(document)  # the document's own shape is wrong: it says where
+    report = _validated({key: value for key, value in document.items() if key != "findings"})
+    skipped = SkippedEntries()
+    for index, item in enumerate(document["findings"]):
+        try:
+            report.findings.append(_FINDING.validate_python(item))
+        except ValidationError as exc:
+            skipped.add(f"findings[{index}]", _reason(exc))
+    _report_skipped(report, skipped)
+    return report
+
+
+def _validated(document: Any) -> Report:
     try:
         return Report.model_validate(document)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = error_location(first["loc"]) or "document"
-        raise ParseError(f"not a valid hardening findings.json: {where}: {first['msg']}") from None
+        raise ParseError(
+            f"not a valid hardening findings.json: {_reason(exc, 'document')}"
+        ) from None
+
+
+def _reason(error: ValidationError, whole: str | None = None) -> str:
+    """The first error, by its place (``whole`` when it is the value itself) and pydantic's
+    message (which quotes no value)."""
+    first = error.errors()[0]
+    where = error_location(first["loc"]) or whole
+    return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+def _report_skipped(report: Report, skipped: SkippedEntries) -> None:
+    """The skipped findings, on the document's first run (one naming no run of its own)."""
+    skipped.check(read=len(report.findings))
+    if not skipped:
+        return
+    if not report.runs:
+        report.runs.append(ToolRun(tool="hardening", format=FindingsJsonParser.format))
+    report.runs[0].warnings.extend(skipped.warnings())
 
 
 _FINDING = TypeAdapter(Finding)
@@ -73,12 +105,14 @@ class InvalidFinding(Exception):
 
 
 def walk_findings(
-    stream: JsonStream, take: Callable[[Finding], None]
+    stream: JsonStream,
+    take: Callable[[Finding], None],
+    skipped: SkippedEntries | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Walk the findings.json object that comes next: each finding of its ``findings`` list is
     validated and handed to ``take`` (not kept here), so the document is never held whole.
-    Returns the other members, not yet validated, and whether a key repeated.  Raises
-    ``InvalidFinding`` for the first finding that fails validation."""
+    Returns the other members, not yet validated, and whether a key repeated.  A finding
+    that fails validation is put in ``skipped``, or without it raises ``InvalidFinding``."""
     others: dict[str, Any] = {}
     repeated = listed = False
     for key in stream.members():
@@ -91,7 +125,10 @@ def walk_findings(
             try:
                 finding = _FINDING.validate_python(item)
             except ValidationError as exc:
-                raise InvalidFinding(index, exc) from None
+                if skipped is None:
+                    raise InvalidFinding(index, exc) from None
+                skipped.add(f"findings[{index}]", _reason(exc))
+                continue
             take(finding)
     stream.finish()
     return others, repeated
@@ -99,14 +136,20 @@ def walk_findings(
 
 def _streamed(stream: JsonStream) -> Report:
     """A big findings.json one finding at a time: fixed and unknown ones are dropped as they
-    come."""
-    return read_streamed(stream, lambda finding: finding.state not in _NOT_FINDINGS)
+    come; one that is not a finding is skipped."""
+    skipped = SkippedEntries()
+    report = read_streamed(stream, lambda finding: finding.state not in _NOT_FINDINGS, skipped)
+    _report_skipped(report, skipped)
+    return report
 
 
-def read_streamed(stream: JsonStream, keep: Callable[[Finding], bool]) -> Report:
+def read_streamed(
+    stream: JsonStream, keep: Callable[[Finding], bool], skipped: SkippedEntries | None = None
+) -> Report:
     """The findings.json that comes next, one finding at a time, with the findings ``keep``
-    takes.  Anything invalid or repeated raises ``NotStreamable``: read it again whole, so the
-    error (or the value a repeated key keeps) is the one of the whole document."""
+    takes (and invalid ones put in ``skipped`` when given).  Anything else invalid or
+    repeated raises ``NotStreamable``: read it again whole, so the error (or the value a
+    repeated key keeps) is the one of the whole document."""
     if stream.peek() != "{":
         raise NotStreamable("not an object")
     findings: list[Finding] = []
@@ -116,7 +159,7 @@ def read_streamed(stream: JsonStream, keep: Callable[[Finding], bool]) -> Report
             findings.append(finding)
 
     try:
-        others, repeated = walk_findings(stream, take)
+        others, repeated = walk_findings(stream, take, skipped)
         if repeated:
             raise NotStreamable("repeated key")
         report = Report.model_validate(others)

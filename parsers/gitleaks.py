@@ -36,7 +36,7 @@ from hardening.parsers._io import (
     path_mentions,
     strip_bom,
 )
-from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import redact
 
 TOOL = "gitleaks"
@@ -92,12 +92,17 @@ class GitleaksJsonParser(Parser):
             )
         findings: list[Finding] = []
         schemas: set[str] = set()
+        skipped = SkippedEntries()
         for index, entry in enumerate(doc):
-            item = expect_dict(entry, f"finding {index}")
-            schema = _schema_of(item, index)
+            try:
+                item = expect_dict(entry, f"finding {index}")
+                schema = _schema_of(item, index)
+                findings.append(_BUILDERS[schema](item, f"finding {index}"))
+            except ParseError as error:
+                skipped.add(f"finding {index}", error)
+                continue
             schemas.add(schema)
-            findings.append(_BUILDERS[schema](item, index))
-        return _result(findings, schema="/".join(sorted(schemas)) or None)
+        return _result(findings, schema="/".join(sorted(schemas)) or None, skipped=skipped)
 
 
 class GitleaksCsvParser(Parser):
@@ -133,16 +138,25 @@ class GitleaksCsvParser(Parser):
         else:
             raise ParseError("not a gitleaks CSV report: header lacks RuleID/File/Secret columns")
         findings = []
+        skipped = SkippedEntries()
+        last = max(
+            (i for i, row in enumerate(rows) if any(cell.strip() for cell in row)), default=0
+        )
         for number, row in enumerate(rows[1:], start=2):
             if not any(cell.strip() for cell in row):
                 continue
+            where = f"CSV row {number}"
             if len(row) != len(header):
-                raise ParseError(
-                    f"CSV row {number} has {len(row)} fields, the header has {len(header)}"
-                    " (truncated file?)"
-                )
-            findings.append(_BUILDERS[schema](dict(zip(header, row, strict=True)), number))
-        return _result(findings, schema=schema)
+                width = f"{where} has {len(row)} fields, the header has {len(header)}"
+                if number - 1 == last and len(row) < len(header):
+                    raise ParseError(f"{width} (truncated file?)")  # cut in its last row
+                skipped.add(where, width)
+                continue
+            try:
+                findings.append(_BUILDERS[schema](dict(zip(header, row, strict=True)), where))
+            except ParseError as error:
+                skipped.add(where, error)
+        return _result(findings, schema=schema, skipped=skipped)
 
 
 def _detect_junit(body: bytes) -> Detection | None:
@@ -156,10 +170,14 @@ def _has_columns(columns: tuple[str, ...], required: tuple[str, ...]) -> bool:
     return all(column in columns for column in required)
 
 
-def _result(findings: list[Finding], schema: str | None) -> ParseResult:
+def _result(
+    findings: list[Finding], schema: str | None, skipped: SkippedEntries | None = None
+) -> ParseResult:
     run = ToolRun(tool=TOOL)
     if schema:
         run.properties["report_schema"] = schema
+    if skipped is not None:
+        skipped.report(run, read=len(findings))
     return ParseResult(runs=[run], findings=findings)
 
 
@@ -171,8 +189,8 @@ def _schema_of(item: dict[str, Any], index: int) -> str:
     raise ParseError(f"finding {index} has neither RuleID (gitleaks v8) nor rule (v7)")
 
 
-def _v8_finding(item: dict[str, Any], index: int) -> Finding:
-    rule_id = _rule_id(item.get("RuleID"), index)
+def _v8_finding(item: dict[str, Any], where: str) -> Finding:
+    rule_id = _rule_id(item.get("RuleID"), where)
     description = as_str(item.get("Description")) or ""
     start_line = _finite_int(item.get("StartLine"))
     properties: dict[str, Any] = {}
@@ -204,8 +222,8 @@ def _v8_finding(item: dict[str, Any], index: int) -> Finding:
     )
 
 
-def _v7_finding(item: dict[str, Any], index: int) -> Finding:
-    rule_id = _rule_id(item.get("rule"), index)
+def _v7_finding(item: dict[str, Any], where: str) -> Finding:
+    rule_id = _rule_id(item.get("rule"), where)
     line_number = _finite_int(item.get("lineNumber"))
     properties: dict[str, Any] = {}
     entropy = _entropy(item.get("offenderEntropy"))
@@ -226,7 +244,8 @@ def _v7_finding(item: dict[str, Any], index: int) -> Finding:
     )
 
 
-_BUILDERS: dict[str, Callable[[dict[str, Any], int], Finding]] = {
+#: Builders by schema: the entry and its place ("finding 3", "CSV row 4").
+_BUILDERS: dict[str, Callable[[dict[str, Any], str], Finding]] = {
     "v8": _v8_finding,
     "v7": _v7_finding,
 }
@@ -283,10 +302,10 @@ def _finite_int(value: Any) -> int | None:
     return as_int(value)
 
 
-def _rule_id(value: Any, index: int) -> str:
+def _rule_id(value: Any, where: str) -> str:
     rule_id = as_str(value)
     if not rule_id or not rule_id.strip():
-        raise ParseError(f"finding {index} has no rule id")
+        raise ParseError(f"{where} has no rule id")
     return rule_id.strip()
 
 

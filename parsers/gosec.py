@@ -23,8 +23,8 @@ from typing import Any
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
 from hardening.model import CodeLocation, Finding, Kind, RunStatus, Suppression, ToolRun
-from hardening.parsers._io import as_int, as_str, expect_dict, expect_list, loads, shown, strip_bom
-from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.parsers._io import as_int, as_str, expect_dict, expect_list, loads, strip_bom
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import is_credential_rule, redact
 
 _NUMBERED = re.compile(r"^(\d+):\s?(.*)$")
@@ -105,15 +105,20 @@ class GosecJsonParser(Parser):
         if "Issues" not in doc:
             raise ParseError("not a gosec JSON report: no Issues key")
         issues = expect_list(doc["Issues"], "Issues")
-        findings = [
-            _finding(expect_dict(issue, f"Issues[{i}]"), i) for i, issue in enumerate(issues)
-        ]
+        findings = []
+        skipped = SkippedEntries()
+        for i, issue in enumerate(issues):
+            try:
+                findings.append(_finding(expect_dict(issue, f"Issues[{i}]"), i))
+            except ParseError as error:
+                skipped.add(f"Issues[{i}]", error)
         run = ToolRun(
             tool=self.tool,
             format=self.format,
             version=as_str(doc.get("GosecVersion")) or None,
             run_errors=_golang_errors(doc.get("Golang errors")),
         )
+        skipped.report(run, read=len(findings))
         stats = _stats(doc.get("Stats"))
         if stats:
             run.properties["stats"] = stats
@@ -134,7 +139,7 @@ def _finding(issue: dict[str, Any], index: int) -> Finding:
         raise ParseError(f"Issues[{index}] has no rule_id")
     path = as_str(issue.get("file"))
     if not path:
-        raise ParseError(f"Issues[{index}] ({shown(rule_id)}) has no file")
+        raise ParseError(f"Issues[{index}] has no file")
     start, end = line_range(issue.get("line"))
     code = as_str(issue.get("code")) or ""
     # No usable line: the whole block is the flagged text (an empty range selects nothing).

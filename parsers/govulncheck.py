@@ -54,10 +54,9 @@ from hardening.parsers._io import (
     expect_dict,
     expect_list,
     iter_concatenated,
-    shown,
     strip_bom,
 )
-from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import redact
 
 #: Reachability levels, least precise first (the index is the precision).
@@ -134,10 +133,12 @@ class GovulncheckJsonParser(Parser):
             raise ParseError("not a govulncheck JSON report: it does not start with { or [")
         values, trailing = _read_values(text)
         messages = _messages(values)
+        skipped = SkippedEntries()
         if _is_legacy(messages):
-            run, groups, osvs = _read_legacy(messages[0][1])
+            run, groups, osvs, read = _read_legacy(messages[0][1], skipped)
         else:
-            run, groups, osvs = _read_stream(messages)
+            run, groups, osvs, read = _read_stream(messages, skipped)
+        skipped.report(run, read)
         scan_level = run.properties.get("scan_level")
         findings = [
             _finding(group, osvs.get(group.osv_id), scan_level) for group in groups.values()
@@ -197,19 +198,23 @@ def _broken_json_reason(text: str, offset: int) -> str:
     return f"invalid JSON at offset {offset}"
 
 
-def _messages(values: list[tuple[int, Any]]) -> list[tuple[int, dict[str, Any]]]:
-    """The stream's message objects; an array-wrapped stream is unwrapped in place."""
-    messages: list[tuple[int, dict[str, Any]]] = []
+def _messages(values: list[tuple[int, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The stream's message objects, each with where it is ("at offset 120"); an
+    array-wrapped stream is unwrapped in place."""
+    messages: list[tuple[str, dict[str, Any]]] = []
     for offset, value in values:
         if isinstance(value, list):
             for i, item in enumerate(value):
-                messages.append((offset, expect_dict(item, f"item {i} of the array at {offset}")))
+                where = f"item {i} of the array at offset {offset}"
+                messages.append((f"of {where}", expect_dict(item, where)))
         else:
-            messages.append((offset, expect_dict(value, f"JSON value at offset {offset}")))
+            messages.append(
+                (f"at offset {offset}", expect_dict(value, f"JSON value at offset {offset}"))
+            )
     return messages
 
 
-def _is_legacy(messages: list[tuple[int, dict[str, Any]]]) -> bool:
+def _is_legacy(messages: list[tuple[str, dict[str, Any]]]) -> bool:
     if len(messages) != 1:
         return False
     only = messages[0][1]
@@ -281,30 +286,36 @@ def _group(groups: dict[tuple[str, str], _Group], osv_id: str, module: str) -> _
 
 
 def _read_stream(
-    messages: list[tuple[int, dict[str, Any]]],
-) -> tuple[ToolRun, dict[tuple[str, str], _Group], dict[str, dict[str, Any]]]:
+    messages: list[tuple[str, dict[str, Any]]], skipped: SkippedEntries
+) -> tuple[ToolRun, dict[tuple[str, str], _Group], dict[str, dict[str, Any]], int]:
+    """The run, the (OSV id, module) groups, the advisories, and how many finding objects
+    were read (one that cannot be read is skipped)."""
     run = ToolRun(tool="govulncheck", format="json")
     groups: dict[tuple[str, str], _Group] = {}
     osvs: dict[str, dict[str, Any]] = {}
     configs = 0
     known = 0
+    read = 0
     modules: list[str | None] = []
-    for offset, message in messages:
+    for at, message in messages:
         if "config" in message:
             configs += 1
             if configs == 1:
-                _read_config(run, expect_dict(message["config"], f"config at offset {offset}"))
+                _read_config(run, expect_dict(message["config"], f"config {at}"))
         if "SBOM" in message:
             modules.append(_main_module(message["SBOM"]))
         if "osv" in message:
-            entry = expect_dict(message["osv"], f"osv at offset {offset}")
+            entry = expect_dict(message["osv"], f"osv {at}")
             osv_id = as_str(entry.get("id"))
             if osv_id:
                 osvs.setdefault(osv_id.strip(), entry)
         if "finding" in message:
-            _read_finding(
-                groups, expect_dict(message["finding"], f"finding at offset {offset}"), offset
-            )
+            where = f"finding {at}"
+            try:
+                _read_finding(groups, expect_dict(message["finding"], where), where)
+                read += 1
+            except ParseError as error:
+                skipped.add(where, error)
         known += any(key in message for key in _MESSAGE_KEYS)
     if messages and not known:
         raise ParseError(
@@ -318,7 +329,7 @@ def _read_stream(
     # is whose, so they are one unnamed target.
     if len(modules) == 1 and modules[0] and configs <= 1:
         run.targets = [modules[0]]
-    return run, groups, osvs
+    return run, groups, osvs, read
 
 
 def _main_module(sbom: Any) -> str | None:
@@ -345,9 +356,8 @@ def _read_config(run: ToolRun, config: dict[str, Any]) -> None:
 
 
 def _read_finding(
-    groups: dict[tuple[str, str], _Group], finding: dict[str, Any], offset: int
+    groups: dict[tuple[str, str], _Group], finding: dict[str, Any], where: str
 ) -> None:
-    where = f"finding at offset {offset}"
     osv_id = (as_str(finding.get("osv")) or "").strip()
     if not osv_id:
         raise ParseError(f"{where} names no osv id")
@@ -356,10 +366,10 @@ def _read_finding(
         for i, frame in enumerate(expect_list(finding.get("trace"), f"{where}: trace"))
     ]
     if not trace:
-        raise ParseError(f"{where} ({shown(osv_id)}) has an empty trace")
+        raise ParseError(f"{where} has an empty trace")
     vulnerable = trace[0]
     if not vulnerable.unit:
-        raise ParseError(f"{where} ({shown(osv_id)}) names no module in trace[0]")
+        raise ParseError(f"{where} names no module in trace[0]")
     level = _SYMBOL if vulnerable.function else _PACKAGE if vulnerable.package else _MODULE
     group = _group(groups, osv_id, vulnerable.unit)
     group.see(
@@ -421,25 +431,32 @@ def _symbol(frame: _Frame) -> str | None:
 
 
 def _read_legacy(
-    doc: dict[str, Any],
-) -> tuple[ToolRun, dict[tuple[str, str], _Group], dict[str, dict[str, Any]]]:
+    doc: dict[str, Any], skipped: SkippedEntries
+) -> tuple[ToolRun, dict[tuple[str, str], _Group], dict[str, dict[str, Any]], int]:
     run = ToolRun(tool="govulncheck", format="json")
     groups: dict[tuple[str, str], _Group] = {}
     osvs: dict[str, dict[str, Any]] = {}
     graph = _LegacyGraph(doc)
+    read = 0
     for i, item in enumerate(expect_list(doc.get("Vulns"), "Vulns")):
-        vuln = expect_dict(item, f"Vulns[{i}]")
-        entry = expect_dict(vuln.get("OSV"), f"Vulns[{i}].OSV")
-        osv_id = (as_str(entry.get("id")) or "").strip()
-        if not osv_id:
-            raise ParseError(f"Vulns[{i}].OSV has no id")
+        where = f"Vulns[{i}]"
+        try:
+            vuln = expect_dict(item, where)
+            entry = expect_dict(vuln.get("OSV"), f"{where}.OSV")
+            osv_id = (as_str(entry.get("id")) or "").strip()
+            if not osv_id:
+                raise ParseError(f"{where}.OSV has no id")
+            if "Modules" in vuln:
+                read += _read_legacy_modules(groups, osv_id, vuln["Modules"], where, skipped)
+            else:
+                _read_legacy_symbol(groups, osv_id, entry, vuln, graph, where)
+                read += 1
+        except ParseError as error:
+            skipped.add(where, error)
+            continue
         osvs.setdefault(osv_id, entry)
-        if "Modules" in vuln:
-            _read_legacy_modules(groups, osv_id, vuln["Modules"], f"Vulns[{i}]")
-        else:
-            _read_legacy_symbol(groups, osv_id, entry, vuln, graph, f"Vulns[{i}]")
     run.properties["output"] = "pre-1.0 single object"
-    return run, groups, osvs
+    return run, groups, osvs, read
 
 
 class _LegacyGraph:
@@ -525,28 +542,48 @@ def _read_legacy_symbol(
 
 
 def _read_legacy_modules(
-    groups: dict[tuple[str, str], _Group], osv_id: str, value: Any, where: str
-) -> None:
-    """An early-2023 ``Vuln``: its modules, their imported packages and call stacks."""
+    groups: dict[tuple[str, str], _Group],
+    osv_id: str,
+    value: Any,
+    where: str,
+    skipped: SkippedEntries,
+) -> int:
+    """An early-2023 ``Vuln``: its modules, their imported packages and call stacks.  A
+    module that cannot be read is skipped; returns how many were read."""
+    read = 0
     for j, item in enumerate(expect_list(value, f"{where}.Modules")):
-        module = expect_dict(item, f"{where}.Modules[{j}]")
-        path = as_str(module.get("Path"))
-        if not path:
-            raise ParseError(f"{where}.Modules[{j}] has no Path")
-        group = _group(groups, osv_id, path)
-        version = as_str(module.get("FoundVersion")) or None
-        fixed = as_str(module.get("FixedVersion")) or None
-        group.see(_MODULE, version, fixed, None, None)
-        packages = expect_list(module.get("Packages"), f"{where}.Modules[{j}].Packages")
-        for k, raw in enumerate(packages):
-            package = expect_dict(raw, f"{where}.Modules[{j}].Packages[{k}]")
-            name = as_str(package.get("Path")) or None
-            stacks = expect_list(package.get("CallStacks"), f"{where}...Packages[{k}].CallStacks")
-            group.see(_SYMBOL if stacks else _PACKAGE, version, fixed, name, None)
-            for stack in stacks:
-                if isinstance(stack, dict):
-                    group.see(_SYMBOL, None, None, name, as_str(stack.get("Symbol")) or None)
-                    group.add_call_site(_legacy_call_site(stack.get("Frames")))
+        place = f"{where}.Modules[{j}]"
+        try:
+            _read_legacy_module(groups, osv_id, expect_dict(item, place), place)
+        except ParseError as error:
+            skipped.add(place, error)
+            continue
+        read += 1
+    return read
+
+
+def _read_legacy_module(
+    groups: dict[tuple[str, str], _Group], osv_id: str, module: dict[str, Any], where: str
+) -> None:
+    path = as_str(module.get("Path"))
+    if not path:
+        raise ParseError(f"{where} has no Path")
+    version = as_str(module.get("FoundVersion")) or None
+    fixed = as_str(module.get("FixedVersion")) or None
+    # Every part is checked before anything is grouped: a module skipped leaves no trace.
+    packages = []
+    for k, raw in enumerate(expect_list(module.get("Packages"), f"{where}.Packages")):
+        package = expect_dict(raw, f"{where}.Packages[{k}]")
+        stacks = expect_list(package.get("CallStacks"), f"{where}.Packages[{k}].CallStacks")
+        packages.append((as_str(package.get("Path")) or None, stacks))
+    group = _group(groups, osv_id, path)
+    group.see(_MODULE, version, fixed, None, None)
+    for name, stacks in packages:
+        group.see(_SYMBOL if stacks else _PACKAGE, version, fixed, name, None)
+        for stack in stacks:
+            if isinstance(stack, dict):
+                group.see(_SYMBOL, None, None, name, as_str(stack.get("Symbol")) or None)
+                group.add_call_site(_legacy_call_site(stack.get("Frames")))
 
 
 def _legacy_call_site(value: Any) -> CodeLocation | None:

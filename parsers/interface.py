@@ -6,10 +6,12 @@ A parser does no printing, rendering or path normalization and keeps no global s
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import ClassVar
 
+from hardening.errors import ParseError
 from hardening.model import Finding, ToolRun
 
 #: How many bytes of a file ``detect`` is shown.
@@ -40,8 +42,6 @@ class Artifact:
     source_root: Path | None = None
 
     def read_bytes(self) -> bytes:
-        from hardening.errors import ParseError
-
         size = self.path.stat().st_size
         if size > self.max_bytes:
             raise ParseError(f"file is {size} bytes, above the {self.max_bytes}-byte input limit")
@@ -82,3 +82,74 @@ class Parser(ABC):
     @abstractmethod
     def parse(self, artifact: Artifact) -> ParseResult:
         """Read the artifact; raise ``hardening.errors.ParseError`` with a one-line reason."""
+
+
+class SkippedEntries:
+    """The entries of a report a parser could not read: one malformed entry (a result without
+    its rule, a vulnerability without its id) is skipped, named in its run's warnings, and
+    the rest of the report is read.
+
+    A parser wraps each entry's conversion in ``try`` / ``except ParseError`` and hands the
+    entry's place and the error to ``add``: a good entry costs nothing more than the ``try``.
+    ``report`` then puts the first ``NAMED`` on the run's warnings and counts the rest.  The
+    places and reasons come from the parser: the index and the missing or mistyped key, never
+    a value from the report.  Only a document that cannot be read at all fails; so does one
+    of which every entry was skipped (``check``), which would otherwise read as clean.
+    """
+
+    #: Skipped entries named one by one; the rest are counted.
+    NAMED = 20
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._named: list[str] = []
+
+    def __len__(self) -> int:
+        return self.count
+
+    def add(self, where: str, error: ParseError | str) -> None:
+        """Skip the entry at ``where`` (``results[3]``), which could not be read: ``error``."""
+        self.count += 1
+        if len(self._named) < self.NAMED:
+            self._named.append(_entry_reason(where, str(error)))
+
+    def warnings(self) -> list[str]:
+        """One warning per entry named ("skipped results[3]: check_id is missing or not a
+        string"), then how many more were skipped."""
+        named = [f"skipped {reason}" for reason in self._named]
+        more = self.count - len(named)
+        return [*named, *([f"and {more} more entries skipped"] if more else [])]
+
+    def check(self, read: int) -> None:
+        """Raise ``ParseError`` when entries were skipped and none of the others (``read``)
+        could be read: the document as a whole cannot be read."""
+        SkippedEntries.check_all([self], read)
+
+    @staticmethod
+    def check_all(collectors: Iterable[SkippedEntries], read: int) -> None:
+        """``check`` over the collectors of one document's runs (a SARIF log's)."""
+        skipped = [collector for collector in collectors if collector.count]
+        if read or not skipped:
+            return
+        count = sum(collector.count for collector in skipped)
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        raise ParseError(f"no entry could be read: {skipped[0]._named[0]}{more}")
+
+    def report(self, run: ToolRun, read: int) -> None:
+        """``check``, then the warnings onto ``run``."""
+        self.check(read)
+        run.warnings.extend(self.warnings())
+
+
+def _entry_reason(where: str, reason: str) -> str:
+    """ "results[3]: check_id is missing": the place once, though reasons often start with it
+    ("results[3].locations is str, expected a list")."""
+    if reason.startswith(where) and reason != where:
+        rest = reason[len(where) :]
+        if rest[0] == ".":
+            reason = rest[1:]
+        elif rest.startswith(": "):
+            reason = rest[2:]
+        elif rest[0] == " ":
+            reason = "the entry" + rest
+    return f"{where}: {reason}"

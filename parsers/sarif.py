@@ -65,7 +65,7 @@ from hardening.parsers._io import (
     shown,
     strip_bom,
 )
-from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import is_credential_rule, redact
 
 SARIF_VERSION = "2.1.0"
@@ -1318,18 +1318,29 @@ def _version(driver: dict[str, Any]) -> str | None:
     return as_str(driver.get("semanticVersion")) or as_str(driver.get("version"))
 
 
-def read_run(
-    run: Any, where: str, source: SourceTree | None = None
-) -> tuple[ToolRun, list[Finding]]:
+@dataclass
+class _ReadRun:
+    """One run read: its ToolRun, findings, and the results it skipped out of how many."""
+
+    tool_run: ToolRun
+    findings: list[Finding]
+    skipped: SkippedEntries
+    results: int
+
+
+def read_run(run: Any, where: str, source: SourceTree | None = None) -> _ReadRun:
     run_obj = expect_dict(run, where)
     context = RunContext.build(run_obj, where, source)
     results_value = run_obj.get("results")
     results = expect_list(results_value, f"{where}.results")
-    findings = [
-        finding
-        for index, result in enumerate(results)
-        for finding in convert_result(result, context, f"{where}.results[{index}]")
-    ]
+    findings: list[Finding] = []
+    skipped = SkippedEntries()
+    for index, result in enumerate(results):
+        place = f"{where}.results[{index}]"
+        try:
+            findings.extend(convert_result(result, context, place))
+        except ParseError as error:
+            skipped.add(place, error)
     tool_run = _finish_run(
         run_obj,
         context,
@@ -1338,7 +1349,8 @@ def read_run(
         has_results=bool(results),
         findings=findings,
     )
-    return tool_run, findings
+    tool_run.warnings.extend(skipped.warnings())
+    return _ReadRun(tool_run, findings, skipped, len(results))
 
 
 def _finish_run(
@@ -1350,7 +1362,8 @@ def _finish_run(
     has_results: bool,
     findings: list[Finding],
 ) -> ToolRun:
-    """The ToolRun of a run whose results were converted with ``context`` into ``findings``."""
+    """The ToolRun of a run whose results were converted with ``context`` into ``findings``
+    (its skipped results are added by the caller)."""
     driver = _dict(_dict(run_obj.get("tool")).get("driver"))
     tool_run = ToolRun(
         tool=context.tool,
@@ -1440,10 +1453,15 @@ def parse_log(document: Any, source: SourceTree | None = None) -> ParseResult:
     )
 
 
-def _log_result(log: dict[str, Any], runs: list[tuple[ToolRun, list[Finding]]]) -> ParseResult:
+def _log_result(log: dict[str, Any], runs: list[_ReadRun]) -> ParseResult:
+    # A log none of whose results could be read cannot be read at all.
+    SkippedEntries.check_all(
+        (run.skipped for run in runs), read=sum(run.results - len(run.skipped) for run in runs)
+    )
     version = as_str(log.get("version"))
     result = ParseResult()
-    for tool_run, findings in runs:
+    for run in runs:
+        tool_run, findings = run.tool_run, run.findings
         if version is not None and version != SARIF_VERSION:
             tool_run.warnings.append(f"SARIF version {shown(version)!r}, read as {SARIF_VERSION}")
         result.runs.append(tool_run)
@@ -1472,6 +1490,7 @@ _CONTEXT_KEYS = frozenset({"tool", "originalUriBaseIds", "artifacts"})
 class _StreamedResults:
     context: RunContext | None  # None: passed over, the run named its tool after them
     findings: list[Finding] = field(default_factory=list)
+    skipped: SkippedEntries = field(default_factory=SkippedEntries)
     count: int = 0
     stale: bool = False  # converted before a member of the context came: read them again
 
@@ -1480,7 +1499,7 @@ def _stream_log(stream: JsonStream, source: SourceTree | None = None) -> ParseRe
     if stream.peek() != "{":
         return parse_log(stream.value(), source)  # not an object: parse_log says so
     log: dict[str, Any] = {}
-    runs: list[tuple[ToolRun, list[Finding]]] | None = None
+    runs: list[_ReadRun] | None = None
     for key in stream.members():
         if key in log:
             raise NotStreamable(f"repeated key {key!r}")
@@ -1495,9 +1514,7 @@ def _stream_log(stream: JsonStream, source: SourceTree | None = None) -> ParseRe
     return _log_result(log, runs)
 
 
-def _stream_run(
-    stream: JsonStream, index: int, source: SourceTree | None = None
-) -> tuple[ToolRun, list[Finding]]:
+def _stream_run(stream: JsonStream, index: int, source: SourceTree | None = None) -> _ReadRun:
     where = f"runs[{index}]"
     if stream.peek() != "{":
         return read_run(stream.value(), where, source)  # not an object: read_run says so
@@ -1527,7 +1544,8 @@ def _stream_run(
         has_results=streamed.count > 0,
         findings=streamed.findings,
     )
-    return tool_run, streamed.findings
+    tool_run.warnings.extend(streamed.skipped.warnings())
+    return _ReadRun(tool_run, streamed.findings, streamed.skipped, streamed.count)
 
 
 def _stream_results(
@@ -1545,8 +1563,12 @@ def _stream_results(
 def _convert_results(stream: JsonStream, context: RunContext, where: str) -> _StreamedResults:
     streamed = _StreamedResults(context=context)
     for index, result in enumerate(stream.values()):
-        streamed.findings.extend(convert_result(result, context, f"{where}.results[{index}]"))
         streamed.count += 1
+        place = f"{where}.results[{index}]"
+        try:
+            streamed.findings.extend(convert_result(result, context, place))
+        except ParseError as error:
+            streamed.skipped.add(place, error)
     return streamed
 
 

@@ -41,7 +41,7 @@ from hardening.parsers._io import (
     shown,
     strip_bom,
 )
-from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import redact
 from hardening.severity import SCHEMATHESIS_CHECKS, SCHEMATHESIS_DEFAULT
 
@@ -922,6 +922,7 @@ class _StreamState:
     finished: bool = False
     fatal: str | None = None
     known_events: int = 0
+    skipped: SkippedEntries = field(default_factory=SkippedEntries)
 
 
 class SchemathesisNdjsonParser(Parser):
@@ -960,10 +961,15 @@ class SchemathesisNdjsonParser(Parser):
                         "the report was not written to its end"
                     )
                     break
-                raise ParseError(f"line {index + 1}: invalid JSON: {exc.msg}") from None
+                state.skipped.add(f"line {index + 1}", f"invalid JSON: {exc.msg}")
+                continue
             except RecursionError:
                 raise ParseError(f"line {index + 1}: JSON nested too deeply to read") from None
-            _handle_event(state, event, index + 1)
+            try:
+                _handle_event(state, event, index + 1)
+            except ParseError as error:
+                state.skipped.add(f"line {index + 1}", error)
+        state.skipped.check(read=state.known_events)
         if state.known_events == 0:
             raise ParseError("not a Schemathesis event stream: no known event type")
         return _finish_stream(state)
@@ -991,24 +997,38 @@ def _on_initialize(state: _StreamState, data: dict[str, Any], lineno: int) -> No
 
 
 def _on_scenario(state: _StreamState, data: dict[str, Any], lineno: int) -> None:
+    # The scenario's parts are checked before any is used: a scenario skipped leaves no trace.
     recorder = expect_dict(data.get("recorder") or {}, f"line {lineno}: recorder")
     label = as_str(recorder.get("label")) or ""
     status = as_str(data.get("status")) or ""
     phase = as_str(data.get("phase"))
     cases = expect_dict(recorder.get("cases") or {}, f"line {lineno}: recorder.cases")
-    if status in _TESTED:
-        state.exercised.update(_scenario_labels(label, cases))
-    elif status == "error":
-        state.errored.update(_scenario_labels(label, cases))
     checks = expect_dict(recorder.get("checks") or {}, f"line {lineno}: recorder.checks")
     interactions = expect_dict(
         recorder.get("interactions") or {}, f"line {lineno}: recorder.interactions"
     )
-    for case_id, results in checks.items():
-        for i, result in enumerate(expect_list(results, f"line {lineno}: checks[{case_id!r}]")):
-            item = expect_dict(result, f"line {lineno}: checks[{case_id!r}][{i}]")
+    if status in _TESTED:
+        state.exercised.update(_scenario_labels(label, cases))
+    elif status == "error":
+        state.errored.update(_scenario_labels(label, cases))
+    # Case ids are the report's own keys: checks are named by their place, never by them.
+    for number, (case_id, results) in enumerate(checks.items(), start=1):
+        case = f"case {number}"
+        if not isinstance(results, list):
+            state.skipped.add(
+                f"line {lineno}: checks of {case}",
+                f"the checks are {type(results).__name__}, expected a list",
+            )
+            continue
+        for i, result in enumerate(results, start=1):
+            if not isinstance(result, dict):
+                state.skipped.add(
+                    f"line {lineno}: check {i} of {case}",
+                    f"the entry is {type(result).__name__}, expected an object",
+                )
+                continue
             _on_check(
-                state, item, case_id, label, cases.get(case_id), interactions.get(case_id), phase
+                state, result, case_id, label, cases.get(case_id), interactions.get(case_id), phase
             )
 
 
@@ -1156,7 +1176,13 @@ def _on_engine_finished(state: _StreamState, data: dict[str, Any], lineno: int) 
             )
     # Run-level checks (not tied to an operation) arrive here, not in any scenario.
     for i, entry in enumerate(expect_list(data.get("failures"), f"line {lineno}: failures")):
-        failure = expect_dict(entry, f"line {lineno}: failures[{i}]")
+        if not isinstance(entry, dict):
+            state.skipped.add(
+                f"line {lineno}: failures[{i}]",
+                f"the entry is {type(entry).__name__}, expected an object",
+            )
+            continue
+        failure = entry
         label = as_str(failure.get("operation"))
         state.collector.add(
             FailureRecord(
@@ -1188,6 +1214,7 @@ _EVENT_HANDLERS: dict[str, Callable[[_StreamState, dict[str, Any], int], None]] 
 
 def _finish_stream(state: _StreamState) -> ParseResult:
     run = state.run
+    run.warnings.extend(state.skipped.warnings())
     run.run_errors = counted(run.run_errors)
     if state.fatal is not None:
         run.status, run.error = RunStatus.failed, state.fatal
@@ -1313,8 +1340,14 @@ class SchemathesisJsonParser(Parser):
         base = command_base_url(as_str(doc.get("command")))
         run.targets = [base] if base else []
         collector = FindingCollector()
-        for i, entry in enumerate(expect_list(doc.get("failures"), "failures")):
-            _add_report_failure(collector, expect_dict(entry, f"failures[{i}]"), i, run)
+        skipped = SkippedEntries()
+        failures = expect_list(doc.get("failures"), "failures")
+        for i, entry in enumerate(failures):
+            try:
+                _add_report_failure(collector, expect_dict(entry, f"failures[{i}]"), i, run)
+            except ParseError as error:
+                skipped.add(f"failures[{i}]", error)
+        skipped.report(run, read=len(failures) - len(skipped))
         fatal = _report_errors(doc, run)
         operations = doc.get("operations")
         operations = expect_dict(operations, "operations") if operations is not None else {}
@@ -1329,14 +1362,14 @@ class SchemathesisJsonParser(Parser):
 def _add_report_failure(
     collector: FindingCollector, entry: dict[str, Any], index: int, run: ToolRun
 ) -> None:
-    title = as_str(entry.get("title"))
-    code = as_str(entry.get("code"))
-    failure_type = as_str(entry.get("type"))
-    check = resolve_check(run.warnings, title=title, code=code, failure_type=failure_type)
     labels = [
         as_str(label)
         for label in expect_list(entry.get("operations"), f"failures[{index}].operations")
     ]
+    title = as_str(entry.get("title"))
+    code = as_str(entry.get("code"))
+    failure_type = as_str(entry.get("type"))
+    check = resolve_check(run.warnings, title=title, code=code, failure_type=failure_type)
     count = as_int(entry.get("count"))
     operations: list[Operation | None] = [
         Operation.from_label(label) for label in labels if label

@@ -44,7 +44,7 @@ from hardening.parsers._io import (
     read_json,
     strip_bom,
 )
-from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import MASK, is_credential_rule, redact
 
 #: What semgrep writes in place of ``extra.lines`` and ``extra.fingerprint`` when not logged in.
@@ -126,20 +126,23 @@ def _read_report(document: Any) -> ParseResult:
     results = expect_list(report.get("results"), "'results'")
     errors = expect_list(report.get("errors"), "'errors'")
     rules = _Rules()
-    findings = [_finding(expect_dict(r, f"results[{i}]"), i, rules) for i, r in enumerate(results)]
-    return ParseResult(runs=[_run(report, errors, findings)], findings=findings)
+    findings: list[Finding] = []
+    skipped = SkippedEntries()
+    for index, result in enumerate(results):
+        try:
+            findings.append(_finding(result, index, rules))
+        except ParseError as error:
+            skipped.add(f"results[{index}]", error)
+    return _result(report, errors, findings, skipped)
 
 
 def _stream_report(stream: JsonStream) -> ParseResult:
-    """``_read_report`` over a stream: results one at a time, the other members whole.
-
-    A result's error waits for the end: ``_read_report`` checks ``errors`` first.
-    """
+    """``_read_report`` over a stream: results one at a time, the other members whole."""
     if stream.peek() != "{":
         return _read_report(stream.value())  # not an object: _read_report says so
     report: dict[str, Any] = {}
     findings: list[Finding] | None = None
-    failure: ParseError | None = None
+    skipped = SkippedEntries()
     rules = _Rules()
     for key in stream.members():
         if key in report:
@@ -149,19 +152,22 @@ def _stream_report(stream: JsonStream) -> ParseResult:
             continue
         report[key] = findings = []
         for index, result in enumerate(stream.values()):
-            if failure is not None:
-                continue
             try:
-                findings.append(_finding(expect_dict(result, f"results[{index}]"), index, rules))
-            except ParseError as exc:
-                failure = exc
+                findings.append(_finding(result, index, rules))
+            except ParseError as error:
+                skipped.add(f"results[{index}]", error)
     stream.finish()
     if findings is None:  # no results list: nothing big was read
         return _read_report(report)
-    errors = expect_list(report.get("errors"), "'errors'")
-    if failure is not None:
-        raise failure
-    return ParseResult(runs=[_run(report, errors, findings)], findings=findings)
+    return _result(report, expect_list(report.get("errors"), "'errors'"), findings, skipped)
+
+
+def _result(
+    report: dict[str, Any], errors: list[Any], findings: list[Finding], skipped: SkippedEntries
+) -> ParseResult:
+    run = _run(report, errors, findings)
+    skipped.report(run, read=len(findings))
+    return ParseResult(runs=[run], findings=findings)
 
 
 # --- run ------------------------------------------------------------------------------------
@@ -329,8 +335,9 @@ def _plain(value: Any) -> bool:
 _STRINGS = {str}
 
 
-def _finding(result: dict[str, Any], index: int, rules: _Rules) -> Finding:
+def _finding(entry: Any, index: int, rules: _Rules) -> Finding:
     where = f"results[{index}]"
+    result = entry if type(entry) is dict else expect_dict(entry, where)
     rule_id = _required_str(result, "check_id", where)
     path = _required_str(result, "path", where)
     extra = expect_dict(result.get("extra", {}), f"{where}.extra")

@@ -26,7 +26,7 @@ trivy's JUnit and GitLab templates and its table output are recognised and skipp
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -57,7 +57,7 @@ from hardening.parsers._io import (
     shown,
     strip_bom,
 )
-from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import redact
 
 TOOL = "trivy"
@@ -248,6 +248,10 @@ class _Reader:
     target: str | None = None
     #: The advisories read so far, shared by all results (see ``_advisory``).
     advisories: dict[tuple[Any, ...], _Advisory] = field(default_factory=dict)
+    #: Entries and results that could not be read, skipped.
+    skipped: SkippedEntries = field(default_factory=SkippedEntries)
+    #: Entries read that are no finding (passed checks, unknown modified types).
+    passed: int = 0
 
     def result(self) -> ParseResult:
         for finding in self.findings:
@@ -255,7 +259,7 @@ class _Reader:
         return ParseResult(runs=[self.run()], findings=self.findings)
 
     def run(self) -> ToolRun:
-        return ToolRun(
+        run = ToolRun(
             tool=TOOL,
             format=TrivyJsonParser.format,
             version=self.version,
@@ -267,6 +271,8 @@ class _Reader:
             run_errors=self.run_errors,
             properties=self.properties,
         )
+        self.skipped.report(run, read=len(self.findings) + self.passed)
+        return run
 
     # documents
 
@@ -293,29 +299,26 @@ class _Reader:
 
     def _read_legacy(self, document: list[Any]) -> None:
         self.properties["schema"] = "legacy"
-        results = [expect_dict(item, f"[{i}]") for i, item in enumerate(document)]
+        results = self._results(document, "")
         # Every legacy result names its Target: a list of other objects (a gitleaks report
         # forced through --input trivy=...) must not read as a clean trivy scan.
-        for index, result in enumerate(results):
+        for where, result in results:
             if "Target" not in result:
                 raise ParseError(
-                    f"not a trivy JSON report: [{index}] has no Target (legacy trivy results)"
+                    f"not a trivy JSON report: {where} has no Target (legacy trivy results)"
                 )
-        has_os = any(_is_os_result(r) for r in results)
+        has_os = any(_is_os_result(r) for _, r in results)
         scope = _Scope(source_paths=not has_os)
-        for index, result in enumerate(results):
-            self._read_result(result, f"[{index}]", scope)
+        for where, result in results:
+            self._read_result(result, where, scope)
 
     def _read_schema2(self, document: dict[str, Any]) -> None:
         self._read_head(document)
-        results = [
-            expect_dict(item, f"Results[{i}]")
-            for i, item in enumerate(expect_list(document.get("Results"), "Results"))
-        ]
+        results = self._results(expect_list(document.get("Results"), "Results"), "Results")
         name = as_str(document.get("ArtifactName"))
         kind = as_str(document.get("ArtifactType"))
         if kind is None:
-            source_paths = not any(_is_os_result(r) for r in results)
+            source_paths = not any(_is_os_result(r) for _, r in results)
         else:
             source_paths = kind in SOURCE_ARTIFACTS
         scope = _Scope(
@@ -324,8 +327,19 @@ class _Reader:
             source_paths=source_paths,
             root=source_root(name, kind),
         )
-        for index, result in enumerate(results):
-            self._read_result(result, f"Results[{index}]", scope)
+        for where, result in results:
+            self._read_result(result, where, scope)
+
+    def _results(self, items: list[Any], where: str) -> list[tuple[str, dict[str, Any]]]:
+        """The Results that are objects, with their places; any other is skipped."""
+        results = []
+        for index, item in enumerate(items):
+            place = f"{where}[{index}]"
+            if isinstance(item, dict):
+                results.append((place, item))
+            else:
+                self.skipped.add(place, f"{place} is {type(item).__name__}, expected an object")
+        return results
 
     def _read_head(self, document: dict[str, Any]) -> None:
         """A schema-2 report's members around its Results (which they never depend on)."""
@@ -357,8 +371,10 @@ class _Reader:
             resources.extend((f"{key}[{i}]", item) for i, item in enumerate(items))
         errors = 0
         for where, item in resources:
-            resource = expect_dict(item, where)
-            errors += self._read_k8s_resource(resource, where)
+            if not isinstance(item, dict):
+                self.skipped.add(where, f"{where} is {type(item).__name__}, expected an object")
+                continue
+            errors += self._read_k8s_resource(item, where)
         if resources and errors == len(resources) and not self.findings:
             self.failure = f"trivy could not scan any of the {len(resources)} resource(s)"
 
@@ -377,10 +393,9 @@ class _Reader:
         if error:
             self.run_errors.append(_one_line(f"{name or where}: {error}"))
         scope = _Scope(resource=name or where)
-        results = expect_list(resource.get("Results"), f"{where}.Results")
-        for index, item in enumerate(results):
-            path = f"{where}.Results[{index}]"
-            self._read_result(expect_dict(item, path), path, scope)
+        results = self._entry_list(resource, "Results", where)
+        for path, result in self._results(results, f"{where}.Results"):
+            self._read_result(result, path, scope)
         return 1 if error and not results else 0
 
     def _read_trivy_info(self, info: Any) -> None:
@@ -416,12 +431,40 @@ class _Reader:
     def _read_result(self, result: dict[str, Any], where: str, scope: _Scope) -> None:
         context = self._context(result, scope)
         for key in _ENTRY_KEYS:
-            entries = expect_list(result.get(key), f"{where}.{key}")
-            for index, entry in enumerate(entries):
-                path = f"{where}.{key}[{index}]"
-                finding = self._read_entry(key, expect_dict(entry, path), path, context)
-                if finding is not None:
-                    self.findings.append(finding)
+            entries = self._entry_list(result, key, where)
+            self._read_entries(key, entries, f"{where}.{key}", context, self.findings)
+
+    def _entry_list(self, result: dict[str, Any], key: str, where: str) -> list[Any]:
+        """``result[key]``, a list of entries; skipped when it is not a list."""
+        value = result.get(key)
+        if value is None or type(value) is list:
+            return value or []
+        place = f"{where}.{key}"
+        self.skipped.add(place, f"{place} is {type(value).__name__}, expected a list")
+        return []
+
+    def _read_entries(
+        self,
+        key: str,
+        entries: Iterable[Any],
+        where: str,
+        context: _ResultContext,
+        findings: list[Finding],
+    ) -> None:
+        """Each entry of the list ``key`` into ``findings``; one that cannot be read is
+        skipped."""
+        read = self._read_entry
+        for index, entry in enumerate(entries):
+            path = f"{where}[{index}]"
+            try:
+                finding = read(key, entry, path, context)
+            except ParseError as error:
+                self.skipped.add(path, error)
+                continue
+            if finding is None:
+                self.passed += 1
+            else:
+                findings.append(finding)
 
     def _context(self, result: dict[str, Any], scope: _Scope) -> _ResultContext:
         return _ResultContext(
@@ -433,8 +476,10 @@ class _Reader:
         )
 
     def _read_entry(
-        self, key: str, entry: dict[str, Any], where: str, context: _ResultContext
+        self, key: str, entry: Any, where: str, context: _ResultContext
     ) -> Finding | None:
+        if type(entry) is not dict:
+            entry = expect_dict(entry, where)
         reader = _ENTRY_READERS.get(key)
         if reader is not None:
             return reader(entry, where, context)
@@ -526,21 +571,14 @@ class _Reader:
             if key in found:
                 self.findings.extend(found[key])
                 continue
-            for index, entry in enumerate(expect_list(result.get(key), f"{where}.{key}")):
-                path = f"{where}.{key}[{index}]"
-                finding = self._read_entry(key, expect_dict(entry, path), path, context)
-                if finding is not None:
-                    self.findings.append(finding)
+            entries = self._entry_list(result, key, where)
+            self._read_entries(key, entries, f"{where}.{key}", context, self.findings)
 
     def _stream_entries(
         self, stream: JsonStream, key: str, where: str, context: _ResultContext
     ) -> list[Finding]:
-        findings = []
-        for index, entry in enumerate(stream.values()):
-            path = f"{where}[{index}]"
-            finding = self._read_entry(key, expect_dict(entry, path), path, context)
-            if finding is not None:
-                findings.append(finding)
+        findings: list[Finding] = []
+        self._read_entries(key, stream.values(), where, context, findings)
         return findings
 
 

@@ -47,7 +47,7 @@ from hardening.parsers._io import (
     shown,
     strip_bom,
 )
-from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult
+from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import redact
 
 TOOL = "zap"
@@ -392,8 +392,7 @@ def _rule_id(fields: Mapping[str, str]) -> str:
     alert_ref = fields.get("alertRef", "").strip()
     if alert_ref:
         return alert_ref.split("-", 1)[0]
-    title = fields.get("alert") or fields.get("name") or "?"
-    raise ParseError(f"alert {redact(title.strip())[:80]!r} has no pluginid")
+    raise ParseError("the entry has no pluginid")
 
 
 def _severity(fields: Mapping[str, str]) -> tuple[Severity, str | None]:
@@ -638,7 +637,10 @@ def parse_xml(data: bytes) -> ParseResult:
     report = _Report(format="xml")
     sites: list[Site] = []
     findings: list[Finding] = []
+    skipped = SkippedEntries()
+    read = 0
     current: Site | None = None
+    alerts = 0  # of the current site
     seen_root = False
     for event, element in _xml_events(data):
         if not seen_root:
@@ -652,15 +654,24 @@ def parse_xml(data: bytes) -> ParseResult:
         elif element.tag == "site" and event == "start":
             current = site_of(*(element.get(key, "") for key in ("name", "host", "port", "ssl")))
             sites.append(current)
+            alerts = 0
         elif element.tag == "site":
             current = None
             element.clear()
         elif element.tag == "alertitem" and event == "end":
             if current is None:
                 raise ParseError("<alertitem> outside any <site>")
-            findings.extend(alert_findings(current, *_xml_alert(element)))
+            where = f"site[{len(sites) - 1}].alerts[{alerts}]"
+            alerts += 1
+            try:
+                findings.extend(alert_findings(current, *_xml_alert(element)))
+                read += 1
+            except ParseError as error:
+                skipped.add(where, error)
             element.clear()  # keeps memory flat on large xml-plus reports
-    return ParseResult(runs=[_run(report, sites)], findings=findings)
+    run = _run(report, sites)
+    skipped.report(run, read)
+    return ParseResult(runs=[run], findings=findings)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -689,16 +700,24 @@ def _strings(doc: Mapping[str, Any], keys: frozenset[str]) -> dict[str, str]:
     return fields
 
 
-def _json_alert(raw: Any, where: str) -> tuple[dict[str, str], list[dict[str, str]] | None]:
+def _json_alert(
+    raw: Any, where: str
+) -> tuple[dict[str, str], list[dict[str, str]] | None, list[tuple[str, str]]]:
+    """The alert's fields, its instances, and the instances that are not objects (their
+    places and why), to skip."""
     doc = expect_dict(raw, where)
     instances: list[dict[str, str]] | None = None
+    unreadable: list[tuple[str, str]] = []
     if "instances" in doc:
         items = expect_list(doc["instances"], f"{where}.instances")
-        instances = [
-            _strings(expect_dict(item, f"{where}.instances[{index}]"), _INSTANCE_FIELDS)
-            for index, item in enumerate(items)
-        ]
-    return _strings(doc, _ALERT_FIELDS), instances
+        instances = []
+        for index, item in enumerate(items):
+            if type(item) is dict:
+                instances.append(_strings(item, _INSTANCE_FIELDS))
+            else:
+                place = f"{where}.instances[{index}]"
+                unreadable.append((place, f"{place} is {type(item).__name__}, expected an object"))
+    return _strings(doc, _ALERT_FIELDS), instances, unreadable
 
 
 def _json_sites(doc: Mapping[str, Any]) -> list[Any]:
@@ -719,6 +738,8 @@ def parse_json(data: bytes) -> ParseResult:
     )
     sites: list[Site] = []
     findings: list[Finding] = []
+    skipped = SkippedEntries()
+    read = 0
     for site_index, raw_site in enumerate(_json_sites(doc)):
         where = f"site[{site_index}]"
         site_doc = expect_dict(raw_site, where)
@@ -727,9 +748,19 @@ def parse_json(data: bytes) -> ParseResult:
         )
         sites.append(site)
         for alert_index, raw_alert in enumerate(expect_list(site_doc.get("alerts"), where)):
-            fields, instances = _json_alert(raw_alert, f"{where}.alerts[{alert_index}]")
-            findings.extend(alert_findings(site, fields, instances))
-    return ParseResult(runs=[_run(report, sites)], findings=findings)
+            place = f"{where}.alerts[{alert_index}]"
+            try:
+                fields, instances, unreadable = _json_alert(raw_alert, place)
+                findings.extend(alert_findings(site, fields, instances))
+            except ParseError as error:
+                skipped.add(place, error)
+                continue
+            for instance, reason in unreadable:
+                skipped.add(instance, reason)
+            read += 1
+    run = _run(report, sites)
+    skipped.report(run, read)
+    return ParseResult(runs=[run], findings=findings)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -181,8 +181,11 @@ def parse_bytes(parser_cls: type[Parser], scratch: Scratch, data: bytes) -> Outc
 
 def finish(result: ParseResult) -> None:
     """What the pipeline does after a parser returns (normalize, fingerprint, serialize):
-    a parsed result must survive it."""
+    a parsed result must survive it, and its warnings hold no canary."""
     assert isinstance(result, ParseResult)
+    for run in result.runs:  # warnings (skipped entries among them) keep the reasons' contract
+        for warning in run.warnings:
+            check_reason(warning)
     normalizer = PathNormalizer.from_settings([], env={})
     for finding in result.findings:
         for location in [finding.location, *finding.related_locations]:

@@ -125,8 +125,10 @@ def test_a_big_relayed_findings_json_is_streamed_to_the_same_result(
     assert [r.model_dump() for r in streamed.runs] == [r.model_dump() for r in whole.runs]
 
 
-def test_a_big_invalid_findings_json_fails_as_the_whole_reader_does(tmp_path: Path) -> None:
-    from hardening.errors import ParseError
+def test_a_big_findings_json_skips_an_invalid_finding_as_the_whole_reader_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hardening.parsers import _io
     from hardening.parsers.findings_json import FindingsJsonParser
     from hardening.parsers.interface import Artifact
 
@@ -134,14 +136,18 @@ def test_a_big_invalid_findings_json_fails_as_the_whole_reader_does(tmp_path: Pa
     data = big_findings_json(path)
     data["findings"][20_000]["severity"] = "urgent"
     path.write_text(json.dumps(data))
-    try:
-        FindingsJsonParser().parse(Artifact(path=path, name="findings.json"))
-    except ParseError as exc:
-        assert str(exc).startswith(
-            "not a valid hardening findings.json: findings.20000.severity: Input should be"
-        ), str(exc)
-    else:
-        raise AssertionError("an invalid finding was read")
+    assert path.stat().st_size >= _io.STREAM_MIN_BYTES  # read as a stream
+
+    streamed = FindingsJsonParser().parse(Artifact(path=path, name="findings.json"))
+    monkeypatch.setattr(_io, "STREAM_MIN_BYTES", 1 << 62)
+    whole = FindingsJsonParser().parse(Artifact(path=path, name="findings.json"))
+
+    assert [run.warnings for run in streamed.runs] == [run.warnings for run in whole.runs]
+    assert streamed.runs[0].warnings[-1].startswith(
+        "skipped findings[20000]: severity: Input should be"
+    )
+    assert len(streamed.findings) == len(whole.findings)
+    assert [f.fingerprint for f in streamed.findings] == [f.fingerprint for f in whole.findings]
 
 
 def test_a_findings_json_with_composed_gates_relays_and_an_incomplete_upstream_stays_incomplete(

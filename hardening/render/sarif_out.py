@@ -77,6 +77,8 @@ GITHUB_FINGERPRINT_KEY = "primaryLocationLineHash"
 SRCROOT = "%SRCROOT%"
 #: Tool notifications (errors) kept per run.
 MAX_NOTIFICATIONS = 20
+#: Tool warnings kept per run: enough for the 20 skipped entries a run names and its count.
+MAX_WARNING_NOTIFICATIONS = 30
 #: Results per run: GitHub code scanning rejects an upload with a run of more.
 MAX_RESULTS_PER_RUN = 25_000
 #: GitHub code scanning's limit on a rule's short and full description.
@@ -322,6 +324,14 @@ def _invocation(runs: list[ToolRun], left_out: int = 0) -> Any:
         for run in runs
         for text in ([run.error] if run.error else []) + run.run_errors
     ][:MAX_NOTIFICATIONS]
+    # The run's warnings (entries of the report skipped, incomplete runs) as warnings.
+    notes.extend(
+        [
+            sarif_om.Notification(level="warning", message=sarif_om.Message(text=text))
+            for run in runs
+            for text in run.warnings
+        ][:MAX_WARNING_NOTIFICATIONS]
+    )
     if left_out:
         text = (
             f"{left_out} result(s) left out: code scanning rejects a run of more than "

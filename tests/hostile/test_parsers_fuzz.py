@@ -523,7 +523,8 @@ def test_an_unknown_xml_encoding_is_refused_with_a_reason(
         (
             "gosec-json",
             json.dumps({"Issues": [{"rule_id": CANARIES["github"]}]}).encode(),
-            "Issues[0] ([REDACTED]) has no file",
+            # The one issue is skipped, named by its place, never by its rule id.
+            "no entry could be read: Issues[0]: the entry has no file",
         ),
         (
             "zap-xml",
@@ -538,7 +539,7 @@ def test_an_unknown_xml_encoding_is_refused_with_a_reason(
         (
             "govulncheck-json",
             json.dumps({"finding": {"osv": CANARIES["aws"], "trace": []}}).encode(),
-            "finding at offset 0 ([REDACTED]) has an empty trace",
+            "no entry could be read: finding at offset 0: the entry has an empty trace",
         ),
         (
             "hardening-findings",
@@ -574,3 +575,64 @@ def test_reasons_quote_no_secret_and_stay_on_one_line(
 ) -> None:
     outcome = parse_bytes(parser_class(parser), scratch_file(tmp_path / "report"), data)
     assert outcome.error == reason
+
+
+_GOOD_ISSUE = {"rule_id": "G104", "file": "/src/a.go", "line": "3", "code": "3: f()"}
+
+
+@pytest.mark.parametrize(
+    ("parser", "data", "warning"),
+    [
+        (
+            "gosec-json",
+            json.dumps(
+                {
+                    "Issues": [
+                        _GOOD_ISSUE,
+                        {**_GOOD_ISSUE, "rule_id": CANARIES["github"], "file": ""},
+                    ]
+                },
+            ).encode(),
+            "skipped Issues[1]: the entry has no file",
+        ),
+        (
+            "govulncheck-json",
+            json.dumps(
+                [
+                    {"finding": {"osv": "GO-2024-0001", "trace": [{"module": "example.com/a"}]}},
+                    {"finding": {"osv": CANARIES["aws"], "trace": []}},
+                ]
+            ).encode(),
+            "skipped finding of item 1 of the array at offset 0: the entry has an empty trace",
+        ),
+        (
+            "zap-json",
+            json.dumps(
+                {
+                    "@version": "2.14.0",
+                    "site": [
+                        {
+                            "@name": "http://a",
+                            "alerts": [
+                                {"pluginid": "10020", "alert": "A"},
+                                {"alert": CANARIES["slack"]},
+                            ],
+                        }
+                    ],
+                }
+            ).encode(),
+            "skipped site[0].alerts[1]: the entry has no pluginid",
+        ),
+    ],
+    ids=["gosec-rule-id", "govulncheck-osv", "zap-alert-title"],
+)
+def test_skipped_entries_are_named_by_place_and_key_never_by_value(
+    parser: str,
+    data: bytes,
+    warning: str,
+    tmp_path: Path,
+    scratch_file: Callable[[Path], Scratch],
+) -> None:
+    outcome = parse_bytes(parser_class(parser), scratch_file(tmp_path / "report"), data)
+    assert outcome.result is not None and len(outcome.result.findings) == 1
+    assert [w for run in outcome.result.runs for w in run.warnings] == [warning]

@@ -431,9 +431,13 @@ def test_samples_read_ok_without_their_canaries() -> None:
     [
         (f'[{{"RuleID": "github-pat", "Secret": "{GHP}', "truncated or invalid JSON"),
         ('{"findings": []}', "gitleaks report is a JSON dict, expected a list of findings"),
-        ('["x"]', "finding 0 is str, expected an object"),
-        ('[{"File": "a.go"}]', "finding 0 has neither RuleID (gitleaks v8) nor rule (v7)"),
-        ('[{"RuleID": "", "Secret": "x"}]', "finding 0 has no rule id"),
+        # An entry that cannot be read is skipped; a report of nothing else cannot be read.
+        ('["x"]', "no entry could be read: finding 0: the entry is str, expected an object"),
+        (
+            '[{"File": "a.go"}]',
+            "no entry could be read: finding 0: the entry has neither RuleID (gitleaks v8) nor",
+        ),
+        ('[{"RuleID": "", "Secret": "x"}]', "no entry could be read: finding 0: the entry has no"),
     ],
 )
 def test_broken_json_raises_a_parse_error_without_secrets(

@@ -381,9 +381,16 @@ def test_sample_reads_ok_with_relative_paths_and_suppressed_entries() -> None:
         ('[{"Issues": []}]', "gosec report is list, expected an object"),
         ('{"Stats": {}}', "not a gosec JSON report: no Issues key"),
         ('{"Issues": {"a": 1}}', "Issues is dict, expected a list"),
-        ('{"Issues": ["G104"]}', "Issues[0] is str, expected an object"),
-        ('{"Issues": [{"file": "a.go", "line": "1"}]}', "Issues[0] has no rule_id"),
-        ('{"Issues": [{"rule_id": "G104", "line": "1"}]}', "Issues[0] (G104) has no file"),
+        # An issue that cannot be read is skipped; a report of nothing else cannot be read.
+        ('{"Issues": ["G104"]}', "no entry could be read: Issues[0]: the entry is str, expected"),
+        (
+            '{"Issues": [{"file": "a.go", "line": "1"}]}',
+            "no entry could be read: Issues[0]: the entry has no rule_id",
+        ),
+        (
+            '{"Issues": [{"rule_id": "G104", "line": "1"}]}',
+            "no entry could be read: Issues[0]: the entry has no file",
+        ),
         ('{"Issues": [], "Golang errors": []}', "Golang errors is list, expected an object"),
     ],
 )

@@ -1096,7 +1096,7 @@ def test_sample_reads_ok_with_relative_paths() -> None:
         ),
         (
             '{"runs": [{"tool": {"driver": {"name": "x"}}, "results": ["' + GHP + '"]}]}',
-            "runs[0].results[0] is str, expected an object",
+            "no entry could be read: runs[0].results[0]: the entry is str, expected an object",
         ),
         (
             '{"runs": [{"tool": {"driver": {"name": "x", "rules": [1]}}}]}',

@@ -698,10 +698,19 @@ def test_ndjson_without_engine_finished_did_not_complete(tmp_path: Path) -> None
     assert run.error == "event stream ends before EngineFinished: the run did not complete"
 
 
-def test_ndjson_invalid_line_in_the_middle_is_a_parse_error(tmp_path: Path) -> None:
-    path = write(tmp_path, '{"Initialize": {}}\nnot json\n{"EngineFinished": {}}\n', "e.ndjson")
-    with pytest.raises(ParseError, match="line 2: invalid JSON"):
-        parse_ndjson(path)
+def test_ndjson_invalid_line_in_the_middle_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    events = [
+        {"Initialize": {"schemathesis_version": "4.32.5"}},
+        scenario_event("GET /v1/payments/{payment_id}", "failure", failed_check("c1")),
+        {"EngineFinished": {"stop_reason": "completed"}},
+    ]
+    lines = [json.dumps(event) for event in events]
+    lines.insert(1, "not json")
+    result = parse_ndjson(write(tmp_path, "\n".join(lines) + "\n", "e.ndjson"))
+    (run,) = result.runs
+    assert (run.status, run.error) == (RunStatus.ok, None)
+    assert run.warnings == ["skipped line 2: invalid JSON: Expecting value"]
+    assert len(result.findings) == 1
 
 
 def test_ndjson_of_wrong_shape_is_a_parse_error(tmp_path: Path) -> None:

@@ -539,7 +539,10 @@ def test_skipped_rules_are_a_warning(tmp_path: Path) -> None:
         ("[]", "semgrep report is list, expected an object"),
         ('{"errors": []}', "semgrep report has no 'results' list"),
         ('{"results": {}, "errors": []}', "'results' is dict, expected a list"),
-        ('{"results": [{"path": "a.go", "extra": {}}]}', "results[0].check_id is missing"),
+        (
+            '{"results": [{"path": "a.go", "extra": {}}]}',
+            "no entry could be read: results[0]: check_id is missing",
+        ),
         ('{"results": [], "errors": ["boom"]}', "errors[0] is str, expected an object"),
     ],
 )

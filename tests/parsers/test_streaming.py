@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from hardening.model import RunStatus
 from hardening.parsers import _io
 from hardening.paths import PathNormalizer
 from hardening.reading import ArtifactOutcome, read_artifact
@@ -222,7 +223,7 @@ def test_a_truncated_big_sarif_log_fails_with_the_same_reason(
     assert (streamed.runs[0].error or "").startswith("truncated or invalid JSON: ")
 
 
-def test_a_broken_result_in_a_big_log_fails_with_the_same_reason(
+def test_a_broken_result_in_a_big_log_is_skipped_with_the_same_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = sarif_log(2_000, run_keys=("tool", "results"))
@@ -230,11 +231,13 @@ def test_a_broken_result_in_a_big_log_fails_with_the_same_reason(
     path = tmp_path / "broken.sarif"
     path.write_text(json.dumps(log))
 
-    whole = read(path, monkeypatch, streamed=False)
-    streamed = read(path, monkeypatch, streamed=True)
+    outcome = assert_same_outcome(path, monkeypatch)
 
-    assert streamed.runs[0].error == whole.runs[0].error
-    assert streamed.runs[0].error == "runs[1].results[5].locations is dict, expected a list"
+    assert [run.status for run in outcome.runs] == [RunStatus.ok, RunStatus.ok]
+    assert outcome.runs[1].warnings[-1] == (
+        "skipped runs[1].results[5]: locations is dict, expected a list"
+    )
+    assert not [w for w in outcome.runs[0].warnings if w.startswith("skipped")]
 
 
 def test_a_big_semgrep_report_streams_to_the_same_findings(

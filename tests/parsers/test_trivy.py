@@ -1063,11 +1063,15 @@ def test_canaries_never_reach_output(tmp_path: Path) -> None:
         ('{"SchemaVersion": 2, "Results": [{"Target": "go.mod", "Vulner', "truncated"),
         ('"trivy"', "top level is str"),
         ('{"SchemaVersion": 2, "Results": {"Target": "go.mod"}}', "Results is dict"),
-        ('{"SchemaVersion": 2, "Results": ["go.mod"]}', "Results[0] is str"),
+        # An entry that cannot be read is skipped; a report of nothing else cannot be read.
+        (
+            '{"SchemaVersion": 2, "Results": ["go.mod"]}',
+            "no entry could be read: Results[0]: the entry is str",
+        ),
         (
             '{"SchemaVersion": 2, "Results": [{"Target": "go.mod", "Vulnerabilities": '
             '[{"PkgName": "stdlib"}]}]}',
-            "Results[0].Vulnerabilities[0] has no VulnerabilityID",
+            "no entry could be read: Results[0].Vulnerabilities[0]: the entry has no Vulnerability",
         ),
         ('{"ArtifactName": "x"}', "no SchemaVersion, Results or ClusterName"),
         ('{"ClusterName": "c", "Resources": {}}', "Resources is dict"),
