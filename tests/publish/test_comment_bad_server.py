@@ -3,7 +3,6 @@ connections, answers of the wrong shape and failures after the note was stored."
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -126,7 +125,9 @@ def test_a_retry_after_of_zero_or_in_the_past_means_the_exponential_backoff(
     assert len(gitlab_server.requests) <= 60  # at most one a second on average
 
 
-def test_a_longer_retry_after_is_still_honoured(gitlab_server: FakeGitLab, clock: FakeClock) -> None:
+def test_a_longer_retry_after_is_still_honoured(
+    gitlab_server: FakeGitLab, clock: FakeClock
+) -> None:
     gitlab_server.fail(429, headers={"Retry-After": "3"})
 
     outcome = publish(summary(), options(clock), merge_request_env(gitlab_server))
@@ -323,4 +324,4 @@ def test_a_rate_limited_post_stored_nothing_so_it_is_simply_sent_again(
 
     assert outcome.action is Action.created
     assert [m for m, _ in gitlab_server.calls()] == ["GET", "GET", "POST", "POST"]
-    assert json.dumps(list(gitlab_server.notes.values())[0]["body"]).count("Hardening") == 1
+    assert len(gitlab_server.notes) == 1
