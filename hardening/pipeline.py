@@ -31,6 +31,7 @@ from hardening.paths import PathNormalizer
 from hardening.profiles import PROFILES, Profile
 from hardening.progress import Progress
 from hardening.reading import ArtifactOutcome, read_artifact
+from hardening.redact import KnownSecrets
 
 #: How many places a merged finding lists beyond its first.
 MAX_RELATED = 20
@@ -111,6 +112,7 @@ def aggregate(options: AggregateOptions) -> Report:
         prefixes |= outcome.prefixes_used
         absolute += outcome.absolute_paths
 
+    _mask_known_secrets(outcomes, findings, report.runs)
     report.runs = _drop_relayed_runs(report.runs)
     if profile is not None:
         report.runs.extend(_missing_runs(profile, report.runs))
@@ -179,6 +181,22 @@ def _mark_suppressed(findings: list[Finding]) -> None:
     for finding in findings:
         if finding.suppression is not None:
             finding.state = State.suppressed
+
+
+def _mask_known_secrets(
+    outcomes: list[ArtifactOutcome], findings: list[Finding], runs: list[ToolRun]
+) -> None:
+    """A secret a secret scanner reported is masked wherever any finding of the run quotes it
+    (semgrep's message on the same line, a snippet, a ZAP evidence): one search per text."""
+    known = KnownSecrets(secret for outcome in outcomes for secret in outcome.secrets)
+    for outcome in outcomes:
+        outcome.secrets = set()  # kept no longer than needed
+    if not known:
+        return
+    for finding in findings:
+        known.mask_finding(finding)
+    for run in runs:
+        known.mask_run(run)
 
 
 def _inputs(options: AggregateOptions) -> list[tuple[Path, str, str | None]]:

@@ -16,7 +16,7 @@ from hardening.errors import ParseError
 from hardening.model import Finding, RunStatus, Severity, SkippedArtifact, ToolRun
 from hardening.parsers.interface import Artifact, Parser
 from hardening.paths import PathNormalizer, is_absolute
-from hardening.redact import redact
+from hardening.redact import redact, screen_finding, screen_run
 
 
 @dataclass
@@ -30,6 +30,9 @@ class ArtifactOutcome:
     skipped: SkippedArtifact | None = None
     prefixes_used: set[str] = field(default_factory=set)
     absolute_paths: int = 0
+    #: The exact secret values the parser hashed: the run masks them wherever another finding
+    #: quotes them (``redact.KnownSecrets``).  Never written anywhere.
+    secrets: set[str] = field(default_factory=set, repr=False)
 
     @property
     def failed(self) -> bool:
@@ -61,7 +64,8 @@ def read_artifact(
     outcome.parser = parser_cls
     try:
         artifact = Artifact(path=path, name=name, max_bytes=max_bytes, source_root=source_root)
-        result = parser_cls().parse(artifact)
+        with fingerprint.collecting_secrets() as outcome.secrets:
+            result = parser_cls().parse(artifact)
     except ParseError as exc:
         reason = str(exc) + (_forced_hint(path, parser_cls) if forced_tool else "")
         outcome.runs = [_failed_run(parser_cls, name, reason)]
@@ -96,6 +100,11 @@ def read_artifact(
             _normalize_locations(finding, normalize, outcome)
         fingerprint.assign(result.findings)
         _count(result.runs, result.findings)
+    # After fingerprints: identity keeps the raw paths and URLs, outputs get them screened.
+    for finding in result.findings:
+        screen_finding(finding)
+    for run in result.runs:
+        screen_run(run)
     outcome.runs = result.runs
     outcome.findings = result.findings
     return outcome
