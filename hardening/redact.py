@@ -589,23 +589,39 @@ class KnownSecrets:
     """The exact secret values the run's secret scanners reported, masked wherever another
     finding quotes them (a semgrep message on the same line, a snippet, a ZAP evidence).
 
-    One regular expression holds every value as a trie (shared prefixes factored out), so each
-    text is searched once, in C, whatever the number of secrets: the engine only tries a
-    match where a value's first character is.  Held for the run only: never written.
+    One pass over each text, whatever the number of secrets: an index holds every k-gram of
+    every secret (k is at most half the shortest secret), and a text is probed only at every
+    k-th position, since an occurrence of a secret of length 2k-1 or more always covers one
+    such aligned window.  Only the few secrets a probe names are then replaced (``str.replace``,
+    longest first).  A regular expression of thousands of alternatives would try each of them
+    at every position.  Held for the run only: never written.
     """
 
     def __init__(self, values: Iterable[str]) -> None:
         wanted = {v for v in values if len(v.strip()) >= MIN_KNOWN_SECRET and MASK not in v}
         self._shortest = min((len(v) for v in wanted), default=0)
-        self._pattern = re.compile(_trie_regex(wanted)) if wanted else None
+        self._k = k = min(8, (self._shortest + 1) // 2)
+        grams: dict[str, set[str]] = defaultdict(set)
+        for value in wanted:
+            for start in range(len(value) - k + 1):
+                grams[value[start : start + k]].add(value)
+        self._grams = {gram: tuple(found) for gram, found in grams.items()}
 
     def __bool__(self) -> bool:
-        return self._pattern is not None
+        return bool(self._grams)
 
     def mask(self, text: str) -> str:
-        if self._pattern is None or len(text) < self._shortest:
+        if len(text) < self._shortest or not self._grams:
             return text
-        return self._pattern.sub(MASK, text)
+        k, grams = self._k, self._grams
+        candidates: set[str] = set()
+        for start in range(0, len(text) - k + 1, k):
+            found = grams.get(text[start : start + k])
+            if found:
+                candidates.update(found)
+        for secret in sorted(candidates, key=len, reverse=True):
+            text = text.replace(secret, MASK)
+        return text
 
     def mask_value(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -647,28 +663,3 @@ class KnownSecrets:
                 setattr(run, name, self.mask(value))
             elif isinstance(value, list | dict):
                 setattr(run, name, self.mask_value(value))
-
-
-def _trie_regex(values: Iterable[str]) -> str:
-    """One pattern matching any of ``values``, longest first, as a trie: ``ab(?:cd|ef)``."""
-    trie: dict[str, Any] = {}
-    for value in values:
-        node = trie
-        for char in value:
-            node = node.setdefault(char, {})
-        node[""] = {}  # a value ends here
-    return _trie_node(trie)
-
-
-def _trie_node(node: dict[str, Any]) -> str:
-    alternatives = []
-    for char in sorted(key for key in node if key):
-        child, literal = node[char], char
-        while len(child) == 1 and "" not in child:  # a chain without branches: one literal
-            ((next_char, child),) = child.items()
-            literal += next_char
-        alternatives.append(re.escape(literal) + _trie_node(child))
-    if not alternatives:
-        return ""
-    body = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
-    return f"(?:{body})?" if "" in node else body
