@@ -401,10 +401,29 @@ _PATH_LABELS = frozenset(
 _PATH_USERINFO = re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*:/{1,2}[^/\s:@'\"]*:(?P<v>[^@\s/'\"]+)@")
 
 
+#: Fragments one of the path patterns needs (lower-cased text; AWS ids are tested apart):
+#: most paths and URLs hold none, and are then left without running any pattern.
+_PATH_SCREEN = re.compile(
+    r"private key|gh[pousr]_|github_pat_|gl[a-z]{1,6}-|gr1348941|xox|hooks\.slack|aiza|ya29\."
+    r"|_live_|_test_|npm_|pypi-|eyj|@"
+)
+#: What else a URL may carry a credential in: a query, fragment or parameter value whose name
+#: says so (lower-cased text).
+_URL_VALUES = re.compile(r"[?#;&].*(?:key|token|pass|pwd|secret|credential|auth|sig|session)")
+
+
+def _may_hold_token(text: str) -> bool:
+    if not text.isascii():
+        return True  # case folding is not exact beyond ASCII: let the patterns decide
+    return bool(_PATH_SCREEN.search(text.lower())) or (
+        "A" in text and _AWS_PREFIX.search(text) is not None
+    )
+
+
 @lru_cache(maxsize=65536)
 def screen_path(path: str) -> str:
     """A path with every known token shape and URL password in it masked."""
-    if not path:
+    if not path or not _may_hold_token(path):
         return path
     labels = _labels_needed(path) & _PATH_LABELS
     if not labels:
@@ -422,7 +441,7 @@ def screen_url(url: str) -> str:
     """A URL (or a reference, a purl) through the whole redactor, also where it is
     percent-encoded (a purl's ``repository_url`` qualifier): userinfo passwords, tokens and
     credential-named query values masked."""
-    if not url:
+    if not url or (not _may_hold_token(url) and not _URL_VALUES.search(url.lower())):
         return url
     screened = redact(url)
     if "%" in screened:
@@ -434,6 +453,9 @@ def screen_url(url: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _screen_urls(urls: tuple[str, ...]) -> tuple[str, ...]:
+    joined = "\n".join(urls)  # one look at all of them: most hold nothing to screen
+    if not _may_hold_token(joined) and not _URL_VALUES.search(joined.lower()):
+        return urls
     return tuple(screen_url(url) for url in urls)
 
 
@@ -456,19 +478,80 @@ def _screen_paths(paths: Sequence[str]) -> Sequence[str]:
     return paths if list(screened) == list(paths) else screened
 
 
+_SCALARS = (int, float, bool, type(None))
+
+
+def _texts(value: Any, into: list[str]) -> bool:
+    """Collect the strings of a JSON-like value (keys too); False for a value of another kind."""
+    if isinstance(value, str):
+        into.append(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            into.append(str(key))
+            if not isinstance(item, _SCALARS) and not _texts(item, into):
+                return False
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if not isinstance(item, _SCALARS) and not _texts(item, into):
+                return False
+    elif not isinstance(value, _SCALARS):
+        return False
+    return True
+
+
+def _may_need_redaction(text: str) -> bool:
+    """The redactor's own screen: False means ``redact(text) == text`` for sure."""
+    if "-" in text and _has_curl_option(text):
+        return True
+    return bool(_SCREEN.search(text.lower())) or ("A" in text and bool(_AWS_PREFIX.search(text)))
+
+
 def screen_value(value: Any) -> Any:
     """Any JSON-like value with every string in it redacted (keys too); the value itself when
     nothing in it changed, so unchanged dicts and lists are not copied."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, dict):
+        # Findings of one rule or advisory repeat the same properties: flat ones are screened
+        # once (strings hash once), a copy made only when something changed.
+        items = tuple(value.items())
+        try:
+            screened = _screen_flat(items)
+        except TypeError:  # a nested value: not hashable
+            pass
+        else:
+            return value if screened is None else dict(screened)
+    return _screen_whole(value)
+
+
+@lru_cache(maxsize=8192)
+def _screen_flat(items: tuple[tuple[Any, Any], ...]) -> tuple[tuple[Any, Any], ...] | None:
+    """The items of a flat properties dict screened; None when nothing changed."""
+    value = dict(items)
+    screened = _screen_whole(value)
+    return None if screened is value else tuple(screened.items())
+
+
+def _screen_whole(value: Any) -> Any:
+    texts: list[str] = []
+    if _texts(value, texts) and not _may_need_redaction("\n".join(texts)):
+        return value  # one look at all its texts: nothing there for the redactor
+    return _screen_each(value)
+
+
+def _screen_each(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
+    if isinstance(value, _SCALARS):
+        return value
     if isinstance(value, dict):
-        items = [(redact(str(k)), screen_value(v)) for k, v in value.items()]
+        items = [(redact(str(k)), _screen_each(v)) for k, v in value.items()]
         same = all(
             k == key and v == item for (k, v), (key, item) in zip(items, value.items(), strict=True)
         )
         return value if same else dict(items)
     if isinstance(value, list | tuple):
-        screened = [screen_value(item) for item in value]
+        screened = [_screen_each(item) for item in value]
         return value if screened == list(value) else screened
     return value
 
