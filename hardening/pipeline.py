@@ -31,7 +31,7 @@ from hardening.paths import PathNormalizer
 from hardening.profiles import PROFILES, Profile
 from hardening.progress import Progress
 from hardening.reading import ArtifactOutcome, read_artifact
-from hardening.redact import KnownSecrets
+from hardening.redact import KnownSecrets, screen_finding
 
 #: How many places a merged finding lists beyond its first.
 MAX_RELATED = 20
@@ -89,6 +89,7 @@ def aggregate(options: AggregateOptions) -> Report:
                 forced_tool=tool,
                 max_bytes=options.max_bytes,
                 source_root=source.root if (source := options.snapshot.source) else None,
+                screen=False,
             )
         )
     if options.progress:
@@ -112,7 +113,6 @@ def aggregate(options: AggregateOptions) -> Report:
         prefixes |= outcome.prefixes_used
         absolute += outcome.absolute_paths
 
-    _mask_known_secrets(outcomes, findings, report.runs)
     report.runs = _drop_relayed_runs(report.runs)
     if profile is not None:
         report.runs.extend(_missing_runs(profile, report.runs))
@@ -124,6 +124,9 @@ def aggregate(options: AggregateOptions) -> Report:
         )
 
     kept, dropped = options.snapshot.split(findings)
+    for finding in kept:  # after the filters, which read the raw paths from the source tree
+        screen_finding(finding)
+    _mask_known_secrets(outcomes, kept, report.runs)
     report.filtered = FilterCounts(by_reason=dict(sorted(dropped.items())))
     report.findings = merge(kept)
     report.path_settings = PathSettings(strip_prefixes=sorted(prefixes))

@@ -46,7 +46,11 @@ def read_artifact(
     forced_tool: str | None = None,
     max_bytes: int = 2 * 1024**3,
     source_root: Path | None = None,
+    screen: bool = True,
 ) -> ArtifactOutcome:
+    """Read one artifact.  Its findings' paths, URLs and properties are screened
+    (``redact.screen_finding``) unless ``screen`` is False: ``aggregate`` screens after the
+    source-snapshot filters, which look the raw paths up in the source tree and in git."""
     outcome = ArtifactOutcome(name=name)
     reason = discover.unreadable(path)
     if reason is not None:
@@ -101,8 +105,9 @@ def read_artifact(
         fingerprint.assign(result.findings)
         _count(result.runs, result.findings)
     # After fingerprints: identity keeps the raw paths and URLs, outputs get them screened.
-    for finding in result.findings:
-        screen_finding(finding)
+    if screen:
+        for finding in result.findings:
+            screen_finding(finding)
     for run in result.runs:
         screen_run(run)
     outcome.runs = result.runs

@@ -770,3 +770,37 @@ def test_a_secret_gitleaks_found_is_masked_wherever_another_tool_quotes_it(
     assert semgrep["message"] == f"Connection opened with [REDACTED] and {SHORT_SECRET}"
     zap = [f for f in report["findings"] if f["tool"] == "zap"]
     assert zap and all(QUOTED_SECRET not in json.dumps(f) for f in zap)
+
+
+def test_a_tracked_file_named_by_a_token_is_kept_by_tracked_only_and_shown_masked(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    source = tmp_path / "src"
+    (source / "config").mkdir(parents=True)
+    (source / "config" / f"{TOKEN_FILE}.go").write_text("package config\n")
+    git = ["git", "-C", str(source), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    artifacts = tmp_path / "artifacts"
+    reports_with_credentials_in_urls_and_paths(artifacts)
+    out = tmp_path / "out"
+
+    result = run_cli(
+        [
+            "aggregate",
+            str(artifacts / "sarif"),
+            "--out",
+            str(out),
+            "--source-root",
+            str(source),
+            "--tracked-only",
+        ]
+    )
+
+    assert result.exit_code == 0, result.output
+    paths = [f["location"]["path"] for f in load_json(out / "findings.json")["findings"]]
+    assert paths == ["config/[REDACTED].go"]  # the only tracked one, found by its raw path
+    assert TOKEN_FILE not in result.stdout
