@@ -36,7 +36,7 @@ from hardening.model import (
     _Record,
     set_fields,
 )
-from hardening.redact import error_location
+from hardening.redact import error_location, redact, screen_path, screen_url
 from hardening.report_io import write_atomic
 
 #: Entry keys (fingerprints) an error may name, so the entry can be found.
@@ -114,17 +114,20 @@ class BaselineEntry(_Record):
         )
 
     def as_finding(self, fingerprint: str) -> Finding:
-        """A finding standing for this entry (for fixed and unknown states)."""
-        location = CodeLocation(path=self.path) if self.path else None
+        """A finding standing for this entry (for fixed and unknown states), screened: a
+        baseline or a ``--compare-to`` file may be hand-edited."""
+        location = CodeLocation(path=screen_path(self.path)) if self.path else None
         component = (
-            Component(name=self.package, fixed_version=self.fixed_version) if self.package else None
+            Component(name=redact(self.package), fixed_version=self.fixed_version)
+            if self.package
+            else None
         )
-        endpoint = _endpoint(self.endpoint) if self.endpoint else None
+        endpoint = _endpoint(screen_url(self.endpoint)) if self.endpoint else None
         return Finding(
             tool=self.tool,
             kind=self.kind,
             rule_id=self.rule_id,
-            title=self.title,
+            title=redact(self.title),
             severity=self.severity,
             location=location,
             component=component,

@@ -619,6 +619,14 @@ def baseline_show(baseline_path: Path, triaged: bool) -> None:
     "--author", help="GitHub login whose comments are this bot's (default: github-actions[bot])."
 )
 @click.option("--pr", type=int, help="GitHub pull request number (default: from the event).")
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=1.0),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time the whole run may take: every request, retry and rate-limit wait.",
+)
 def comment(
     directory: Path,
     platform: str,
@@ -627,12 +635,19 @@ def comment(
     ca_file: str | None,
     author: str | None,
     pr: int | None,
+    deadline: float,
 ) -> None:
     """Post the summary in DIRECTORY/findings.json as one sticky MR or PR comment.
 
     Report-only: a failure to post is a warning and exits 0 unless --strict.
     """
-    from hardening.publish.comment import Action, CommentOptions, Platform, publish
+    from hardening.publish.comment import (
+        Action,
+        CommentOptions,
+        Platform,
+        RetryPolicy,
+        publish,
+    )
     from hardening.render import markdown
     from hardening.report_io import load_report
 
@@ -644,6 +659,7 @@ def comment(
         ca_file=ca_file,
         author=author,
         pr=pr,
+        retry=RetryPolicy(budget=deadline),
     )
     outcome = publish(lambda limit: markdown.render(report, max_chars=limit), options, os.environ)
     if outcome.action is Action.failed:

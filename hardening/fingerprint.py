@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from urllib.parse import SplitResult
 
@@ -54,13 +56,40 @@ def strip_versions(text: str) -> str:
     return _VERSION.sub("", text)
 
 
-@lru_cache(maxsize=65536)
+#: The secrets hashed while ``collecting_secrets`` is active (the reading of one artifact).
+_COLLECTED: ContextVar[set[str] | None] = ContextVar("collected_secrets", default=None)
+
+
+@contextmanager
+def collecting_secrets() -> Iterator[set[str]]:
+    """Collect every secret value ``secret_digest`` is given in this block.
+
+    Every parser's secret passes through ``secret_digest`` (it is the only place a secret is
+    used), so this is where the run learns the exact values it must mask wherever another
+    tool quotes them (see ``redact.KnownSecrets``).  The caller holds the set for the run
+    only; nothing writes it."""
+    found: set[str] = set()
+    token = _COLLECTED.set(found)
+    try:
+        yield found
+    finally:
+        _COLLECTED.reset(token)
+
+
 def secret_digest(rule: str, secret: str) -> str:
     """Deliberately slow salted hash of a secret (scrypt, n=2**12, r=8, p=1, ~5 ms).
 
     A committed baseline holding these cannot be reversed cheaply with a dictionary of short
     passwords.  Cached, so each distinct secret is hashed once per run.
     """
+    collected = _COLLECTED.get()
+    if collected is not None:
+        collected.add(secret)
+    return _secret_digest(rule, secret)
+
+
+@lru_cache(maxsize=65536)
+def _secret_digest(rule: str, secret: str) -> str:
     salt = ("hardening-fingerprint-v1:" + rule).encode()
     digest = hashlib.scrypt(
         secret.encode("utf-8", "surrogatepass"), salt=salt, n=2**12, r=8, p=1, dklen=16

@@ -31,6 +31,7 @@ from hardening.paths import PathNormalizer
 from hardening.profiles import PROFILES, Profile
 from hardening.progress import Progress
 from hardening.reading import ArtifactOutcome, read_artifact
+from hardening.redact import KnownSecrets, screen_finding
 
 #: How many places a merged finding lists beyond its first.
 MAX_RELATED = 20
@@ -88,6 +89,7 @@ def aggregate(options: AggregateOptions) -> Report:
                 forced_tool=tool,
                 max_bytes=options.max_bytes,
                 source_root=source.root if (source := options.snapshot.source) else None,
+                screen=False,
             )
         )
     if options.progress:
@@ -122,6 +124,9 @@ def aggregate(options: AggregateOptions) -> Report:
         )
 
     kept, dropped = options.snapshot.split(findings)
+    for finding in kept:  # after the filters, which read the raw paths from the source tree
+        screen_finding(finding)
+    _mask_known_secrets(outcomes, kept, report.runs)
     report.filtered = FilterCounts(by_reason=dict(sorted(dropped.items())))
     report.findings = merge(kept)
     report.path_settings = PathSettings(strip_prefixes=sorted(prefixes))
@@ -179,6 +184,22 @@ def _mark_suppressed(findings: list[Finding]) -> None:
     for finding in findings:
         if finding.suppression is not None:
             finding.state = State.suppressed
+
+
+def _mask_known_secrets(
+    outcomes: list[ArtifactOutcome], findings: list[Finding], runs: list[ToolRun]
+) -> None:
+    """A secret a secret scanner reported is masked wherever any finding of the run quotes it
+    (semgrep's message on the same line, a snippet, a ZAP evidence): one search per text."""
+    known = KnownSecrets(secret for outcome in outcomes for secret in outcome.secrets)
+    for outcome in outcomes:
+        outcome.secrets = set()  # kept no longer than needed
+    if not known:
+        return
+    for finding in findings:
+        known.mask_finding(finding)
+    for run in runs:
+        known.mask_run(run)
 
 
 def _inputs(options: AggregateOptions) -> list[tuple[Path, str, str | None]]:

@@ -16,7 +16,7 @@ from hardening.errors import ParseError
 from hardening.model import Finding, RunStatus, Severity, SkippedArtifact, ToolRun
 from hardening.parsers.interface import Artifact, Parser
 from hardening.paths import PathNormalizer, is_absolute
-from hardening.redact import redact
+from hardening.redact import redact, screen_finding, screen_run
 
 
 @dataclass
@@ -30,6 +30,9 @@ class ArtifactOutcome:
     skipped: SkippedArtifact | None = None
     prefixes_used: set[str] = field(default_factory=set)
     absolute_paths: int = 0
+    #: The exact secret values the parser hashed: the run masks them wherever another finding
+    #: quotes them (``redact.KnownSecrets``).  Never written anywhere.
+    secrets: set[str] = field(default_factory=set, repr=False)
 
     @property
     def failed(self) -> bool:
@@ -43,7 +46,11 @@ def read_artifact(
     forced_tool: str | None = None,
     max_bytes: int = 2 * 1024**3,
     source_root: Path | None = None,
+    screen: bool = True,
 ) -> ArtifactOutcome:
+    """Read one artifact.  Its findings' paths, URLs and properties are screened
+    (``redact.screen_finding``) unless ``screen`` is False: ``aggregate`` screens after the
+    source-snapshot filters, which look the raw paths up in the source tree and in git."""
     outcome = ArtifactOutcome(name=name)
     reason = discover.unreadable(path)
     if reason is not None:
@@ -61,7 +68,8 @@ def read_artifact(
     outcome.parser = parser_cls
     try:
         artifact = Artifact(path=path, name=name, max_bytes=max_bytes, source_root=source_root)
-        result = parser_cls().parse(artifact)
+        with fingerprint.collecting_secrets() as outcome.secrets:
+            result = parser_cls().parse(artifact)
     except ParseError as exc:
         reason = str(exc) + (_forced_hint(path, parser_cls) if forced_tool else "")
         outcome.runs = [_failed_run(parser_cls, name, reason)]
@@ -100,6 +108,12 @@ def read_artifact(
                 finding.target = _target(finding.target, normalize, outcome)
         fingerprint.assign(result.findings)
         _count(result.runs, result.findings)
+    # After fingerprints: identity keeps the raw paths and URLs, outputs get them screened.
+    if screen:
+        for finding in result.findings:
+            screen_finding(finding)
+    for run in result.runs:
+        screen_run(run)
     outcome.runs = result.runs
     outcome.findings = result.findings
     return outcome

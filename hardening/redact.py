@@ -10,8 +10,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
 from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+from hardening.model import CodeLocation, Finding, Report, ToolRun
 
 MASK = "[REDACTED]"
 
@@ -360,3 +365,384 @@ CREDENTIAL_CWES = frozenset({"CWE-798", "CWE-259", "CWE-321"})
 def is_credential_rule(identifiers: Iterable[str]) -> bool:
     """Whether a SAST finding with these identifiers is about a hard-coded credential."""
     return not CREDENTIAL_CWES.isdisjoint(identifiers)
+
+
+# --- screening: paths, URLs, references, properties; whole findings and runs -----------------
+#
+# Parsers redact the texts they build (messages, snippets, evidence); what they pass through
+# as it came (paths, URLs, references, purls, run properties) is screened here, once, for every
+# parser, after fingerprints are computed: identity keeps the raw values, so screening never
+# re-keys a finding.  A relayed findings.json (``screen_finding(..., relayed=True)``) is
+# untrusted text as a whole: every text of it passes the redactor again.
+
+#: The patterns of known token shapes (and credentials in URLs): what a path is screened for.
+#: Not the assignments of secret-like names nor entropy, so content-hashed bundle names
+#: (``main.3f9c2a1b.js``) and commit ids in paths stay as they are.
+_PATH_LABELS = frozenset(
+    {
+        "private-key",
+        "github-token",
+        "gitlab-token",
+        "aws-key-id",
+        "slack-token",
+        "slack-webhook",
+        "google-api-key",
+        "google-oauth",
+        "stripe-key",
+        "npm-token",
+        "pypi-token",
+        "jwt",
+        "url-credentials",
+    }
+)
+
+
+#: A URL's password in a path: path normalization folds ``https://`` into ``https:/``.
+_PATH_USERINFO = re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*:/{1,2}[^/\s:@'\"]*:(?P<v>[^@\s/'\"]+)@")
+
+
+#: Fragments one of the path patterns needs (lower-cased text; AWS ids are tested apart):
+#: most paths and URLs hold none, and are then left without running any pattern.
+_PATH_SCREEN = re.compile(
+    r"private key|gh[pousr]_|github_pat_|gl[a-z]{1,6}-|gr1348941|xox|hooks\.slack|aiza|ya29\."
+    r"|_live_|_test_|npm_|pypi-|eyj|@"
+)
+#: What else a URL may carry a credential in: a query, fragment or parameter value whose name
+#: says so (lower-cased text).
+_URL_VALUES = re.compile(r"[?#;&].*(?:key|token|pass|pwd|secret|credential|auth|sig|session)")
+
+
+def _may_hold_token(text: str) -> bool:
+    if not text.isascii():
+        return True  # case folding is not exact beyond ASCII: let the patterns decide
+    return bool(_PATH_SCREEN.search(text.lower())) or (
+        "A" in text and _AWS_PREFIX.search(text) is not None
+    )
+
+
+@lru_cache(maxsize=65536)
+def screen_path(path: str) -> str:
+    """A path with every known token shape and URL password in it masked."""
+    if not path or not _may_hold_token(path):
+        return path
+    labels = _labels_needed(path) & _PATH_LABELS
+    if not labels:
+        return path
+    for label, pattern, mask in _STEPS:
+        if label in labels:
+            path = pattern.sub(mask, path)
+    if "url-credentials" in labels:
+        path = _PATH_USERINFO.sub(_mask_value, path)
+    return path
+
+
+@lru_cache(maxsize=65536)
+def screen_url(url: str) -> str:
+    """A URL (or a reference, a purl) through the whole redactor, also where it is
+    percent-encoded (a purl's ``repository_url`` qualifier): userinfo passwords, tokens and
+    credential-named query values masked."""
+    if not url or (not _may_hold_token(url) and not _URL_VALUES.search(url.lower())):
+        return url
+    screened = redact(url)
+    if "%" in screened:
+        decoded = unquote(screened)
+        if decoded != screened and redact(decoded) != decoded:
+            return redact(decoded)  # shown decoded: the credential masked matters more
+    return screened
+
+
+@lru_cache(maxsize=4096)
+def _screen_urls(urls: tuple[str, ...]) -> tuple[str, ...]:
+    joined = "\n".join(urls)  # one look at all of them: most hold nothing to screen
+    if not _may_hold_token(joined) and not _URL_VALUES.search(joined.lower()):
+        return urls
+    return tuple(screen_url(url) for url in urls)
+
+
+def screen_urls(urls: Sequence[str]) -> Sequence[str]:
+    """References and the like, screened; an unchanged sequence is returned as it is (findings
+    share their references, see ``Finding``)."""
+    if not urls:
+        return urls
+    screened = _screen_urls(tuple(urls))
+    return urls if list(screened) == list(urls) else screened
+
+
+@lru_cache(maxsize=4096)
+def _screen_path_tuple(paths: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(screen_path(path) for path in paths)
+
+
+def _screen_paths(paths: Sequence[str]) -> Sequence[str]:
+    screened = _screen_path_tuple(tuple(paths))
+    return paths if list(screened) == list(paths) else screened
+
+
+_SCALARS = (int, float, bool, type(None))
+
+
+def _texts(value: Any, into: list[str]) -> bool:
+    """Collect the strings of a JSON-like value (keys too); False for a value of another kind."""
+    if isinstance(value, str):
+        into.append(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            into.append(str(key))
+            if not isinstance(item, _SCALARS) and not _texts(item, into):
+                return False
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if not isinstance(item, _SCALARS) and not _texts(item, into):
+                return False
+    elif not isinstance(value, _SCALARS):
+        return False
+    return True
+
+
+def _may_need_redaction(text: str) -> bool:
+    """The redactor's own screen: False means ``redact(text) == text`` for sure."""
+    if "-" in text and _has_curl_option(text):
+        return True
+    return bool(_SCREEN.search(text.lower())) or ("A" in text and bool(_AWS_PREFIX.search(text)))
+
+
+def screen_value(value: Any) -> Any:
+    """Any JSON-like value with every string in it redacted (keys too); the value itself when
+    nothing in it changed, so unchanged dicts and lists are not copied."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, dict):
+        # Findings of one rule or advisory repeat the same properties: flat ones are screened
+        # once (strings hash once), a copy made only when something changed.
+        items = tuple(value.items())
+        try:
+            screened = _screen_flat(items)
+        except TypeError:  # a nested value: not hashable
+            pass
+        else:
+            return value if screened is None else dict(screened)
+    return _screen_whole(value)
+
+
+@lru_cache(maxsize=8192)
+def _screen_flat(items: tuple[tuple[Any, Any], ...]) -> tuple[tuple[Any, Any], ...] | None:
+    """The items of a flat properties dict screened; None when nothing changed."""
+    value = dict(items)
+    screened = _screen_whole(value)
+    return None if screened is value else tuple(screened.items())
+
+
+def _screen_whole(value: Any) -> Any:
+    texts: list[str] = []
+    if _texts(value, texts) and not _may_need_redaction("\n".join(texts)):
+        return value  # one look at all its texts: nothing there for the redactor
+    return _screen_each(value)
+
+
+def _screen_each(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, dict):
+        items = [(redact(str(k)), _screen_each(v)) for k, v in value.items()]
+        same = all(
+            k == key and v == item for (k, v), (key, item) in zip(items, value.items(), strict=True)
+        )
+        return value if same else dict(items)
+    if isinstance(value, list | tuple):
+        screened = [_screen_each(item) for item in value]
+        return value if screened == list(value) else screened
+    return value
+
+
+def _screen_location(location: CodeLocation, relayed: bool) -> None:
+    location.path = screen_path(location.path)
+    if relayed and location.snippet:
+        location.snippet = redact(location.snippet)
+
+
+def screen_finding(finding: Finding, *, relayed: bool = False) -> None:
+    """Screen a finding in place: its paths, URLs, references, purl, target and properties;
+    with ``relayed`` (read from a findings.json, so no parser redacted it) every text."""
+    if finding.location is not None:
+        _screen_location(finding.location, relayed)
+    for location in finding.related_locations:
+        _screen_location(location, relayed)
+    if finding.references:
+        finding.references = screen_urls(finding.references)
+    component = finding.component
+    if component is not None:
+        if component.purl:
+            component.purl = screen_url(component.purl)
+        if component.target:
+            component.target = screen_url(component.target)
+        if component.package_path:
+            component.package_path = screen_path(component.package_path)
+    endpoint = finding.endpoint
+    if endpoint is not None:
+        endpoint.url = screen_url(endpoint.url)
+        if endpoint.param:
+            endpoint.param = redact(endpoint.param)
+    if finding.artifact:
+        finding.artifact = screen_path(finding.artifact)
+    if finding.artifacts:
+        finding.artifacts = _screen_paths(finding.artifacts)
+    if finding.properties:
+        finding.properties = screen_value(finding.properties)
+    if not relayed:
+        return
+    finding.title = redact(finding.title)
+    finding.message = redact(finding.message)
+    finding.rule_id = redact(finding.rule_id)
+    if finding.tool_severity:
+        finding.tool_severity = redact(finding.tool_severity)
+    if finding.confidence:
+        finding.confidence = redact(finding.confidence)
+    if finding.identifiers:
+        finding.identifiers = [redact(identifier) for identifier in finding.identifiers]
+    if finding.commits:
+        finding.commits = [redact(commit) for commit in finding.commits]
+    if component is not None:
+        component.name = redact(component.name)
+        for name in ("installed_version", "fixed_version", "ecosystem", "status"):
+            text = getattr(component, name)
+            if text:
+                setattr(component, name, redact(text))
+    if finding.suppression is not None and finding.suppression.justification:
+        finding.suppression.justification = redact(finding.suppression.justification)
+
+
+#: Fields of a run that hold paths (screened as paths; every other text is redacted).
+_RUN_PATH_FIELDS = frozenset({"artifact", "scanned_paths"})
+
+
+def screen_run(run: ToolRun) -> None:
+    """Screen every text of a run in place (error, warnings, properties, version, targets...):
+    it is small, so all of it, whatever fields it grows."""
+    for name in type(run).model_fields:
+        value = getattr(run, name)
+        if isinstance(value, StrEnum) or value is None:
+            continue
+        if name in _RUN_PATH_FIELDS:
+            if isinstance(value, str):
+                setattr(run, name, screen_path(value))
+            elif isinstance(value, list):
+                setattr(run, name, [screen_path(p) if isinstance(p, str) else p for p in value])
+        elif isinstance(value, str | list | dict):
+            setattr(run, name, screen_value(value))
+
+
+def screen_report(report: Report) -> None:
+    """Screen a whole report read from a findings.json (untrusted: hand-edited or foreign)."""
+    for finding in report.findings:
+        screen_finding(finding, relayed=True)
+    for run in report.runs:
+        screen_run(run)
+    report.warnings = [redact(warning) for warning in report.warnings]
+    for skipped in report.skipped:
+        skipped.path = screen_path(skipped.path)
+        skipped.reason = redact(skipped.reason)
+    if report.link_base:
+        report.link_base = screen_url(report.link_base)
+    if report.changed_files:
+        report.changed_files = [screen_path(path) for path in report.changed_files]
+    report.path_settings.strip_prefixes = [
+        screen_path(prefix) for prefix in report.path_settings.strip_prefixes
+    ]
+    if report.gate is not None:
+        report.gate.summary = redact(report.gate.summary)
+    for row in report.calibration:
+        row.rule_id = redact(row.rule_id)
+    if report.diff is not None:
+        for name in ("baseline", "compare_to"):
+            text = getattr(report.diff, name)
+            if text:
+                setattr(report.diff, name, screen_path(text))
+    report.properties = screen_value(report.properties)
+
+
+# --- a secret one tool found, quoted by another -------------------------------------------------
+
+#: Shorter values are too likely to be ordinary words of other texts.
+MIN_KNOWN_SECRET = 8
+
+
+class KnownSecrets:
+    """The exact secret values the run's secret scanners reported, masked wherever another
+    finding quotes them (a semgrep message on the same line, a snippet, a ZAP evidence).
+
+    One pass over each text, whatever the number of secrets: an index holds every k-gram of
+    every secret (k is at most half the shortest secret), and a text is probed only at every
+    k-th position, since an occurrence of a secret of length 2k-1 or more always covers one
+    such aligned window.  Only the few secrets a probe names are then replaced (``str.replace``,
+    longest first).  A regular expression of thousands of alternatives would try each of them
+    at every position.  Held for the run only: never written.
+    """
+
+    def __init__(self, values: Iterable[str]) -> None:
+        wanted = {v for v in values if len(v.strip()) >= MIN_KNOWN_SECRET and MASK not in v}
+        self._shortest = min((len(v) for v in wanted), default=0)
+        self._k = k = min(8, (self._shortest + 1) // 2)
+        grams: dict[str, set[str]] = defaultdict(set)
+        for value in wanted:
+            for start in range(len(value) - k + 1):
+                grams[value[start : start + k]].add(value)
+        self._grams = {gram: tuple(found) for gram, found in grams.items()}
+
+    def __bool__(self) -> bool:
+        return bool(self._grams)
+
+    def mask(self, text: str) -> str:
+        if len(text) < self._shortest or not self._grams:
+            return text
+        k, grams = self._k, self._grams
+        candidates: set[str] = set()
+        for start in range(0, len(text) - k + 1, k):
+            found = grams.get(text[start : start + k])
+            if found:
+                candidates.update(found)
+        for secret in sorted(candidates, key=len, reverse=True):
+            text = text.replace(secret, MASK)
+        return text
+
+    def mask_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, dict):
+            return {self.mask(str(k)): self.mask_value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.mask_value(item) for item in value]
+        return value
+
+    def mask_finding(self, finding: Finding) -> None:
+        mask = self.mask
+        finding.title = mask(finding.title)
+        finding.message = mask(finding.message)
+        for location in (finding.location, *finding.related_locations):
+            if location is not None:
+                location.path = mask(location.path)
+                if location.snippet:
+                    location.snippet = mask(location.snippet)
+        if finding.endpoint is not None:
+            finding.endpoint.url = mask(finding.endpoint.url)
+            if finding.endpoint.param:
+                finding.endpoint.param = mask(finding.endpoint.param)
+        if finding.suppression is not None and finding.suppression.justification:
+            finding.suppression.justification = mask(finding.suppression.justification)
+        if finding.references:
+            masked = [mask(reference) for reference in finding.references]
+            if masked != list(finding.references):
+                finding.references = masked
+        if finding.properties:
+            properties = self.mask_value(finding.properties)
+            if properties != finding.properties:
+                finding.properties = properties
+
+    def mask_run(self, run: ToolRun) -> None:
+        for name in type(run).model_fields:
+            value = getattr(run, name)
+            if isinstance(value, str) and not isinstance(value, StrEnum):
+                setattr(run, name, self.mask(value))
+            elif isinstance(value, list | dict):
+                setattr(run, name, self.mask_value(value))

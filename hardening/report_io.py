@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from hardening.errors import HardeningError
 from hardening.model import CodeLocation, Finding, Report, set_fields
-from hardening.redact import error_location
+from hardening.redact import error_location, screen_report
 
 
 def write_atomic(
@@ -192,9 +192,16 @@ def write_report(report: Report, path: Path) -> None:
 
 
 def load_report(path: Path) -> Report:
-    """A findings.json, all of it.  From 8 MiB on it is read one finding at a time (never the
+    """A findings.json, all of it, every text screened by the redactor (the file may be
+    hand-edited or foreign).  From 8 MiB on it is read one finding at a time (never the
     whole text and its parse at once: a 190 MB file took 800 MiB whole); anything invalid is
     read again whole, so the error is pydantic's own first error."""
+    report = _load_report(path)
+    screen_report(report)
+    return report
+
+
+def _load_report(path: Path) -> Report:
     from hardening.parsers._io import STREAM_MIN_BYTES
 
     try:

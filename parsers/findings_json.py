@@ -2,7 +2,8 @@
 
 The ``security_sast_report`` job writes it; the ``hardening_report`` job reads it with the
 other tools' raw reports.  Findings keep their fingerprints; baseline entries it lists as
-fixed or unknown are not findings of this run.
+fixed or unknown are not findings of this run.  Its text is untrusted like any report's (it
+may be hand-edited or foreign): every text of its findings and runs passes the redactor.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hardening.errors import ParseError
 from hardening.model import Finding, Report, State, ToolRun
 from hardening.parsers._io import JsonStream, NotStreamable, read_json, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
-from hardening.redact import error_location
+from hardening.redact import error_location, screen_finding, screen_run
 
 _MARKER = re.compile(rb'"generator"\s*:\s*"hardening"')
 #: hardening's SARIF output carries the same generator; it is skipped, not read back.
@@ -43,9 +44,11 @@ class FindingsJsonParser(Parser):
     def parse(self, artifact: Artifact) -> ParseResult:
         report = read_json(artifact, _whole, _streamed, depth=2)
         for run in report.runs:
+            screen_run(run)
             run.properties["relayed_from"] = artifact.name
         findings = [f for f in report.findings if f.state not in _NOT_FINDINGS]
         for finding in findings:
+            screen_finding(finding, relayed=True)
             finding.state = None
             finding.drift = False
         return ParseResult(runs=report.runs, findings=findings, fingerprinted=True)

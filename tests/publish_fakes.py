@@ -7,9 +7,11 @@ request.  ``fail()`` queues canned error answers (429, 503, 403, ...) ahead of t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
+import socket
 import ssl
 import subprocess
 import threading
@@ -47,6 +49,8 @@ class _Canned:
     headers: dict[str, str]
     body: Any
     method: str | None
+    #: The request is handled first (a note stored), then answered with this error instead.
+    after_handling: bool = False
 
 
 Answer = tuple[int, dict[str, str], Any]
@@ -93,11 +97,23 @@ class FakeServer:
         method: str | None = None,
         headers: dict[str, str] | None = None,
         body: Any = None,
+        after_handling: bool = False,
     ) -> None:
-        """Answer the next ``times`` requests (of ``method``, if given) with this error."""
+        """Answer the next ``times`` requests (of ``method``, if given) with this error; with
+        ``after_handling``, each is handled first (what it writes is stored) all the same."""
         payload = body if body is not None else {"message": f"{status} canned error"}
         for _ in range(times):
-            self._canned.append(_Canned(status, headers or {}, payload, method))
+            self._canned.append(
+                _Canned(status, headers or {}, payload, method, after_handling=after_handling)
+            )
+
+    def redirect(self, status: int, location: str, *, method: str | None = None) -> None:
+        """Answer the next request (of ``method``, if given) with a redirect to ``location``."""
+        self.fail(status, method=method, headers={"Location": location}, body={})
+
+    def answer(self, status: int, body: Any, *, method: str | None = None) -> None:
+        """Answer the next request (of ``method``, if given) with this status and JSON body."""
+        self.fail(status, method=method, body=body)
 
     def writes(self) -> list[Recorded]:
         return [r for r in self.requests if r.method != "GET"]
@@ -128,11 +144,70 @@ class FakeServer:
             for index, canned in enumerate(self._canned):
                 if canned.method in (None, request.method):
                     del self._canned[index]
+                    if canned.after_handling:
+                        self.dispatch(request)
                     return canned.status, canned.headers, canned.body
             return self.dispatch(request)
 
     def dispatch(self, request: Recorded) -> Answer:
         raise NotImplementedError
+
+
+class Elsewhere(FakeServer):
+    """Another host: records what reaches it and answers like a willing platform (a note
+    created, an empty list), so a client that followed a redirect here would think it
+    succeeded."""
+
+    def dispatch(self, request: Recorded) -> Answer:
+        if request.method == "GET":
+            return 200, {}, []
+        body = request.body if isinstance(request.body, dict) else {}
+        return 201, {}, {"id": 1, "body": body.get("body", ""), "created_at": "2024-03-01"}
+
+
+@contextmanager
+def dripping_server(head: bytes | None = None) -> Iterator[str]:
+    """A server on 127.0.0.1 that answers every request one byte a second, forever; yields
+    its base URL.  ``head`` is sent at once first (status line and headers), when given."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(0.5)
+            with contextlib.suppress(OSError):
+                conn.recv(65536)
+                if head is not None:
+                    conn.sendall(head)
+                while not stop.wait(1.0):
+                    conn.sendall(b"x" if head is not None else b"H")
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (connections to it are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:

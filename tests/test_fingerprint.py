@@ -96,7 +96,7 @@ def test_redacted_secrets_are_told_apart_per_commit_by_occurrence() -> None:
 
 
 def test_secret_hash_is_slow_and_salted_per_rule() -> None:
-    fingerprint.secret_digest.cache_clear()
+    fingerprint._secret_digest.cache_clear()
     start = time.perf_counter()
     digest = fingerprint.secret_digest("rule-a", "hunter2")
     elapsed = time.perf_counter() - start

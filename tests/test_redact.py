@@ -81,3 +81,81 @@ def test_credential_rules_are_recognised_by_cwe() -> None:
 )
 def test_curl_credential_forms_are_masked(curl: str, secret: str) -> None:
     assert secret not in redact(curl)
+
+
+# --- screening paths and URLs ----------------------------------------------------------------
+
+
+def test_a_path_segment_of_a_known_token_shape_is_masked() -> None:
+    from hardening.redact import screen_path
+
+    token = "ghp_" + "Ut5Ro2Ie8Wq4Pa1Sd7Fg3Hj6Kl9Zx0Cv2Bn"
+    assert screen_path(f"config/{token}.json") == "config/[REDACTED].json"
+
+
+def test_content_hashed_names_and_commit_ids_in_paths_stay() -> None:
+    from hardening.redact import screen_path
+
+    for path in (
+        "static/js/main.8f14e45fceea167a5a36dedd4bea2543.chunk.js",
+        "builds/0123456789abcdef0123456789abcdef01234567/cmd/main.go",
+        "assets/index-B7xQz9Lk.css",
+        "src/password_reset.go",
+    ):
+        assert screen_path(path) == path
+
+
+def test_a_url_password_in_a_normalized_path_is_masked() -> None:
+    from hardening.redact import screen_path
+
+    assert screen_path("https:/ci:Vq8Lz3Np6Rt1Ws4Xy7Km@gitlab.example.com/a.go") == (
+        "https:/ci:[REDACTED]@gitlab.example.com/a.go"
+    )
+
+
+def test_a_percent_encoded_url_password_in_a_purl_is_masked() -> None:
+    from hardening.redact import screen_url
+
+    purl = "pkg:golang/x/lib@v1?repository_url=https%3A%2F%2Fci%3AHp2Wd7Ks4Lm9Qz3Rt6Vn%40git.x"
+    assert "Hp2Wd7Ks4Lm9Qz3Rt6Vn" not in screen_url(purl)
+    assert screen_url("pkg:npm/%40scope/name@1.0.0") == "pkg:npm/%40scope/name@1.0.0"
+
+
+# --- secrets one tool found, masked in another's text -----------------------------------------
+
+
+def test_known_secrets_are_masked_exactly_longest_first() -> None:
+    from hardening.redact import KnownSecrets
+
+    known = KnownSecrets(["Pk7Mw2Qz9Xr4Lt", "Pk7Mw2Qz9Xr4Lt99", "Zz8Yy7Xx6Ww5", "short"])
+
+    assert known.mask("a Pk7Mw2Qz9Xr4Lt99 b Pk7Mw2Qz9Xr4Lt c Zz8Yy7Xx6Ww5") == (
+        "a [REDACTED] b [REDACTED] c [REDACTED]"
+    )
+    assert known.mask("short words stay, Pk7Mw2Qz9 too") == "short words stay, Pk7Mw2Qz9 too"
+
+
+def test_known_secrets_take_one_search_per_text_whatever_their_number() -> None:
+    import random
+    import string
+    import time
+
+    from hardening.redact import KnownSecrets
+
+    rng = random.Random(7)
+    secrets = [
+        "".join(rng.choices(string.ascii_letters + string.digits, k=24)) for _ in range(5000)
+    ]
+    known = KnownSecrets(secrets)
+    texts = [
+        f"message {i} about the handler quoting nothing secret at all" * 4 for i in range(20000)
+    ]
+    texts[1234] += secrets[4321]
+
+    started = time.perf_counter()
+    masked = [known.mask(text) for text in texts]
+    elapsed = time.perf_counter() - started
+
+    assert masked[1234].endswith("[REDACTED]")
+    assert sum("[REDACTED]" in text for text in masked) == 1
+    assert elapsed < 2.0  # 100 million str.find calls would take minutes

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -25,8 +26,10 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from hardening.errors import PublishError
+from hardening.http_session import Deadline, DeadlineExceeded, RedirectRefused, origin
 from hardening.redact import MASK, redact
 from hardening.render.markdown import MARKER
 
@@ -58,7 +61,10 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long 429 and 5xx answers are retried: exponential backoff within a total budget."""
+    """The run's one deadline (``--deadline``) and the exponential backoff within it.
+
+    Every request, every wait (a GitHub rate limit's included) and every retry of one
+    ``comment`` run fits in ``budget`` seconds."""
 
     budget: float = 60.0
     first_delay: float = 1.0
@@ -120,6 +126,8 @@ class ApiError(PublishError):
         retryable: bool | None = None,
         retry_after: float | None = None,
         tls: bool = False,
+        ambiguous: bool | None = None,
+        max_retries: int | None = None,
     ) -> None:
         super().__init__(f"HTTP {status}: {detail}" if status is not None else detail)
         self.status = status
@@ -127,6 +135,11 @@ class ApiError(PublishError):
         self.retry_after = retry_after
         self.tls = tls
         self.retryable = _is_transient(status) if retryable is None else retryable
+        #: The request may have taken effect (a 5xx, a timeout or a connection lost after
+        #: sending): a POST is not simply sent again.
+        self.ambiguous = (status is not None and status >= 500) if ambiguous is None else ambiguous
+        #: At most this many retries of this kind of failure (None: until the deadline).
+        self.max_retries = max_retries
         self.action = "calling the API"  # set by the retrier: what was being done
         self.attempts = 1
         self.exhausted = False  # retryable, but the retry budget ran out
@@ -136,15 +149,88 @@ def _is_transient(status: int | None) -> bool:
     return status is not None and (status == 429 or status >= 500)
 
 
+#: A server that cannot be connected to is tried this many more times (1 + 2 + 4 s apart).
+CONNECT_RETRIES = 3
+
+
 def network_failure(exc: requests.RequestException) -> ApiError:
-    """A request that got no HTTP answer: retried, except a TLS failure, which would recur."""
+    """A request that got no HTTP answer: retried, except a TLS failure, which would recur, a
+    refused redirect and the deadline."""
+    if isinstance(exc, RedirectRefused):
+        return ApiError(None, exc.reason, retryable=False, ambiguous=False)
+    if isinstance(exc, DeadlineExceeded):
+        return ApiError(None, f"{_host_of(exc)}{exc}", retryable=False, ambiguous=True)
     if isinstance(exc, requests.exceptions.SSLError):
-        return ApiError(None, "TLS certificate verification failed", retryable=False, tls=True)
+        return ApiError(
+            None, "TLS certificate verification failed", retryable=False, tls=True, ambiguous=False
+        )
+    if isinstance(exc, requests.ConnectTimeout) or (
+        isinstance(exc, requests.ConnectionError) and _could_not_connect(exc)
+    ):
+        return ApiError(
+            None,
+            f"{_host_of(exc)}the server could not be reached ({_connect_reason(exc)})",
+            retryable=True,
+            ambiguous=False,
+            max_retries=CONNECT_RETRIES,
+        )
     if isinstance(exc, requests.Timeout):
-        return ApiError(None, "the request timed out", retryable=True)
+        return ApiError(
+            None, f"{_host_of(exc)}the request timed out", retryable=True, ambiguous=True
+        )
     if isinstance(exc, requests.ConnectionError):
-        return ApiError(None, "the server could not be reached", retryable=True)
+        return ApiError(
+            None,
+            f"{_host_of(exc)}the connection was lost before an answer came",
+            retryable=True,
+            ambiguous=True,
+        )
     return ApiError(None, f"the request failed ({type(exc).__name__})", retryable=False)
+
+
+def _host_of(exc: requests.RequestException) -> str:
+    """``host:port: `` of the request that failed, to start a detail with ("" when unknown)."""
+    request = exc.request
+    url = getattr(request, "url", None) if request is not None else None
+    if not isinstance(url, str):
+        return ""
+    return origin(url).split("://", 1)[-1] + ": "
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, its arguments that are exceptions, and their causes (urllib3 nests the
+    real reason inside MaxRetryError inside requests' ConnectionError)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo and len(seen) < 20:
+        current = todo.pop()
+        seen.append(current)
+        todo.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            todo.append(reason)
+        if current.__cause__ is not None:
+            todo.append(current.__cause__)
+    return seen
+
+
+def _could_not_connect(exc: BaseException) -> bool:
+    """No connection was made, so nothing was sent (refused, no such host, no route)."""
+    return any(isinstance(cause, NewConnectionError) for cause in _causes(exc))
+
+
+def _connect_reason(exc: BaseException) -> str:
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "no such host"
+        if isinstance(cause, TimeoutError):
+            return "connecting timed out"
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connecting timed out"
+    text = " ".join(str(cause) for cause in _causes(exc))
+    return "connection refused" if "refused" in text.lower() else "no connection"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -174,11 +260,16 @@ def server_detail(text: object) -> str:
 
 
 class Retrier:
-    """Runs API operations, retrying transient failures until one shared deadline."""
+    """Runs API operations, retrying transient failures until the run's one deadline.
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    Between attempts it waits the exponential backoff, or longer when the server asks
+    (``Retry-After``, GitHub's rate-limit headers); never less, so a ``Retry-After: 0`` or a
+    date in the past cannot turn it into a tight loop.
+    """
+
+    def __init__(self, policy: RetryPolicy, deadline: Deadline | None = None) -> None:
         self._policy = policy
-        self._deadline = policy.clock() + policy.budget
+        self.deadline = deadline or Deadline(policy.budget, clock=policy.clock)
 
     def call(self, action: str, operation: Callable[[], T]) -> T:
         delay = self._policy.first_delay
@@ -190,8 +281,11 @@ class Retrier:
                 exc.action, exc.attempts = action, attempts
                 if not exc.retryable:
                     raise
-                wait = exc.retry_after if exc.retry_after is not None else delay
-                if wait > self._deadline - self._policy.clock():
+                if exc.max_retries is not None and attempts > exc.max_retries:
+                    exc.exhausted = True
+                    raise
+                wait = max(exc.retry_after or 0.0, delay)
+                if wait > self.deadline.remaining():
                     exc.exhausted = True
                     raise
                 self._policy.sleep(wait)
@@ -209,13 +303,16 @@ class SyncResult:
 def sync_sticky(store: NoteStore, body: str, marker: str, retrier: Retrier) -> SyncResult:
     """Keep exactly one summary note of ours: create it, update the oldest, drop the others."""
     notes = retrier.call("listing the comments", store.list_notes)
-    ours = sorted((n for n in notes if n.mine and marker in n.body), key=_age)
+    ours = _ours(notes, marker)
+    posted = False
     if not ours:
-        created = retrier.call("creating the comment", functools.partial(store.create, body))
-        return SyncResult(Action.created, created, 0)
+        created = retrier.call("creating the comment", _PostOnce(store, body, marker))
+        if isinstance(created, Note):
+            return SyncResult(Action.created, created, 0)
+        ours, posted = created, True  # a failed attempt had been stored after all
     keep, extras = ours[0], ours[1:]
     if _normalized(keep.body) == _normalized(body):
-        action, note = Action.unchanged, keep
+        action, note = (Action.created if posted else Action.unchanged), keep
     else:
         action = Action.updated
         note = retrier.call("updating the comment", functools.partial(store.update, keep, body))
@@ -226,6 +323,32 @@ def sync_sticky(store: NoteStore, body: str, marker: str, retrier: Retrier) -> S
             if exc.status != 404:  # 404: a concurrent job already removed it
                 raise
     return SyncResult(action, note, len(extras))
+
+
+def _ours(notes: list[Note], marker: str) -> list[Note]:
+    """Our summary notes, oldest first."""
+    return sorted((n for n in notes if n.mine and marker in n.body), key=_age)
+
+
+class _PostOnce:
+    """Create the note; after a failure that may have stored it anyway (a 5xx, a timeout, a
+    connection lost after sending), look for our marker before posting again, so a retry never
+    leaves two notes.  Returns the new note, or our notes found on a later look."""
+
+    def __init__(self, store: NoteStore, body: str, marker: str) -> None:
+        self._store, self._body, self._marker = store, body, marker
+        self._look_first = False
+
+    def __call__(self) -> Note | list[Note]:
+        if self._look_first:
+            found = _ours(self._store.list_notes(), self._marker)
+            if found:
+                return found
+        try:
+            return self._store.create(self._body)
+        except ApiError as exc:
+            self._look_first = self._look_first or exc.ambiguous
+            raise
 
 
 def _age(note: Note) -> tuple[datetime, int]:
@@ -470,9 +593,18 @@ def _publish_gitlab(
 
     from hardening.publish import gitlab  # python-gitlab is only needed here
 
-    store = gitlab.GitLabNotes(target, timeout=options.timeout, verify=verify)
+    retrier = Retrier(options.retry)
+    store = gitlab.GitLabNotes(
+        target, timeout=options.timeout, verify=verify, deadline=retrier.deadline
+    )
     return _sync(
-        store, body, options, where, target.token, functools.partial(gitlab.explain, target)
+        store,
+        body,
+        options,
+        where,
+        target.token,
+        functools.partial(gitlab.explain, target),
+        retrier,
     )
 
 
@@ -524,9 +656,22 @@ def _publish_github_comment(
     from hardening.publish import github
 
     own = frozenset({GITHUB_BOT_LOGIN, *([options.author] if options.author else [])})
-    store = github.GitHubComments(target, own_logins=own, timeout=options.timeout, verify=verify)
+    retrier = Retrier(options.retry)
+    store = github.GitHubComments(
+        target,
+        own_logins=own,
+        timeout=options.timeout,
+        verify=verify,
+        deadline=retrier.deadline,
+    )
     return _sync(
-        store, body, options, where, target.token, functools.partial(github.explain, target)
+        store,
+        body,
+        options,
+        where,
+        target.token,
+        functools.partial(github.explain, target),
+        retrier,
     )
 
 
@@ -546,9 +691,10 @@ def _sync(
     where: str,
     token: str,
     explain: Callable[[ApiError], str],
+    retrier: Retrier,
 ) -> CommentOutcome:
     try:
-        result = sync_sticky(store, body, options.marker, Retrier(options.retry))
+        result = sync_sticky(store, body, options.marker, retrier)
     except ApiError as exc:
         return _failed(options, where, explain(exc), body, token)
     location = result.note.url or where
@@ -569,15 +715,20 @@ def explain_generic(error: ApiError, platform_name: str) -> str:
             f"TLS verification of the {platform_name} server failed while {error.action}; "
             "pass its CA certificate with --ca-file or REQUESTS_CA_BUNDLE."
         )
-    if error.exhausted and error.retry_after is not None:
+    if error.exhausted and error.retry_after:
         return (
             f"{platform_name} asked to wait {error.retry_after:.0f} s while {error.action} "
-            f"({error}), longer than the time left in the retry budget, so it gave up."
+            f"({error}), longer than the time left before the deadline, so it gave up."
         )
     if error.exhausted:
         return (
             f"{platform_name} kept failing while {error.action} ({error}); gave up after "
-            f"{error.attempts} attempt(s) to stay within the retry time budget."
+            f"{error.attempts} attempt(s)"
+            + (
+                "."
+                if error.max_retries is not None and error.attempts > error.max_retries
+                else " to stay within the deadline (--deadline)."
+            )
         )
     if error.status is None:
         return f"{platform_name} could not be used while {error.action}: {error.detail}."

@@ -1,18 +1,19 @@
 """GitHub pull request comments (the issue-comments API) through requests.
 
 ``GITHUB_TOKEN`` cannot read ``/user``, so our own comments are recognised by their author's
-login: ``github-actions[bot]`` or the one given with ``--author``.
+login: ``github-actions[bot]`` or the one given with ``--author``.  Requests go through a
+``HomeSession``: a redirected write, or a redirect off the API's origin, is refused.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
 
 import requests
 
 from hardening import __version__
+from hardening.http_session import Deadline, HomeSession
 from hardening.publish.comment import (
     ApiError,
     GitHubTarget,
@@ -38,12 +39,13 @@ class GitHubComments:
         own_logins: frozenset[str],
         timeout: float,
         verify: bool | str,
+        deadline: Deadline | None = None,
     ) -> None:
         self._target = target
         self._own_logins = own_logins
         self._timeout = timeout
         self._verify = verify
-        self._session = requests.Session()
+        self._session = HomeSession(deadline=deadline)
         self._session.headers.update(
             {
                 "Accept": "application/vnd.github+json",
@@ -66,7 +68,7 @@ class GitHubComments:
                 raise ApiError(
                     None, "GitHub sent a comment list that is not a list", retryable=False
                 )
-            notes.extend(self._note(item) for item in page if isinstance(item, dict))
+            notes.extend(self._note(item) for item in page)
             url = self._next_page(response)
         return notes
 
@@ -89,7 +91,9 @@ class GitHubComments:
             raise ApiError(None, "GitHub's next-page link leaves the API host", retryable=False)
         return str(next_url)
 
-    def _note(self, data: Mapping[str, Any]) -> Note:
+    def _note(self, data: object) -> Note:
+        if not isinstance(data, Mapping):
+            raise ApiError(None, "GitHub sent a comment that is not an object", retryable=False)
         user = data.get("user")
         login = user.get("login") if isinstance(user, dict) else None
         try:

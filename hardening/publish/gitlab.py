@@ -1,15 +1,20 @@
 """GitLab merge request notes through python-gitlab, for the sticky-note algorithm.
 
 python-gitlab's own retries are switched off on every call: it would honour any Retry-After,
-however long, and retry ten times.  The comment core retries instead, within one time budget;
+however long, and retry ten times.  The comment core retries instead, within one deadline;
 it needs the Retry-After header, which python-gitlab's exceptions do not keep, so a response
 hook on the session remembers it.
+
+python-gitlab follows redirects and sends ``PRIVATE-TOKEN`` along to wherever they lead: its
+session is a ``HomeSession``, which refuses a redirected write and a redirect to another origin.
+Whatever the server answers (an object where a list belongs, a note without an id), the result
+is an ``ApiError``, never a traceback.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import gitlab
 import requests
@@ -17,6 +22,7 @@ from gitlab.exceptions import GitlabError, GitlabParsingError
 from gitlab.v4.objects import CurrentUserManager
 
 from hardening import __version__
+from hardening.http_session import Deadline, HomeSession
 from hardening.publish.comment import (
     ApiError,
     GitLabTarget,
@@ -40,10 +46,17 @@ _NO_RETRY: dict[str, Any] = {
 class GitLabNotes:
     """The notes of one merge request; ``mine`` means written by the token's user."""
 
-    def __init__(self, target: GitLabTarget, *, timeout: float, verify: bool | str) -> None:
+    def __init__(
+        self,
+        target: GitLabTarget,
+        *,
+        timeout: float,
+        verify: bool | str,
+        deadline: Deadline | None = None,
+    ) -> None:
         self._target = target
         self._retry_after: float | None = None
-        session = requests.Session()
+        session = HomeSession(deadline=deadline)
         session.hooks["response"].append(self._remember_retry_after)
         self._gl = gitlab.Gitlab(
             url=target.server_url,
@@ -67,18 +80,25 @@ class GitLabNotes:
                 get_all=True, per_page=100, sort="asc", order_by="created_at", **_NO_RETRY
             )
         )
-        return [
-            self._note(item.attributes, user_id)
-            for item in found
-            if not item.attributes.get("system")
-        ]
+        if not isinstance(found, list):
+            raise _unexpected("a note list")
+        notes = []
+        for item in found:
+            attributes = getattr(item, "attributes", None)
+            if not isinstance(attributes, dict):
+                raise _unexpected("a note list")
+            if not attributes.get("system"):
+                notes.append(self._note(attributes, user_id))
+        return notes
 
     def create(self, body: str) -> Note:
         created = self._call(lambda: self._notes.create({"body": body}, **_NO_RETRY))
-        return self._note(created.attributes, self._user_id)
+        return self._note(getattr(created, "attributes", None), self._user_id)
 
     def update(self, note: Note, body: str) -> Note:
         updated = self._call(lambda: self._notes.update(note.id, {"body": body}, **_NO_RETRY))
+        if not isinstance(updated, dict):
+            raise _unexpected("the updated note")
         return self._note({"id": note.id, "created_at": note.created_at, **updated}, None, True)
 
     def delete(self, note: Note) -> None:
@@ -88,10 +108,15 @@ class GitLabNotes:
         # gl.auth() would run python-gitlab's unbounded retry loop; the manager takes options.
         if self._user_id is None:
             user = self._call(lambda: CurrentUserManager(self._gl).get(**_NO_RETRY))
-            self._user_id = int(user.id)
+            user_id = getattr(user, "attributes", {}).get("id")
+            if not _is_id(user_id):
+                raise _unexpected("the current user")
+            self._user_id = int(user_id)
         return self._user_id
 
-    def _note(self, data: Mapping[str, Any], user_id: int | None, mine: bool = False) -> Note:
+    def _note(self, data: object, user_id: int | None, mine: bool = False) -> Note:
+        if not isinstance(data, Mapping) or not _is_id(data.get("id")):
+            raise _unexpected("a note")
         author = data.get("author")
         author_id = author.get("id") if isinstance(author, dict) else None
         note_id = int(data["id"])
@@ -123,11 +148,25 @@ class GitLabNotes:
             raise ApiError(status, detail, retry_after=self._retry_after) from None
         except requests.RequestException as exc:
             raise network_failure(exc) from None
+        except (TypeError, AttributeError, KeyError, ValueError, IndexError):
+            # python-gitlab builds its objects from whatever JSON came back (a list where an
+            # object belongs, strings where notes belong) and fails in its own code.
+            raise _unexpected("an answer") from None
 
     def _remember_retry_after(
         self, response: requests.Response, *args: object, **kwargs: object
     ) -> None:
         self._retry_after = parse_retry_after(response.headers.get("Retry-After"))
+
+
+def _is_id(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _unexpected(what: str) -> ApiError:
+    return ApiError(
+        None, f"GitLab sent {what} of a shape it does not have in its API", retryable=False
+    )
 
 
 def explain(target: GitLabTarget, error: ApiError) -> str:

@@ -503,3 +503,304 @@ def test_a_quoted_secret_holding_escaped_quotes_is_masked_whole() -> None:
     body = json.dumps({"password": 'pass = "Zq7vK2pW9xL4mT8r"', "user": "alice"})
     assert redact(body) == '{"password": "[REDACTED]", "user": "alice"}'
     assert redact('password: "it\'s a long secret"') == 'password: "[REDACTED]"'
+
+
+# --- credentials in URLs and paths; a relayed findings.json; a secret quoted by another tool --
+
+
+def everything_written(tmp_path: Path, artifacts: Path) -> dict[str, str]:
+    """``aggregate`` (every output), ``baseline update``/``show``, ``inspect`` of each file and
+    ``comment --dry-run``: the text of all they write or print, by where it was seen."""
+    out, baseline = tmp_path / "out", tmp_path / "baseline.json"
+    seen: dict[str, str] = {}
+    result = run_cli(["aggregate", str(artifacts), "--out", str(out), "--baseline", str(baseline)])
+    assert result.exit_code == 0, result.output
+    seen["aggregate terminal"] = result.stdout + result.stderr
+    update = run_cli(["baseline", "update", str(artifacts), "--baseline", str(baseline)])
+    assert update.exit_code == 0, update.output
+    seen["baseline update"] = update.stdout + update.stderr
+    seen["baseline show"] = run_cli(["baseline", "show", "--baseline", str(baseline)]).stdout
+    seen["baseline"] = baseline.read_text(encoding="utf-8")
+    for path in sorted(p for p in artifacts.rglob("*") if p.is_file()):
+        for extra in ([], ["--json"]):
+            inspected = run_cli(["inspect", str(path), *extra])
+            seen[f"inspect {' '.join(extra)} {path.name}"] = inspected.stdout + inspected.stderr
+    dry = run_cli(["comment", str(out), "--dry-run"])
+    seen["comment --dry-run"] = dry.stdout + dry.stderr
+    for path in out.iterdir():
+        seen[f"out/{path.name}"] = path.read_text(encoding="utf-8")
+    return seen
+
+
+def found_in(seen: dict[str, str], values: dict[str, str]) -> list[str]:
+    return [
+        f"{name} in {where}"
+        for where, text in seen.items()
+        for name, v in values.items()
+        if v in text
+    ]
+
+
+# Credentials a URL or a path carries (distinct from every canary above).
+URL_PASSWORD = "Vq8Lz3Np6Rt1Ws4Xy7Km"
+TOKEN_FILE = "ghp_Ut5Ro2Ie8Wq4Pa1Sd7Fg3Hj6Kl9Zx0Cv2Bn"
+TOKEN_FILE_2 = "ghp_Yt6Re3Wq9Ua2Sd8Fg4Hj7Kl1Zx5Cv0Bn3Mq"
+ENCODED_PASSWORD = "Hp2Wd7Ks4Lm9Qz3Rt6Vn"
+IN_URLS = {
+    "URL password": URL_PASSWORD,
+    "token file name": TOKEN_FILE[6:30],
+    "second token file name": TOKEN_FILE_2[6:30],
+    "percent-encoded URL password": ENCODED_PASSWORD,
+}
+
+
+def reports_with_credentials_in_urls_and_paths(folder: Path) -> None:
+    sarif = sample("sarif/codeql-like.sarif")
+    run = sarif["runs"][0]
+    template = run["results"][0]
+    template.pop("codeFlows", None)
+    results = []
+    for uri in (
+        f"https://ci-bot:{URL_PASSWORD}@gitlab.example.com/acme/app/-/raw/main/src/db.go",
+        f"config/{TOKEN_FILE}.go",
+        "static/app.8f14e45fceea167a5a36dedd4bea2543.js",
+        "builds/0123456789abcdef0123456789abcdef01234567/cmd/main.go",
+    ):
+        result = copy.deepcopy(template)
+        result["locations"][0]["physicalLocation"]["artifactLocation"] = {"uri": uri}
+        result.pop("relatedLocations", None)
+        results.append(result)
+    run["results"] = results
+    run["properties"] = {"repository": f"https://ci-bot:{URL_PASSWORD}@gitlab.example.com/acme"}
+    (folder / "sarif").mkdir(parents=True)
+    (folder / "sarif" / "codeql.sarif").write_text(json.dumps(sarif))
+
+    trivy = sample("trivy/trivy-image.json")
+    trivy["ArtifactName"] = f"https://deploy:{URL_PASSWORD}@github.com/acme/app.git"
+    trivy["ArtifactType"] = "repository"
+    result = trivy["Results"][0]
+    result["Target"] = "go.mod"
+    result["Type"] = "gomod"
+    vulnerability = result["Vulnerabilities"][0]
+    vulnerability["PkgIdentifier"]["PURL"] = (
+        "pkg:golang/git.example.com/acme/lib@v1.2.3?repository_url="
+        f"https%3A%2F%2Fci%3A{ENCODED_PASSWORD}%40git.example.com%2Facme%2Flib"
+    )
+    vulnerability["References"] = [f"https://reader:{URL_PASSWORD}@advisories.example.com/x"]
+    result["Vulnerabilities"] = [vulnerability]
+    trivy["Results"] = [result]
+    (folder / "trivy").mkdir()
+    (folder / "trivy" / "trivy-repo.json").write_text(json.dumps(trivy))
+
+    semgrep = sample("semgrep/semgrep.json")
+    finding = semgrep["results"][0]
+    finding["extra"]["metadata"]["references"] = [
+        f"https://wiki:{URL_PASSWORD}@wiki.example.com/rules/tls"
+    ]
+    finding["extra"]["metadata"]["source"] = f"https://u:{URL_PASSWORD}@semgrep.example.com/r/x"
+    semgrep["results"] = [finding]
+    (folder / "semgrep").mkdir()
+    (folder / "semgrep" / "semgrep.json").write_text(json.dumps(semgrep))
+
+    leak = sample("gitleaks/gitleaks.json")[0]
+    leaks_in_files = []
+    for name in (TOKEN_FILE, TOKEN_FILE_2):
+        item = copy.deepcopy(leak)
+        item.update(File=f"deploy/{name}.env", Fingerprint=f"abc:deploy/{name}.env:rule:3")
+        leaks_in_files.append(item)
+    (folder / "gitleaks").mkdir()
+    (folder / "gitleaks" / "gitleaks.json").write_text(json.dumps(leaks_in_files))
+
+
+def test_credentials_in_urls_and_paths_reach_no_output_and_no_baseline(tmp_path: Path) -> None:
+    artifacts = tmp_path / "artifacts"
+    reports_with_credentials_in_urls_and_paths(artifacts)
+    assert found_in({"reports": "".join(p.read_text() for p in artifacts.rglob("*.*"))}, IN_URLS)
+
+    seen = everything_written(tmp_path, artifacts)
+
+    assert found_in(seen, IN_URLS) == []
+    findings = load_json(tmp_path / "out" / "findings.json")["findings"]
+    paths = {f["location"]["path"] for f in findings if f.get("location")}
+    assert "config/[REDACTED].go" in paths
+    assert "src/db.go" in " ".join(paths) or any("[REDACTED]@" in p for p in paths)
+    # Content-hashed bundle names and commit ids are not token shapes: they stay.
+    assert "static/app.8f14e45fceea167a5a36dedd4bea2543.js" in paths
+    assert "builds/0123456789abcdef0123456789abcdef01234567/cmd/main.go" in paths
+
+
+def test_masking_a_path_never_re_keys_a_finding(tmp_path: Path) -> None:
+    """Two leaks in files named by different tokens show the same masked path, yet stay two
+    findings: identity uses the raw path."""
+    artifacts = tmp_path / "artifacts"
+    reports_with_credentials_in_urls_and_paths(artifacts)
+    result = run_cli(["inspect", str(artifacts / "gitleaks" / "gitleaks.json"), "--json"])
+    shown = json.loads(result.stdout)
+    found = shown["findings"] if isinstance(shown, dict) else shown
+    assert {f["location"]["path"] for f in found} == {"deploy/[REDACTED].env"}
+    assert len({f["fingerprint"] for f in found}) == 2
+
+
+RELAYED = {
+    "title": "ghp_Rn4Ty8Ui2Op6As0Df3Gh7Jk1Lz5Xc9Vb4Nm",
+    "message": "glpat-Qw7Er3Ty9Ui1Op5As2Df",
+    "snippet": "AKIAZX4CV7BN2MQW8ER5",
+    "path": "ghp_Pl0Ok9Ij8Uh7Yg6Tf5Rd4Es3Wa2Qz1Xc2Vb",
+    "url password": "Tz5Yx1Wv8Us4Rq7Po3Nm",
+    "evidence": "xoxb-111122223333-444455556666-Ab3Cd7Ef1Gh5Ij9Kl2Mn6Op",
+    "run error": "glpat-Zx8Cv4Bn1Mq6Wl3Ek9Rj",
+    "run warning": "ghp_Mn2Bv6Cx0Za4Sd8Fg1Hj5Kl9Qw3Er7Ty2Ui",
+    "run property": "AKIAPO9IU8YT7RE6WQ5L",
+    "report warning": "glpat-Lk5Jh9Gf3Ds7Aq1Wz6Xc",
+    "justification": "ghp_Qa1Ws2Ed3Rf4Tg5Yh6Uj7Ik8Ol9Pz0Xc1Vb2",
+}
+
+
+def relayed_findings_json() -> dict[str, Any]:
+    v = RELAYED
+    return {
+        "schema_version": "1.0",
+        "generator": "hardening",
+        "generator_version": "0.0.0",
+        "warnings": [f"upstream said {v['report warning']}"],
+        "runs": [
+            {
+                "tool": "semgrep",
+                "format": "json",
+                "status": "failed",
+                "error": f"semgrep crashed with token {v['run error']}",
+                "warnings": [f"config read with {v['run warning']}"],
+                "properties": {
+                    "origin": f"https://ci:{v['url password']}@x.example",
+                    "key": v["run property"],
+                },
+            }
+        ],
+        "findings": [
+            {
+                "tool": "semgrep",
+                "kind": "code",
+                "rule_id": "go.lang.security.audit.x",
+                "title": f"Hard-coded token {v['title']}",
+                "severity": "high",
+                "message": f"found {v['message']} here",
+                "location": {
+                    "path": f"src/{v['path']}.go",
+                    "start_line": 3,
+                    "snippet": f'key := "{v["snippet"]}"',
+                },
+                "references": [f"https://u:{v['url password']}@docs.example.com/a"],
+                "endpoint": {"url": f"https://admin:{v['url password']}@api.example.com/v1"},
+                "suppression": {"kind": "external", "justification": v["justification"]},
+                "properties": {"evidence": f"seen {v['evidence']}"},
+                "fingerprint": "0123456789abcdef0123456789abcdef",
+            }
+        ],
+    }
+
+
+def test_a_relayed_findings_json_is_redacted_like_any_input(tmp_path: Path) -> None:
+    artifacts = tmp_path / "artifacts"
+    (artifacts / "sast-report").mkdir(parents=True)
+    (artifacts / "sast-report" / "findings.json").write_text(json.dumps(relayed_findings_json()))
+
+    seen = everything_written(tmp_path, artifacts)
+
+    assert found_in(seen, RELAYED) == []
+    report = load_json(tmp_path / "out" / "findings.json")
+    assert [f["fingerprint"] for f in report["findings"]] == ["0123456789abcdef0123456789abcdef"]
+
+
+def test_comment_dry_run_of_a_hand_edited_findings_json_shows_no_secret(tmp_path: Path) -> None:
+    (tmp_path / "findings.json").write_text(json.dumps(relayed_findings_json()))
+
+    result = run_cli(["comment", str(tmp_path), "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    assert r"Hard\-coded token \[REDACTED\]" in result.stdout  # Markdown-escaped
+    assert found_in({"comment --dry-run": result.stdout + result.stderr}, RELAYED) == []
+
+
+# A generic secret gitleaks found: no token shape, nothing the redactor alone would know.
+QUOTED_SECRET = "Pk7Mw2Qz9Xr4Lt"
+SHORT_SECRET = "Ab3x9Q"  # under 8 characters: too likely an ordinary word, left alone
+
+
+def reports_quoting_a_found_secret(folder: Path) -> None:
+    leak = sample("gitleaks/gitleaks.json")[0]
+    items = []
+    for secret in (QUOTED_SECRET, SHORT_SECRET):
+        item = copy.deepcopy(leak)
+        item.update(Secret=secret, Match=f"conn = {secret}", RuleID="generic-api-key")
+        items.append(item)
+    (folder / "gitleaks").mkdir(parents=True)
+    (folder / "gitleaks" / "gitleaks.json").write_text(json.dumps(items))
+
+    semgrep = sample("semgrep/semgrep.json")
+    finding = semgrep["results"][0]
+    finding["extra"]["message"] = f"Connection opened with {QUOTED_SECRET} and {SHORT_SECRET}"
+    finding["extra"]["lines"] = f"dial(host, {QUOTED_SECRET})"
+    semgrep["results"] = [finding]
+    (folder / "semgrep").mkdir()
+    (folder / "semgrep" / "semgrep.json").write_text(json.dumps(semgrep))
+
+    zap = sample("zap/zap-report.json")
+    for site in zap["site"]:
+        for alert in site["alerts"]:
+            for instance in alert.get("instances", []):
+                instance["evidence"] = f"X-Conn: {QUOTED_SECRET}"
+    (folder / "zap").mkdir()
+    (folder / "zap" / "zap-report.json").write_text(json.dumps(zap))
+
+
+def test_a_secret_gitleaks_found_is_masked_wherever_another_tool_quotes_it(
+    tmp_path: Path,
+) -> None:
+    artifacts = tmp_path / "artifacts"
+    reports_quoting_a_found_secret(artifacts)
+
+    result = run_cli(["aggregate", str(artifacts), "--out", str(tmp_path / "out")])
+
+    assert result.exit_code == 0, result.output
+    written = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "out").iterdir()}
+    written["terminal"] = result.stdout + result.stderr
+    assert found_in(written, {"quoted secret": QUOTED_SECRET}) == []
+    report = load_json(tmp_path / "out" / "findings.json")
+    semgrep = next(f for f in report["findings"] if f["tool"] == "semgrep")
+    assert semgrep["message"] == f"Connection opened with [REDACTED] and {SHORT_SECRET}"
+    zap = [f for f in report["findings"] if f["tool"] == "zap"]
+    assert zap and all(QUOTED_SECRET not in json.dumps(f) for f in zap)
+
+
+def test_a_tracked_file_named_by_a_token_is_kept_by_tracked_only_and_shown_masked(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    source = tmp_path / "src"
+    (source / "config").mkdir(parents=True)
+    (source / "config" / f"{TOKEN_FILE}.go").write_text("package config\n")
+    git = ["git", "-C", str(source), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    artifacts = tmp_path / "artifacts"
+    reports_with_credentials_in_urls_and_paths(artifacts)
+    out = tmp_path / "out"
+
+    result = run_cli(
+        [
+            "aggregate",
+            str(artifacts / "sarif"),
+            "--out",
+            str(out),
+            "--source-root",
+            str(source),
+            "--tracked-only",
+        ]
+    )
+
+    assert result.exit_code == 0, result.output
+    paths = [f["location"]["path"] for f in load_json(out / "findings.json")["findings"]]
+    assert paths == ["config/[REDACTED].go"]  # the only tracked one, found by its raw path
+    assert TOKEN_FILE not in result.stdout
