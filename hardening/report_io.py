@@ -61,9 +61,7 @@ class _Unchanged(Exception):
 
 
 @contextmanager
-def atomic_file(
-    path: Path, buffering: int = -1, *, keep_mode: bool = False
-) -> Iterator[BinaryIO]:
+def atomic_file(path: Path, buffering: int = -1, *, keep_mode: bool = False) -> Iterator[BinaryIO]:
     """A binary file that appears as ``path`` only once the block ends without an error:
     written beside it, synced, then renamed over it; an error leaves ``path`` as it was.
 

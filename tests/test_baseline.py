@@ -410,7 +410,9 @@ def test_a_new_baseline_follows_the_umask(tmp_path: Path) -> None:
         assert invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(path))[0] == 0
         os.umask(0o027)
         other = tmp_path / "other.json"
-        assert invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(other))[0] == 0
+        assert (
+            invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(other))[0] == 0
+        )
     finally:
         os.umask(previous)
     assert path.stat().st_mode & 0o777 == 0o644
@@ -438,9 +440,9 @@ def test_no_lock_file_is_left_beside_the_baseline(tmp_path: Path) -> None:
     path = tmp_path / "baseline.json"
     assert invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(path))[0] == 0
     fingerprint = next(iter(json.loads(path.read_text())["entries"]))
-    assert invoke(
-        "baseline", "accept", fingerprint, "--reason", "r", "--baseline", str(path)
-    )[0] == 0
+    assert (
+        invoke("baseline", "accept", fingerprint, "--reason", "r", "--baseline", str(path))[0] == 0
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["baseline.json"]
 
 

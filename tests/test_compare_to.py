@@ -132,7 +132,9 @@ def test_an_unusable_compare_to_is_one_warning_and_the_baseline_is_the_reference
 ) -> None:
     target, warning = _unusable_targets(tmp_path)[case]
     baseline = tmp_path / "baseline.json"
-    assert run_cli("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(baseline))[0] == 0
+    assert (
+        run_cli("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(baseline))[0] == 0
+    )
     out = tmp_path / "out"
 
     result = CliRunner().invoke(
@@ -154,7 +156,7 @@ def test_an_unusable_compare_to_is_one_warning_and_the_baseline_is_the_reference
     shown = [line for line in result.output.splitlines() if "--compare-to" in line]
     assert len(shown) == 1 and warning in shown[0], shown
     report = json.loads((out / "findings.json").read_text())
-    assert [w for w in report["warnings"] if "--compare-to" in w][0].endswith(FALLBACK)
+    assert next(w for w in report["warnings"] if "--compare-to" in w).endswith(FALLBACK)
     assert report["diff"]["compare_to"] is None
     assert report["diff"]["baseline"] == str(baseline)
     assert "new" not in {f["state"] for f in report["findings"]}

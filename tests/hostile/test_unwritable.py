@@ -316,8 +316,16 @@ def test_a_format_subset_leaves_the_other_outputs_and_files_alone(
     before = snapshot(out)
 
     done = run(
-        tmp_path, "aggregate", "-q", str(SAMPLES), "--out", str(out), "--format", "json",
-        "--format", "markdown",
+        tmp_path,
+        "aggregate",
+        "-q",
+        str(SAMPLES),
+        "--out",
+        str(out),
+        "--format",
+        "json",
+        "--format",
+        "markdown",
     )
 
     assert done.returncode == 0, done.stderr
@@ -400,7 +408,8 @@ def test_two_runs_into_one_out_leave_one_runs_set(tmp_path: Path) -> None:
     tools = {
         "findings.json": {run["tool"] for run in load_json(out / "findings.json")["runs"]},
         "hardening.sarif": {
-            run["tool"]["driver"]["name"].lower() for run in load_json(out / "hardening.sarif")["runs"]
+            run["tool"]["driver"]["name"].lower()
+            for run in load_json(out / "hardening.sarif")["runs"]
         },
         "gl-code-quality-report.json": {
             issue["check_name"].split(" ")[0].split(":")[0].lower()
