@@ -211,3 +211,21 @@ def test_an_unreadable_folder_is_accounted_for(
     assert report["skipped"] == [
         {"path": locked.as_posix(), "reason": "cannot read folder: Permission denied"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("command", "codes"),
+    [
+        (["aggregate"], ["0 report written", "1 an enforced gate", "2 usage error", "130"]),
+        (["comment"], ["0 posted", "1 only with --strict", "2 usage error", "130"]),
+        (["baseline"], ["0 done", "2 usage error, a refusal, a fault", "130"]),
+        (["baseline", "update"], ["0 done", "2 usage error, a refusal, a fault", "130"]),
+        (["baseline", "accept"], ["0 done", "2 usage error, a refusal, a fault", "130"]),
+        (["inspect"], ["0 done", "2 usage error, a refusal, a fault", "130"]),
+    ],
+)
+def test_each_command_s_help_ends_with_its_exit_codes(command: list[str], codes: list[str]) -> None:
+    code, out = run(*command, "--help")
+    assert code == 0
+    tail = " ".join(out[out.index("Exit codes:") :].split())
+    assert all(text in tail for text in codes), tail
