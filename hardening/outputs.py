@@ -10,6 +10,7 @@ from pathlib import Path
 from hardening.errors import OutputError
 from hardening.model import Report
 from hardening.report_io import (
+    STAGING_PREFIX,
     LockTimeout,
     commit_staged,
     staging_folder,
@@ -114,23 +115,26 @@ def write_outputs(
     except OSError as exc:
         raise OutputError(f"{out}: cannot create the output folder: {_reason(exc)}") from None
     names = [FILE_NAMES[fmt] for fmt in formats]
-    current = str(out)
+    #: What an error is about: the folder, then each output as it is written.
+    writing: Path = out
     try:
         with staging_folder(out) as staging:
             for fmt in formats:
                 if before is not None:
                     before(fmt)
-                current = str(out / FILE_NAMES[fmt])
+                writing = out / FILE_NAMES[fmt]
                 WRITERS[fmt](report, staging, settings)
-            current = str(out)
+            writing = out
             commit_staged(staging, out, names)
-    except OSError as exc:
-        where = exc.filename if current == str(out) and exc.filename else current
-        if isinstance(where, str) and ".hardening-staging-" in where:
-            where = current
-        raise OutputError(f"{where}: cannot be written: {_reason(exc)}") from None
     except LockTimeout:
         raise OutputError(f"{out}: another run holds the output folder's lock") from None
+    except OSError as exc:
+        # Name the output, never the staging folder (an implementation detail), unless the
+        # error is about a file in ``out`` itself (a folder in the way of one output).
+        where = exc.filename if writing == out and exc.filename else writing
+        if STAGING_PREFIX in str(where):
+            where = writing
+        raise OutputError(f"{where}: cannot be written: {_reason(exc)}") from None
     return [out / name for name in names]
 
 
