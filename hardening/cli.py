@@ -307,13 +307,16 @@ def aggregate(**params: Any) -> None:
     options, config, _ = _build(params, baseline_required=False)
     warnings: list[str] = []
     if params["compare_to"] is not None:
+        has_baseline = options.baseline is not None
         if options.baseline is None:
             from hardening.baseline import Baseline
 
             options.baseline = Baseline()
         # In CI the target branch's file is often absent or cut short: the run goes on
         # against the baseline, and says so.
-        options.reference, warning = usable_reference(params["compare_to"], options.today)
+        options.reference, warning = usable_reference(
+            params["compare_to"], options.today, has_baseline=has_baseline
+        )
         if warning is not None:
             warnings.append(warning)
     for rule in params["fail_on"]:

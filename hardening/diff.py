@@ -98,11 +98,17 @@ def reference_from_file(path: Path, today: date) -> Reference:
     )
 
 
-def usable_reference(path: Path, today: date) -> tuple[Reference | None, str | None]:
+def usable_reference(
+    path: Path, today: date, *, has_baseline: bool = True
+) -> tuple[Reference | None, str | None]:
     """``--compare-to``: the reference read from ``path``, or None and a one-line warning
     saying why it cannot serve (missing, truncated, another tool's report...), so the run
     falls back to the baseline: in CI the target branch's file is often absent."""
-    fallback = "new and fixed are judged against the baseline instead"
+    fallback = (
+        "new and fixed are judged against the baseline instead"
+        if has_baseline
+        else "with no baseline either, every finding is new"
+    )
     if not path.exists():
         return None, f"--compare-to {path}: no such file; {fallback}"
     if path.is_dir():

@@ -203,3 +203,20 @@ def test_a_local_run_reuses_the_prefixes_the_target_branch_run_stripped(
     assert code == 0, output
     report = load_report(out / "findings.json")
     assert [(f.path, f.state) for f in report.findings] == [("internal/load.go", State.unchanged)]
+
+
+def test_an_unusable_compare_to_without_a_baseline_says_every_finding_is_new(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    code, output = run_cli(
+        "aggregate", str(SAMPLES / "gosec"), "--compare-to", str(tmp_path / "absent.json"),
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, output
+    report = json.loads((out / "findings.json").read_text())
+    assert report["warnings"][0] == (
+        f"--compare-to {tmp_path / 'absent.json'}: no such file; "
+        "with no baseline either, every finding is new"
+    )
+    assert {f["state"] for f in report["findings"]} <= {"new", "suppressed"}
