@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
 from pydantic import Field, ValidationError
 
 from hardening import targets
@@ -37,7 +37,13 @@ from hardening.model import (
     set_fields,
 )
 from hardening.redact import error_location, redact, screen_path, screen_url
-from hardening.report_io import write_atomic
+from hardening.report_io import (
+    LockTimeout,
+    folder_lock,
+    remove_temporaries,
+    temporary_beside,
+    write_atomic,
+)
 
 #: Entry keys (fingerprints) an error may name, so the entry can be found.
 _FINGERPRINT = re.compile(r"[0-9a-f]{32}")
@@ -192,6 +198,8 @@ def _upgrade_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
     for item in data.get("entries", []):
         item = dict(item)
         fingerprint = item.pop("fingerprint")
+        if fingerprint in entries:
+            raise _DuplicateKey(fingerprint)
         if "status" in item:
             item["triage"] = item.pop("status")
         entries[fingerprint] = item
@@ -233,13 +241,41 @@ UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (json would keep the later one: a baseline
+    entry listed twice would silently lose the other copy's triage)."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+def _duplicate(origin: str, key: str) -> BaselineError:
+    if _FINGERPRINT.fullmatch(key) or len(key) >= 16:
+        return BaselineError(
+            f"{origin}: fingerprint {key[:64]} is listed twice; keep one entry (and its triage)"
+        )
+    return BaselineError(f"{origin}: key {key[:64]!r} appears twice in one object")
+
+
 def parse(text: str, origin: str) -> Baseline:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise BaselineError(
             f"{origin}: not valid JSON ({json_place(exc.msg, exc.lineno)})"
         ) from None
+    except _DuplicateKey as exc:
+        raise _duplicate(origin, exc.key) from None
     if not isinstance(data, dict):
         raise BaselineError(f"{origin}: not a hardening baseline (expected a JSON object)")
     version = data.get("schema_version")
@@ -254,7 +290,10 @@ def parse(text: str, origin: str) -> Baseline:
         upgrade = UPGRADES.get(version)
         if upgrade is None:
             raise BaselineError(f"{origin}: baseline format {version} cannot be upgraded")
-        data = upgrade(data)
+        try:
+            data = upgrade(data)
+        except _DuplicateKey as exc:
+            raise _duplicate(origin, exc.key) from None
         version = data["schema_version"]
     try:
         baseline = Baseline.model_validate(data)
@@ -270,6 +309,7 @@ def parse(text: str, origin: str) -> Baseline:
             f"{origin}: fingerprints are {baseline.fingerprint_version}, this hardening "
             f"computes {FINGERPRINT_VERSION}"
         )
+    _check_dates(baseline, origin)
     return baseline
 
 
@@ -311,6 +351,34 @@ def carry_over(baseline: Baseline, findings: Iterable[Finding]) -> None:
     ``carried_over``); it is then of the current version, and an update writes it so."""
     baseline.entries = carried_over(baseline.entries, findings)
     baseline.fingerprint_version = FINGERPRINT_VERSION
+
+
+#: How the baseline writes dates (and ``--expires`` takes them): ISO 8601, YYYY-MM-DD.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _check_dates(baseline: Baseline, origin: str) -> None:
+    """A hand-edited date that is not a real YYYY-MM-DD one (``2027-02-30``, ``01/03/2027``)
+    is an error naming the entry, before anything compares with it."""
+    for fingerprint, entry in baseline.entries.items():
+        for name in ("first_seen", "expires"):
+            value = getattr(entry, name)
+            if value is None:
+                continue
+            problem = None
+            if not _ISO_DATE.fullmatch(value):
+                problem = "expected YYYY-MM-DD"
+            else:
+                try:
+                    date.fromisoformat(value)
+                except ValueError as exc:
+                    problem = str(exc)
+            if problem is not None:
+                shown = value if len(value) <= 40 else value[:39] + "…"
+                raise BaselineError(
+                    f"{origin}: entry {fingerprint[:64]}: {name} {shown!r} is not a date "
+                    f"({problem})"
+                )
 
 
 def load(path: Path) -> Baseline:
@@ -381,19 +449,47 @@ def _entry_dict(entry: BaselineEntry) -> dict[str, str]:
 
 
 def save(baseline: Baseline, path: Path) -> bool:
-    """Write atomically; return False (and leave the file untouched) when nothing changed."""
-    return write_atomic(
-        path, (piece.encode("utf-8") for piece in chunks(baseline)), unless_same=True
-    )
+    """Write atomically; return False (and leave the file untouched) when nothing changed.
+
+    A baseline that is a symbolic link has its target rewritten (the link stays), and the
+    file keeps its permissions.  A write that fails is a BaselineError naming the file."""
+    target = _target(path)
+    try:
+        return write_atomic(
+            target,
+            (piece.encode("utf-8") for piece in chunks(baseline)),
+            unless_same=True,
+            keep_mode=True,
+        )
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot be written: {exc.strerror or exc}") from None
+
+
+def _target(path: Path) -> Path:
+    """The file a baseline path names: a symbolic link's target (followed to the end)."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 @contextmanager
 def locked(path: Path, timeout: float = 120.0) -> Iterator[None]:
-    """Serialize read-modify-write cycles on one baseline file across processes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path) + ".lock")
-    try:
-        with lock.acquire(timeout=timeout):
-            yield
-    except Timeout:
-        raise BaselineError(f"{path}: another update holds the lock") from None
+    """Serialize read-modify-write cycles on one baseline file across processes.
+
+    An OS advisory lock (flock) on the baseline's folder, released when the process ends
+    however it ends, and no file left behind.  Holding it, the folder is checked to be
+    writable (so a long update does not run only to fail at the end) and what a killed
+    update left there (its temporary file) is removed."""
+    target = _target(path)
+    folder = target.parent
+    with ExitStack() as stack:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(folder_lock(folder, timeout))
+            fd, probe = temporary_beside(target)
+            os.close(fd)
+            probe.unlink()
+        except LockTimeout:
+            raise BaselineError(f"{path}: another update holds the lock on {folder}") from None
+        except OSError as exc:
+            raise BaselineError(f"{path}: cannot be written: {exc.strerror or exc}") from None
+        remove_temporaries(target)
+        yield

@@ -9,6 +9,7 @@ import functools
 import gc
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -77,6 +78,14 @@ def _command_name(ctx: click.Context | None) -> str:
     if ctx is None or ctx.parent is None:
         return ""
     return ctx.command_path.split(" ", 1)[-1] + ": "
+class _Interrupted(click.ClickException):
+    """Ctrl-C (SIGINT): one line, exit 130 as shells report it; files being written are
+    left as they were (every write is atomic)."""
+
+    exit_code = 130
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo("hardening: interrupted", file=file, err=file is None)
 
 
 class _Group(click.Group):
@@ -93,9 +102,34 @@ class _Group(click.Group):
             if isinstance(exc, _UserError):
                 raise
             raise _UserError(f"{_command_name(exc.ctx)}{exc.format_message()}") from None
+        except KeyboardInterrupt:
+            raise _Interrupted("interrupted") from None
+        except OSError as exc:
+            # A fault no command foresaw (the disk filled, a file vanished): still one line.
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise _UserError(f"{where}{exc.strerror or exc}") from None
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+#: Exit codes, as README's table gives them; shown at the end of each command's --help.
+EXIT_CODES_AGGREGATE = (
+    "\b\nExit codes: 0 report written; 1 an enforced gate (--fail-on) fired or is "
+    "inconclusive;\n2 usage error, unreadable config or baseline, an output that cannot "
+    "be written;\n130 interrupted."
+)
+EXIT_CODES_COMMENT = (
+    "\b\nExit codes: 0 posted, unchanged, or a warning; 1 only with --strict: not posted;\n"
+    "2 usage error; 130 interrupted."
+)
+EXIT_CODES_DONE = (
+    "\b\nExit codes: 0 done; 2 usage error, a refusal, a fault (one line); 130 interrupted."
+)
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Each command's --help ends with its exit codes.",
+)
 @click.version_option(__version__, prog_name="hardening")
 def cli() -> None:
     """Normalize security scanner reports into one report-only hardening summary."""
@@ -259,12 +293,12 @@ def _progress(quiet: bool = False) -> Any:
     return None if quiet else StageLog()
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES_AGGREGATE)
 @reading_options(paths_must_exist=False)
 @click.option(
     "--out",
     "out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Write the outputs into this folder.",
 )
 @click.option(
@@ -276,8 +310,9 @@ def _progress(quiet: bool = False) -> Any:
 )
 @click.option(
     "--compare-to",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The target branch's latest findings.json: the reference for new and fixed.",
+    type=click.Path(path_type=Path),
+    help="The target branch's latest findings.json: the reference for new and fixed "
+    "(missing or unreadable: a warning, and the baseline is the reference).",
 )
 @click.option(
     "--fail-on",
@@ -310,13 +345,12 @@ def _progress(quiet: bool = False) -> Any:
 def aggregate(**params: Any) -> None:
     """Read every report under PATHS and summarize them.
 
-    Report-only: exits 0 whatever it finds, 1 only when a --fail-on gate fires or is
-    inconclusive (the run is incomplete), 2 for a usage error.  A PATH that does not exist
-    is listed as skipped, not an error.
+    Report-only: exits 0 whatever it finds.  A PATH that does not exist is listed as
+    skipped, not an error.
     """
     from hardening import ci
     from hardening.config import parse_gate
-    from hardening.diff import reference_from_file
+    from hardening.diff import usable_reference
     from hardening.outputs import FILE_NAMES, OutputFormat, RenderSettings, write_outputs
     from hardening.pipeline import aggregate as run_aggregate
     from hardening.render import terminal
@@ -324,12 +358,20 @@ def aggregate(**params: Any) -> None:
     if params["formats"] and params["out"] is None:
         raise click.UsageError("--format chooses what --out writes: give --out DIR too")
     options, config, _ = _build(params, baseline_required=False)
+    warnings: list[str] = []
     if params["compare_to"] is not None:
+        has_baseline = options.baseline is not None
         if options.baseline is None:
             from hardening.baseline import Baseline
 
             options.baseline = Baseline()
-        options.reference = reference_from_file(params["compare_to"], options.today)
+        # In CI the target branch's file is often absent or cut short: the run goes on
+        # against the baseline, and says so.
+        options.reference, warning = usable_reference(
+            params["compare_to"], options.today, has_baseline=has_baseline
+        )
+        if warning is not None:
+            warnings.append(warning)
     for rule in params["fail_on"]:
         try:
             parse_gate(rule)
@@ -340,6 +382,7 @@ def aggregate(**params: Any) -> None:
     written: list[Path] = []
     try:
         report = run_aggregate(options)
+        report.warnings[:0] = warnings
         report.link_base = params["link_base"] or ci.link_base(os.environ)
         if params["changed_files"] is not None:
             report.changed_files = ci.read_changed_files(params["changed_files"])
@@ -374,7 +417,7 @@ def aggregate(**params: Any) -> None:
         sys.exit(1)
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES_DONE)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option("--input-tool", "tool", metavar="TOOL", help="Force the parser for this tool.")
@@ -414,7 +457,7 @@ def inspect(
         click.echo(text.terminal_lines(inspect_view.as_text(outcome)))
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES_DONE)
 def schema() -> None:
     """Print the JSON Schema of findings.json."""
     from hardening.report_io import schema_text
@@ -422,7 +465,7 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
-@cli.group()
+@cli.group(epilog=EXIT_CODES_DONE)
 def baseline() -> None:
     """Record today's state and triage decisions in the baseline file."""
 
@@ -438,7 +481,7 @@ def baseline_file_option(func: F) -> F:
     )(func)
 
 
-@baseline.command("update")
+@baseline.command("update", epilog=EXIT_CODES_DONE)
 @reading_options()
 def baseline_update(**params: Any) -> None:
     """Write today's state of PATHS into the baseline (keeps triage and unknown entries)."""
@@ -512,7 +555,7 @@ def _triage(
         baseline_mod.save(current, path)
 
 
-@baseline.command("accept")
+@baseline.command("accept", epilog=EXIT_CODES_DONE)
 @click.argument("fingerprints", nargs=-1, required=True)
 @click.option("--reason", required=True, help="Why the risk is accepted.")
 @click.option(
@@ -550,7 +593,7 @@ def baseline_accept(
     )
 
 
-@baseline.command("false-positive")
+@baseline.command("false-positive", epilog=EXIT_CODES_DONE)
 @click.argument("fingerprints", nargs=-1, required=True)
 @click.option("--reason", required=True, help="Why the finding is not real.")
 @click.option(
@@ -567,7 +610,7 @@ def baseline_false_positive(
     _triage(fingerprints, baseline_path, "false_positive", reason, None, report_path)
 
 
-@baseline.command("show")
+@baseline.command("show", epilog=EXIT_CODES_DONE)
 @baseline_file_option
 @click.option("--triaged", is_flag=True, help="Only accepted and false-positive entries.")
 def baseline_show(baseline_path: Path, triaged: bool) -> None:
@@ -598,7 +641,7 @@ def baseline_show(baseline_path: Path, triaged: bool) -> None:
         click.echo(line)
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES_COMMENT)
 @click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option(
     "--platform",
@@ -676,4 +719,11 @@ def main() -> None:
     # garbage collector would rescan them over and over (most of json.load's own time at 1M
     # results) while finding nothing to free.  The process is short-lived.
     gc.disable()
-    cli(prog_name="hardening")
+    # Past `ulimit -f` a write fails with EFBIG (one line, exit 2) instead of the signal
+    # killing the process without a word.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        cli(prog_name="hardening")
+    except KeyboardInterrupt:  # before or after a command runs (imports, click's parsing)
+        click.echo("hardening: interrupted", err=True)
+        sys.exit(130)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import errno
 import os
 import re
 import stat
@@ -163,26 +164,83 @@ def forced(tool: str, path: Path) -> Choice:
     return Choice(best)
 
 
-def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
+@dataclass(frozen=True)
+class Walked:
+    """One entry discovery found: a file to read, or with ``skip_reason`` one it will not."""
+
+    path: Path
+    name: str
+    skip_reason: str | None = None
+
+
+def walk(paths: Iterable[Path]) -> Iterator[Walked]:
     """Every file under ``paths`` in a stable order, with the name to show for it.
 
-    Entries that cannot be read as reports (an unreadable folder, a broken symbolic link, a
-    FIFO) are yielded too, so that ``unreadable`` can account for them: nothing given is
-    dropped without a reason.
+    Every folder is walked but ``.git`` itself (``.github/``, ``.gitlab/`` and such hold
+    reports too).  Entries that cannot be read as reports (an unreadable folder, a broken
+    symbolic link, a FIFO) are yielded too, so that ``unreadable`` can account for them, and
+    so are symbolic links to folders that are not followed: nothing given is dropped
+    without a reason.
     """
     for root in paths:
         if root.is_dir():
-            errors: list[OSError] = []
-            tree = os.walk(root, onerror=errors.append, followlinks=False)
-            for dirpath, dirnames, filenames in tree:
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".git"))
-                for filename in sorted(filenames):
-                    file = Path(dirpath) / filename
-                    yield file, file.as_posix()
-            for folder in sorted(Path(e.filename) for e in errors if e.filename is not None):
-                yield folder, folder.as_posix()
+            yield from _walk_folder(root)
         else:
-            yield root, root.as_posix()
+            yield Walked(root, root.as_posix())
+
+
+def _walk_folder(root: Path) -> Iterator[Walked]:
+    """The files under one folder given.  A symbolic link to a folder inside it is followed
+    once, after every real folder is read (so files are shown under their real place); one
+    that leads outside it, back up to its own ancestors, or to a folder already read is
+    listed as skipped with the reason."""
+    top = os.path.realpath(root)
+    visited: set[str] = set()
+    trees = [root]
+    links: list[Path] = []
+    while trees:
+        errors: list[OSError] = []
+        for dirpath, dirnames, filenames in os.walk(trees.pop(), onerror=errors.append):
+            visited.add(os.path.realpath(dirpath))
+            followed = []
+            for dirname in sorted(dirnames):
+                if dirname == ".git":
+                    continue
+                folder = Path(dirpath) / dirname
+                if folder.is_symlink():  # os.walk lists links to folders, never enters them
+                    links.append(folder)
+                else:
+                    followed.append(dirname)
+            dirnames[:] = followed
+            for filename in sorted(filenames):
+                file = Path(dirpath) / filename
+                yield Walked(file, file.as_posix())
+        for folder in sorted(Path(e.filename) for e in errors if e.filename is not None):
+            yield Walked(folder, folder.as_posix())
+        while links and not trees:
+            link = links.pop(0)
+            reason = _link_reason(link, top, visited)
+            if reason is None:
+                trees.append(link)
+            else:
+                yield Walked(link, link.as_posix(), reason)
+
+
+def _link_reason(link: Path, top: str, visited: set[str]) -> str | None:
+    """Why a symbolic link to a folder is not followed, or None to follow it."""
+    target = os.path.realpath(link)
+    if not _within(target, top):
+        return "symbolic link to a folder outside the folder given, not followed"
+    if _within(os.path.realpath(link.parent), target):
+        return "symbolic link loop (to a folder that contains it), not followed"
+    if target in visited:
+        shown = Path(os.path.relpath(target, top)).as_posix()
+        return f"symbolic link to a folder already read ({shown}), not followed again"
+    return None
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def unreadable(path: Path) -> str | None:
@@ -195,6 +253,8 @@ def unreadable(path: Path) -> str | None:
     except FileNotFoundError:
         return "broken symbolic link" if path.is_symlink() else "no such file or folder"
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
         return f"cannot read: {exc.strerror}"
     if stat.S_ISREG(mode):
         return None

@@ -17,6 +17,10 @@ class BaselineError(HardeningError):
     """A baseline file cannot be read or written."""
 
 
+class OutputError(HardeningError):
+    """An output (``--out``) cannot be written."""
+
+
 class PublishError(HardeningError):
     """The comment bot could not publish."""
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from hardening.model import Finding, Kind
+from hardening.paths import lookup_problem
 
 #: Folders whose content is never the project's own source, wherever they sit in the tree.
 DEFAULT_EXCLUDED_DIRS = (".cache", "node_modules", "vendor", "dist", "build", ".git")
@@ -66,26 +67,45 @@ class SourceTree:
     """Reads under ``--source-root`` without ever leaving it."""
 
     root: Path
+    #: Finding paths that could not be looked up in the tree, and why (a NUL byte, a name
+    #: over 255 bytes, beyond PATH_MAX): their findings are kept as given, with a warning.
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def _lookable(self, relative: str) -> bool:
+        problem = lookup_problem(f"{self.root}/{relative}")
+        if problem is not None:
+            self.refused[relative] = problem
+        return problem is None
 
     def resolve(self, relative: str) -> Path | None:
         """The file for a repo-relative path, or None when it escapes the root or is absent."""
         if not relative or relative.startswith("/") or re.match(r"^[A-Za-z]:", relative):
             return None
-        root = self.root.resolve()
-        candidate = (root / relative).resolve()
-        if not candidate.is_relative_to(root) or not candidate.is_file():
+        if not self._lookable(relative):
+            return None
+        try:
+            root = self.root.resolve()
+            candidate = (root / relative).resolve()
+            if not candidate.is_relative_to(root) or not candidate.is_file():
+                return None
+        except (OSError, ValueError, RuntimeError) as exc:  # a limit lookup_problem missed
+            self.refused[relative] = getattr(exc, "strerror", None) or str(exc)
             return None
         return candidate
 
     def deleted(self, relative: str) -> bool:
         """Whether a repo-relative path names nothing in the tree any more; never for a path
-        that could not be in it (absolute, or climbing out)."""
+        that could not be in it (absolute, climbing out, or one the system cannot look up)."""
         if not relative or relative.startswith("/") or re.match(r"^[A-Za-z]:", relative):
             return False
-        if ".." in relative.split("/"):
+        if ".." in relative.split("/") or not self._lookable(relative):
             return False
         candidate = self.root / relative
-        return not (candidate.exists() or candidate.is_symlink())
+        try:
+            return not (candidate.exists() or candidate.is_symlink())
+        except (OSError, ValueError) as exc:
+            self.refused[relative] = getattr(exc, "strerror", None) or str(exc)
+            return False
 
     def head(self, relative: str) -> bytes:
         path = self.resolve(relative)

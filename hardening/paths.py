@@ -44,6 +44,24 @@ def clean(raw: str) -> str:
     return path
 
 
+#: Linux's limits: bytes in one name (NAME_MAX) and in a whole path (PATH_MAX).
+NAME_MAX = 255
+PATH_MAX = 4096
+
+
+def lookup_problem(path: str) -> str | None:
+    """Why ``path`` cannot be looked up on disk at all, or None.  A report may hold any
+    string as a path; these would make the operating system refuse (or Python raise)."""
+    if "\0" in path:
+        return "a NUL byte"
+    encoded = path.encode("utf-8", "surrogateescape")
+    if len(encoded) >= PATH_MAX:
+        return f"longer than PATH_MAX ({PATH_MAX} bytes)"
+    if any(len(part) > NAME_MAX for part in encoded.split(b"/")):
+        return f"a name over {NAME_MAX} bytes"
+    return None
+
+
 def is_absolute(path: str) -> bool:
     return path.startswith("/") or bool(_DRIVE.match(path))
 

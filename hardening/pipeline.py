@@ -5,6 +5,7 @@ Usable without the CLI: build ``AggregateOptions`` and call ``aggregate``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -77,10 +78,13 @@ def aggregate(options: AggregateOptions) -> Report:
     inputs = _inputs(options)
     outcomes: list[ArtifactOutcome] = []
     if options.progress:
-        options.progress.begin([path for path, _, _ in inputs])
-    for index, (path, name, tool) in enumerate(inputs):
+        options.progress.begin([path for path, _, _, _ in inputs])
+    for index, (path, name, tool, skip) in enumerate(inputs):
         if options.progress:
             options.progress.update(name, index, len(inputs))
+        if skip is not None:
+            outcomes.append(ArtifactOutcome(name, skipped=SkippedArtifact(path=name, reason=skip)))
+            continue
         outcomes.append(
             read_artifact(
                 path,
@@ -156,6 +160,13 @@ def aggregate(options: AggregateOptions) -> Report:
         )
         _count_filtered_entries(report, findings, options.snapshot)
     report.findings = sort_findings(report.findings)
+    source = options.snapshot.source
+    if source is not None and source.refused:
+        reasons = ", ".join(sorted(set(source.refused.values())))
+        report.warnings.append(
+            f"{len(source.refused)} finding path(s) could not be looked up under --source-root "
+            f"({reasons}): their findings are kept with the path as given"
+        )
     report.completeness = Completeness.of(report.runs)
     report.totals = Totals.of(report)
     report.gate = gate.evaluate(report, options.gate, enforced=options.fail_on)
@@ -202,22 +213,32 @@ def _mask_known_secrets(
         known.mask_run(run)
 
 
-def _inputs(options: AggregateOptions) -> list[tuple[Path, str, str | None]]:
-    forced_paths = {path.resolve(): tool for tool, path in options.forced}
-    seen: set[Path] = set()
-    items: list[tuple[Path, str, str | None]] = []
+def _inputs(options: AggregateOptions) -> list[tuple[Path, str, str | None, str | None]]:
+    """(path, name shown, forced tool, skip reason) of every entry to account for, each file
+    once however many routes lead to it."""
+    forced_paths = {_real(path): tool for tool, path in options.forced}
+    seen: set[str] = set()
+    items: list[tuple[Path, str, str | None, str | None]] = []
     for tool, path in options.forced:
-        resolved = path.resolve()
+        resolved = _real(path)
         if resolved not in seen:
             seen.add(resolved)
-            items.append((path, path.as_posix(), tool))
-    for path, name in discover.walk(options.paths):
-        resolved = path.resolve()
+            items.append((path, path.as_posix(), tool, None))
+    for walked in discover.walk(options.paths):
+        if walked.skip_reason is not None:
+            items.append((walked.path, walked.name, None, walked.skip_reason))
+            continue
+        resolved = _real(walked.path)
         if resolved in seen:
             continue
         seen.add(resolved)
-        items.append((path, name, forced_paths.get(resolved)))
+        items.append((walked.path, walked.name, forced_paths.get(resolved), None))
     return items
+
+
+def _real(path: Path) -> str:
+    """The path with every symbolic link resolved; never an error (a loop stays as given)."""
+    return os.path.realpath(path)
 
 
 def _within_profile(

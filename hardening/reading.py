@@ -95,6 +95,7 @@ def read_artifact(
             run.information_uri = discover.home_page(run.tool)
         if run.scanned_paths and not result.fingerprinted:
             run.scanned_paths = [normalizer.normalize(p)[0] for p in run.scanned_paths]
+    oversized: list[Finding] = []
     if not result.fingerprinted:
         normalize = _remembering(normalizer)
         for run in result.runs:
@@ -103,11 +104,17 @@ def read_artifact(
         for finding in result.findings:
             finding.artifact = name
             finding.artifacts = artifacts
-            _normalize_locations(finding, normalize, outcome)
+            located = _normalize_locations(finding, normalize, outcome)
             if finding.target is not None:
                 finding.target = _target(finding.target, normalize, outcome)
+            if located or len(finding.message) > _LONG or len(finding.title) > _LONG:
+                oversized.append(finding)
         fingerprint.assign(result.findings)
         _count(result.runs, result.findings)
+    else:  # hardening's own findings.json, maybe hand-edited: bounded the same way
+        oversized = [finding for finding in result.findings if _oversized(finding)]
+    if oversized:
+        _bound(oversized, result.runs)  # after fingerprinting: a cut never changes identity
     # After fingerprints: identity keeps the raw paths and URLs, outputs get them screened.
     if screen:
         for finding in result.findings:
@@ -150,9 +157,11 @@ def _target(
 
 def _normalize_locations(
     finding: Finding, normalize: Callable[[str], tuple[str, str | None]], outcome: ArtifactOutcome
-) -> None:
+) -> bool:
+    """Normalize the finding's paths; True when a location holds a value to bound."""
     locations = [finding.location] if finding.location else []
     locations.extend(finding.related_locations)
+    oversized = False
     for loc in locations:
         if loc is None:
             continue
@@ -161,6 +170,97 @@ def _normalize_locations(
             outcome.prefixes_used.add(prefix)
         elif is_absolute(loc.path) and loc is finding.location:
             outcome.absolute_paths += 1
+        if (
+            (loc.start_line or 0) > MAX_LINE
+            or (loc.end_line or 0) > MAX_LINE
+            or (loc.snippet is not None and len(loc.snippet) > _LONG)
+            or (loc.start_column or 0) > MAX_LINE
+            or (loc.end_column or 0) > MAX_LINE
+        ):
+            oversized = True
+    return oversized
+
+
+# Bounds on what one value of a report may hold, applied once here (every output reads the
+# bounded finding): a 50 MB message would otherwise be repeated in each of five outputs, and
+# a line number beyond 2^31 is refused by SARIF consumers and databases.
+#: Line and column numbers above this are dropped (the finding is kept).
+MAX_LINE = 2**31 - 1
+#: Messages, snippets and titles are cut to this many UTF-8 bytes, a marker included.
+MAX_TEXT_BYTES = 64 * 1024
+#: Texts longer than this many characters may be above MAX_TEXT_BYTES (4 bytes a character
+#: at most): only those are measured.
+_LONG = MAX_TEXT_BYTES // 4
+
+
+def _oversized(finding: Finding) -> bool:
+    if len(finding.message) > _LONG or len(finding.title) > _LONG:
+        return True
+    for loc in (finding.location, *finding.related_locations):
+        if loc is None:
+            continue
+        numbers = (loc.start_line, loc.end_line, loc.start_column, loc.end_column)
+        if any((n or 0) > MAX_LINE for n in numbers):
+            return True
+        if loc.snippet is not None and len(loc.snippet) > _LONG:
+            return True
+    return False
+
+
+def _bound(findings: list[Finding], runs: list[ToolRun]) -> None:
+    """Drop line numbers beyond 2^31 and cut texts over 64 KiB, saying so on the tool's run."""
+    dropped: Counter[str] = Counter()
+    cut: Counter[str] = Counter()
+    for finding in findings:
+        for name in ("message", "title"):
+            text = getattr(finding, name)
+            bounded = cut_text(text)
+            if bounded is not text:
+                setattr(finding, name, bounded)
+                cut[finding.tool] += 1
+        for loc in (finding.location, *finding.related_locations):
+            if loc is None:
+                continue
+            numbers = ("start_line", "end_line", "start_column", "end_column")
+            beyond = [name for name in numbers if (getattr(loc, name) or 0) > MAX_LINE]
+            for name in beyond:
+                setattr(loc, name, None)
+            if beyond:
+                dropped[finding.tool] += 1
+            if loc.snippet is not None:
+                snippet = cut_text(loc.snippet)
+                if snippet is not loc.snippet:
+                    loc.snippet = snippet
+                    cut[finding.tool] += 1
+    for tool in sorted(set(dropped) | set(cut)):
+        run = next((r for r in runs if r.tool == tool), runs[0] if runs else None)
+        if run is None:
+            continue
+        if dropped[tool]:
+            run.warnings.append(
+                f"{dropped[tool]} location(s) with a line or column number beyond 2^31: "
+                "the number dropped, the finding kept"
+            )
+        if cut[tool]:
+            run.warnings.append(
+                f"{cut[tool]} message(s), title(s) or snippet(s) over 64 KiB cut to 64 KiB"
+            )
+
+
+def cut_text(text: str) -> str:
+    """``text`` itself when it fits in MAX_TEXT_BYTES of UTF-8, else its start and a marker
+    saying how much was cut, within that size."""
+    if len(text) <= _LONG:
+        return text
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= MAX_TEXT_BYTES:
+        return text
+    marker = f" … [cut by hardening: {size:,} bytes in all]"
+    room = MAX_TEXT_BYTES - len(marker.encode("utf-8"))
+    kept = text[:room]
+    while len(kept.encode("utf-8", "surrogatepass")) > room:
+        kept = kept[: len(kept) - max(1, (len(kept.encode("utf-8", "surrogatepass")) - room) // 4)]
+    return kept + marker
 
 
 def _count(runs: list[ToolRun], findings: list[Finding]) -> None:

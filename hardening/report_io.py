@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
-import tempfile
+import secrets
+import shutil
+import stat
+import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -20,13 +25,18 @@ from hardening.redact import error_location, screen_report
 
 
 def write_atomic(
-    path: Path, data: str | bytes | Iterable[bytes | memoryview], *, unless_same: bool = False
+    path: Path,
+    data: str | bytes | Iterable[bytes | memoryview],
+    *,
+    unless_same: bool = False,
+    keep_mode: bool = False,
 ) -> bool:
     """Write through a temporary file in the same folder, then rename over the target, so an
     interrupted write leaves the previous file intact.  ``data`` may be a stream of chunks.
 
     With ``unless_same``, a target that already holds exactly these bytes is left untouched
     (compared by digest, so neither text is held whole); returns whether the file was written.
+    With ``keep_mode``, the new file takes the permissions of the one it replaces.
     """
     if isinstance(data, str):
         data = [data.encode("utf-8")]
@@ -34,7 +44,7 @@ def write_atomic(
         data = [data]
     digest = hashlib.sha256() if unless_same else None
     try:
-        with atomic_file(path) as handle:
+        with atomic_file(path, keep_mode=keep_mode) as handle:
             for chunk in data:
                 handle.write(chunk)
                 if digest is not None:
@@ -51,20 +61,154 @@ class _Unchanged(Exception):
 
 
 @contextmanager
-def atomic_file(path: Path, buffering: int = -1) -> Iterator[BinaryIO]:
+def atomic_file(path: Path, buffering: int = -1, *, keep_mode: bool = False) -> Iterator[BinaryIO]:
     """A binary file that appears as ``path`` only once the block ends without an error:
-    written beside it, synced, then renamed over it; an error leaves ``path`` as it was."""
+    written beside it, synced, then renamed over it; an error leaves ``path`` as it was.
+
+    The file is created as ``open()`` creates one (0666 less the umask), or with
+    ``keep_mode`` with the permissions of the file it replaces."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    mode = None
+    if keep_mode:
+        with suppress(FileNotFoundError):
+            mode = stat.S_IMODE(path.stat().st_mode)
+    fd, tmp = temporary_beside(path)
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb", buffering=buffering) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        Path(tmp).replace(path)
+        tmp.replace(path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def temporary_beside(path: Path) -> tuple[int, Path]:
+    """A new, empty ``.NAME.RANDOM.tmp`` beside ``path``, open for writing.
+
+    Not ``tempfile.mkstemp``: that creates 0600 files whatever the umask, and outputs are
+    read by other users and jobs (the umask decides, as for any file a tool writes)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
+def remove_temporaries(path: Path) -> None:
+    """Delete what a killed write of ``path`` left beside it (``.NAME.RANDOM.tmp``).  Only
+    call it while holding the folder's lock, so no live write is removed."""
+    prefix = f".{path.name}."
+    with suppress(OSError), os.scandir(path.parent) as entries:
+        for entry in entries:
+            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+                Path(entry.path).unlink(missing_ok=True)
+
+
+class LockTimeout(Exception):
+    """The folder lock was not acquired in time: another process holds it."""
+
+
+@contextmanager
+def folder_lock(folder: Path, timeout: float = 120.0) -> Iterator[None]:
+    """An exclusive OS advisory lock (``flock``) on a folder, held for the block.
+
+    The folder rather than a file in it: files are replaced by rename, so a lock on one
+    would be on an inode that a concurrent writer no longer sees; and nothing is left
+    behind (no ``.lock`` file).  The lock is released when the process ends, however."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(str(folder)) from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)  # closing the only descriptor releases the lock
+
+
+def sync_folder(folder: Path) -> None:
+    """Make the renames into ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.EROFS):  # file systems that cannot sync
+            raise
+    finally:
+        os.close(fd)
+
+
+#: Staging folders of ``staged_outputs``: ``.hardening-staging-RANDOM`` inside the folder.
+STAGING_PREFIX = ".hardening-staging-"
+
+
+@contextmanager
+def staging_folder(out: Path) -> Iterator[Path]:
+    """A private folder inside ``out`` to write a set of files into before
+    ``commit_staged`` moves them into place together; removed afterwards, whatever happens.
+
+    Each staging folder is flock-ed by the run that owns it, so a later run can tell the
+    ones a killed run left (their lock is free) from live ones, and removes them."""
+    with folder_lock(out):
+        _remove_stale_staging(out)
+        staging = out / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
+        staging.mkdir()
+        fd = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        os.close(fd)
+
+
+def _remove_stale_staging(out: Path) -> None:
+    with os.scandir(out) as entries:
+        stale = [entry for entry in entries if _stale_staging(entry)]
+    for entry in stale:
+        shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _stale_staging(entry: os.DirEntry[str]) -> bool:
+    """A staging folder no live run holds (its run was killed)."""
+    if not (entry.name.startswith(STAGING_PREFIX) and entry.is_dir(follow_symlinks=False)):
+        return False
+    try:
+        fd = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # a live run's
+    finally:
+        os.close(fd)
+    return True
+
+
+def commit_staged(staging: Path, out: Path, names: Iterable[str]) -> None:
+    """Move the named files from ``staging`` into ``out`` under the folder's lock, so two
+    runs committing into one folder never interleave: the set in ``out`` is one run's."""
+    names = list(names)
+    with folder_lock(out):
+        for name in names:
+            target = out / name
+            if target.is_dir() and not target.is_symlink():
+                raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(target))
+        for name in names:
+            (staging / name).replace(out / name)
+        sync_folder(out)
 
 
 def _file_digest(path: Path) -> bytes | None:

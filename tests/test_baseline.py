@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date
@@ -314,3 +315,157 @@ def test_a_gone_endpoint_keeps_its_method_apart_from_its_url() -> None:
     )
     bare = entry.model_copy(update={"endpoint": "https://shop.acme.test/"})
     assert bare.as_finding("f" * 32).endpoint == Endpoint(url="https://shop.acme.test/")
+
+
+# --- hand-edited baselines -------------------------------------------------------------
+
+
+def _sample_entry() -> dict[str, str]:
+    return {
+        "tool": "gosec",
+        "kind": "code",
+        "rule_id": "G104",
+        "severity": "low",
+        "first_seen": "2026-01-02",
+    }
+
+
+def test_a_fingerprint_listed_twice_is_an_error_naming_it(tmp_path: Path) -> None:
+    fingerprint = "3f9c2a1b" * 4
+    entry = json.dumps(_sample_entry())
+    accepted = json.dumps({**_sample_entry(), "triage": "accepted", "reason": "reviewed"})
+    path = tmp_path / "baseline.json"
+    # json.loads alone keeps the later copy: the accepted triage would be lost in silence.
+    path.write_text(
+        '{"schema_version": 2, "fingerprint_version": "v1", "entries": {'
+        f'"{fingerprint}": {accepted}, "{fingerprint}": {entry}}}}}'
+    )
+    before = path.read_bytes()
+
+    for args in (
+        ("aggregate", str(SAMPLES / "gosec"), "--baseline", str(path)),
+        ("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(path)),
+        ("baseline", "show", "--baseline", str(path)),
+    ):
+        code, out = invoke(*args)
+        assert code == 2, out
+        assert out == (
+            f"hardening: error: {path}: fingerprint {fingerprint} is listed twice; "
+            "keep one entry (and its triage)\n"
+        )
+    assert path.read_bytes() == before
+
+
+def test_a_fingerprint_listed_twice_in_a_format_1_baseline_is_an_error() -> None:
+    entry = {**_sample_entry(), "fingerprint": "ab" * 16}
+    text = json.dumps({"schema_version": 1, "entries": [entry, entry]})
+    with pytest.raises(BaselineError, match=f"fingerprint {'ab' * 16} is listed twice"):
+        baseline_mod.parse(text, "old.json")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("expires", "2027-02-30", "day is out of range for month"),
+        ("expires", "01/03/2027", "expected YYYY-MM-DD"),
+        ("expires", "2027-13-01", "month must be in 1..12"),
+        ("expires", "20270301", "expected YYYY-MM-DD"),
+        ("first_seen", "yesterday", "expected YYYY-MM-DD"),
+    ],
+)
+def test_an_impossible_date_is_one_line_naming_the_entry(
+    tmp_path: Path, field: str, value: str, problem: str
+) -> None:
+    fingerprint = "77ab01" + "0" * 26
+    entry = {**_sample_entry(), "triage": "accepted", "reason": "r", field: value}
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps({"schema_version": 2, "entries": {fingerprint: entry}}))
+
+    for args in (
+        ("aggregate", str(SAMPLES / "gosec"), "--baseline", str(path)),
+        ("baseline", "show", "--baseline", str(path)),
+        ("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(path)),
+    ):
+        code, out = invoke(*args)
+        assert code == 2, out
+        assert out == (
+            f"hardening: error: {path}: entry {fingerprint}: {field} {value!r} is not a date "
+            f"({problem})\n"
+        )
+
+
+# --- how the file is written -----------------------------------------------------------
+
+
+def test_an_update_keeps_the_file_mode(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    assert invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(path))[0] == 0
+    path.chmod(0o640)
+    assert invoke("baseline", "update", str(SAMPLES), "--baseline", str(path))[0] == 0
+    assert "semgrep" in path.read_text()  # rewritten, not left alone
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_new_baseline_follows_the_umask(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    previous = os.umask(0o022)
+    try:
+        assert invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(path))[0] == 0
+        os.umask(0o027)
+        other = tmp_path / "other.json"
+        assert (
+            invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(other))[0] == 0
+        )
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert other.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_baseline_that_is_a_symbolic_link_has_its_target_updated(tmp_path: Path) -> None:
+    real = tmp_path / "shared" / "baseline.json"
+    real.parent.mkdir()
+    assert invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(real))[0] == 0
+    link = tmp_path / "repo" / ".hardening" / "baseline.json"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(Path("../../shared/baseline.json"))
+
+    code, out = invoke("baseline", "update", str(SAMPLES), "--baseline", str(link))
+
+    assert code == 0, out
+    assert link.is_symlink() and os.readlink(link) == "../../shared/baseline.json"
+    assert "semgrep" in real.read_text()
+    assert sorted(p.name for p in link.parent.iterdir()) == ["baseline.json"]
+    assert sorted(p.name for p in real.parent.iterdir()) == ["baseline.json"]
+
+
+def test_no_lock_file_is_left_beside_the_baseline(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    assert invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(path))[0] == 0
+    fingerprint = next(iter(json.loads(path.read_text())["entries"]))
+    assert (
+        invoke("baseline", "accept", fingerprint, "--reason", "r", "--baseline", str(path))[0] == 0
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["baseline.json"]
+
+
+def test_temporary_files_of_a_killed_update_are_removed_by_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    assert invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(path))[0] == 0
+    left = tmp_path / ".baseline.json.k1ll3d00.tmp"  # what write_atomic leaves when killed
+    left.write_text('{"half": ')
+    other = tmp_path / ".notes.txt.k1ll3d00.tmp"  # another file's: not ours to remove
+
+    other.write_text("x")
+    assert invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(path))[0] == 0
+
+    assert not left.exists()
+    assert other.exists()
+
+
+def test_a_baseline_under_proc_cannot_be_written(tmp_path: Path) -> None:
+    for target in ("/proc/hardening-baseline.json", "/proc/self/hardening/baseline.json"):
+        code, out = invoke("baseline", "update", str(SAMPLES / "gosec"), "--baseline", target)
+        assert code == 2, out
+        assert out.startswith(f"hardening: error: {target}: cannot be written: "), out
+        assert "lock" not in out and len(out.splitlines()) == 1

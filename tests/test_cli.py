@@ -197,7 +197,8 @@ def test_an_unreadable_folder_is_accounted_for(
         scandir = os.scandir
 
         def refusing(path: Any = ".") -> Any:
-            if os.fspath(path) == str(locked):
+            # shutil.rmtree (the outputs' staging folder) scans by file descriptor.
+            if not isinstance(path, int) and os.fspath(path) == str(locked):
                 raise PermissionError(13, "Permission denied", os.fspath(path))
             return scandir(path)
 
@@ -211,3 +212,21 @@ def test_an_unreadable_folder_is_accounted_for(
     assert report["skipped"] == [
         {"path": locked.as_posix(), "reason": "cannot read folder: Permission denied"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("command", "codes"),
+    [
+        (["aggregate"], ["0 report written", "1 an enforced gate", "2 usage error", "130"]),
+        (["comment"], ["0 posted", "1 only with --strict", "2 usage error", "130"]),
+        (["baseline"], ["0 done", "2 usage error, a refusal, a fault", "130"]),
+        (["baseline", "update"], ["0 done", "2 usage error, a refusal, a fault", "130"]),
+        (["baseline", "accept"], ["0 done", "2 usage error, a refusal, a fault", "130"]),
+        (["inspect"], ["0 done", "2 usage error, a refusal, a fault", "130"]),
+    ],
+)
+def test_each_command_s_help_ends_with_its_exit_codes(command: list[str], codes: list[str]) -> None:
+    code, out = run(*command, "--help")
+    assert code == 0
+    tail = " ".join(out[out.index("Exit codes:") :].split())
+    assert all(text in tail for text in codes), tail

@@ -96,8 +96,73 @@ def test_bad_files_say_why_in_one_line(tmp_path: Path, text: str, reason: str) -
     with pytest.raises(HardeningError, match="^" + str(target).replace("\\", "\\\\")) as caught:
         diff.reference_from_file(target, TODAY)
     assert reason in str(caught.value) and "\n" not in str(caught.value)
-    code, output = run_cli("aggregate", str(SAMPLES / "gosec"), "--compare-to", str(target))
-    assert code == 2 and reason in output and "Traceback" not in output
+
+
+FALLBACK = "new and fixed are judged against the baseline instead"
+
+
+def _unusable_targets(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Files a CI job may be given as the target branch's findings.json, and the warning
+    each must give."""
+    whole = target_findings(tmp_path, SAMPLES / "gosec").read_bytes()
+    truncated = tmp_path / "truncated" / "findings.json"
+    truncated.parent.mkdir()
+    truncated.write_bytes(whole[: len(whole) // 2])
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"")
+    return {
+        "missing": (tmp_path / "absent" / "findings.json", "absent/findings.json: no such file"),
+        "truncated": (truncated, "findings.json: not a valid findings.json: truncated"),
+        "gosec": (
+            SAMPLES / "gosec" / "gosec.json",
+            "gosec.json is a gosec report, not a hardening findings.json",
+        ),
+        "baseline": (
+            SAMPLES / "baseline.json",
+            "baseline.json is not a hardening findings.json (hardening baseline file",
+        ),
+        "empty": (empty, "empty.json is not a hardening findings.json (empty file"),
+        "folder": (tmp_path, "a folder, not a findings.json"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "truncated", "gosec", "baseline", "empty", "folder"])
+def test_an_unusable_compare_to_is_one_warning_and_the_baseline_is_the_reference(
+    tmp_path: Path, case: str
+) -> None:
+    target, warning = _unusable_targets(tmp_path)[case]
+    baseline = tmp_path / "baseline.json"
+    assert (
+        run_cli("baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(baseline))[0] == 0
+    )
+    out = tmp_path / "out"
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "aggregate",
+            str(SAMPLES / "gosec"),
+            "--baseline",
+            str(baseline),
+            "--compare-to",
+            str(target),
+            "--out",
+            str(out),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    shown = [line for line in result.output.splitlines() if "--compare-to" in line]
+    assert len(shown) == 1 and warning in shown[0], shown
+    report = json.loads((out / "findings.json").read_text())
+    assert next(w for w in report["warnings"] if "--compare-to" in w).endswith(FALLBACK)
+    assert report["diff"]["compare_to"] is None
+    assert report["diff"]["baseline"] == str(baseline)
+    assert "new" not in {f["state"] for f in report["findings"]}
+    assert report["diff"]["counts"]["unchanged"] > 0
+    summary = (out / "summary.md").read_text().replace("\\", "")
+    assert "--compare-to" in summary and FALLBACK in summary
 
 
 def _gosec_report(tmp_path: Path, name: str, root: str) -> Path:
@@ -138,3 +203,20 @@ def test_a_local_run_reuses_the_prefixes_the_target_branch_run_stripped(
     assert code == 0, output
     report = load_report(out / "findings.json")
     assert [(f.path, f.state) for f in report.findings] == [("internal/load.go", State.unchanged)]
+
+
+def test_an_unusable_compare_to_without_a_baseline_says_every_finding_is_new(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    code, output = run_cli(
+        "aggregate", str(SAMPLES / "gosec"), "--compare-to", str(tmp_path / "absent.json"),
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, output
+    report = json.loads((out / "findings.json").read_text())
+    assert report["warnings"][0] == (
+        f"--compare-to {tmp_path / 'absent.json'}: no such file; "
+        "with no baseline either, every finding is new"
+    )
+    assert {f["state"] for f in report["findings"]} <= {"new", "suppressed"}
