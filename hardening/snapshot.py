@@ -63,6 +63,8 @@ class Plan:
     tracked: bool
     kept: list[Entry] = field(default_factory=list)
     dropped: dict[str, Tally] = field(default_factory=dict)
+    #: Each dropped path and why.
+    reasons: dict[str, str] = field(default_factory=dict)
     #: Paths the filters drop that stay as Go build inputs, by the filters' reason.
     build_inputs: dict[str, Tally] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -125,25 +127,30 @@ def _consider(
     try:
         info = full.lstat()
     except OSError:
-        result.dropped.setdefault(NOT_IN_WORK_TREE, Tally()).add(0)
+        _drop(result, path, NOT_IN_WORK_TREE, 0)
         return
     size = info.st_size
     reason = snapshot_filter.reason(path)
     if reason is not None:
         if drop_build_inputs or not go_build_input(path, reason):
-            result.dropped.setdefault(reason, Tally()).add(size)
+            _drop(result, path, reason, size)
             return
         result.build_inputs.setdefault(reason, Tally()).add(size)
     if stat.S_ISLNK(info.st_mode):
         target = str(full.readlink())
         if not _inside(result.root, full, target):
-            result.dropped.setdefault(LINK_OUT_OF_ROOT, Tally()).add(size)
+            _drop(result, path, LINK_OUT_OF_ROOT, size)
             return
         result.kept.append(Entry(path, size, link=target))
     elif stat.S_ISREG(info.st_mode):
         result.kept.append(Entry(path, size))
     else:
-        result.dropped.setdefault(NOT_A_FILE, Tally()).add(0)
+        _drop(result, path, NOT_A_FILE, 0)
+
+
+def _drop(result: Plan, path: str, reason: str, size: int) -> None:
+    result.dropped.setdefault(reason, Tally()).add(size)
+    result.reasons[path] = reason
 
 
 def _inside(root: Path, link: Path, target: str) -> bool:

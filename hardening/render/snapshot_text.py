@@ -27,7 +27,8 @@ def render(plan: Plan, written: Written | None, out: str | None) -> str:
         lines.extend(_rows(plan.build_inputs, "    "))
     dropped = sum(t.files for t in plan.dropped.values())
     dropped_bytes = sum(t.bytes for t in plan.dropped.values())
-    lines.append(f"Dropped {_size(dropped)} ({_bytes(dropped_bytes)}):")
+    files = "file" if dropped == 1 else "files"
+    lines.append(f"Dropped {_size(dropped)} {files} ({_bytes(dropped_bytes)}):")
     lines.extend(_rows(plan.dropped, "  "))
     return "\n".join(lines) + "\n"
 
