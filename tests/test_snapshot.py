@@ -173,7 +173,12 @@ def test_the_snapshot_takes_the_config_excludes_like_aggregate(repo: Path) -> No
 
 def test_list_nul_separated(repo: Path) -> None:
     code, stdout, _ = run(
-        "--source-root", str(repo), "--list", "-0", "--include", "internal/**",
+        "--source-root",
+        str(repo),
+        "--list",
+        "-0",
+        "--include",
+        "internal/**",
         "--drop-build-inputs",
     )
     assert code == 0
@@ -313,9 +318,7 @@ def test_an_existing_snapshot_is_replaced_only_with_force(repo: Path) -> None:
     code, _, _ = run("--source-root", str(repo), "--out", str(out), "--force")
     assert code == 0
     assert not (out / "cmd/server/main.go").exists()
-    assert sorted(p.name for p in repo.iterdir() if p.name.startswith(".scan-src")) == [
-        ".scan-src"
-    ]
+    assert sorted(p.name for p in repo.iterdir() if p.name.startswith(".scan-src")) == [".scan-src"]
 
 
 def test_force_never_replaces_a_folder_that_is_not_a_snapshot(repo: Path) -> None:
@@ -350,9 +353,7 @@ def test_a_failed_rebuild_leaves_the_previous_snapshot_whole(
             catch_exceptions=False,
         )
     assert files_under(out) == before
-    assert sorted(p.name for p in repo.iterdir() if p.name.startswith(".scan-src")) == [
-        ".scan-src"
-    ]
+    assert sorted(p.name for p in repo.iterdir() if p.name.startswith(".scan-src")) == [".scan-src"]
 
 
 def test_the_marker_records_the_snapshot_root(repo: Path) -> None:
