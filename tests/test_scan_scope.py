@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import SAMPLES, corpus_dir
 
 from hardening.cli import cli
 from hardening.paths import PathNormalizer
+from support import SAMPLES, corpus_dir
 
 
 def gosec_report(root: Path, files: dict[str, str]) -> dict[str, object]:
