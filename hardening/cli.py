@@ -386,7 +386,7 @@ def snapshot(**params: Any) -> None:
     chosen = _snapshot_filter(params, config, root, tracked_only=False)
     out: Path | None = params["out"]
     if out is not None:
-        snapshot_mod.check_out(root, out, force=params["force"])
+        snapshot_mod.check_out(root, out)
     plan = snapshot_mod.plan(
         root,
         chosen,
@@ -394,6 +394,9 @@ def snapshot(**params: Any) -> None:
         drop_build_inputs=params["drop_build_inputs"],
         skip=(out,) if out is not None else (),
     )
+    if out is not None:
+        snapshot_mod.check_listed(plan, out)
+        snapshot_mod.check_replace(out, force=params["force"])
     if out is None:
         sys.stdout.write(snapshot_mod.listing(plan, nul=params["nul"]))
         click.echo(snapshot_text.render(plan, None, None), err=True, nl=False)

@@ -68,6 +68,8 @@ class Plan:
     #: Paths the filters drop that stay as Go build inputs, by the filters' reason.
     build_inputs: dict[str, Tally] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: What git listed (None for a folder walk).
+    listed: list[str] | None = None
 
     @property
     def kept_count(self) -> int:
@@ -101,7 +103,7 @@ def plan(
         listed = git_files(root)
     except FilterError as exc:
         raise SnapshotError(str(exc)) from None
-    result = Plan(root=root, tracked=listed is not None)
+    result = Plan(root=root, tracked=listed is not None, listed=listed)
     if listed is None:
         if tracked_only:
             raise SnapshotError(
@@ -123,9 +125,9 @@ def plan(
 def _consider(
     result: Plan, path: str, snapshot_filter: SnapshotFilter, drop_build_inputs: bool
 ) -> None:
-    full = result.root / path
+    full = f"{result.root}/{path}"  # a string: pathlib costs more than the lstat, per path
     try:
-        info = full.lstat()
+        info = os.lstat(full)
     except OSError:
         _drop(result, path, NOT_IN_WORK_TREE, 0)
         return
@@ -137,8 +139,9 @@ def _consider(
             return
         result.build_inputs.setdefault(reason, Tally()).add(size)
     if stat.S_ISLNK(info.st_mode):
-        target = str(full.readlink())
-        if not _inside(result.root, full, target):
+        link = Path(full)
+        target = str(link.readlink())
+        if not _inside(result.root, link, target):
             _drop(result, path, LINK_OUT_OF_ROOT, size)
             return
         result.kept.append(Entry(path, size, link=target))
@@ -183,29 +186,20 @@ def _walk(root: Path, skip: set[Path]) -> Iterator[str]:
             yield name if relative == "." else f"{relative}/{name}"
 
 
-def check_out(root: Path, out: Path, *, force: bool) -> None:
-    """Refuse an ``--out`` that would overwrite sources or something that is not a snapshot."""
+def check_out(root: Path, out: Path) -> None:
+    """Refuse an ``--out`` that is, or holds, the source root, or is no folder."""
     root = root.resolve()
     target = out.resolve()
     if target == root:
         raise SnapshotError(f"--out {out}: is the source root itself")
     if root.is_relative_to(target):
         raise SnapshotError(f"--out {out}: contains the source root")
-    if target.is_relative_to(root):
-        relative = target.relative_to(root).as_posix()
-        try:
-            listed = git_files(root)
-        except FilterError as exc:
-            raise SnapshotError(str(exc)) from None
-        if listed is not None and any(
-            p == relative or p.startswith(relative + "/") for p in listed
-        ):
-            raise SnapshotError(
-                f"--out {out}: git lists files under it; write the snapshot to a folder git "
-                "does not track (such as .scan-src/, kept out of git)"
-            )
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise SnapshotError(f"--out {out}: exists and is not a folder")
+
+
+def check_replace(out: Path, *, force: bool) -> None:
+    """Refuse to replace a non-empty ``--out`` without ``--force``, or one not a snapshot."""
     if out.is_dir() and any(out.iterdir()):
         if not force:
             raise SnapshotError(f"--out {out}: is not empty (pass --force to replace it)")
@@ -214,6 +208,20 @@ def check_out(root: Path, out: Path, *, force: bool) -> None:
                 f"--out {out}: is not empty and is not a snapshot (no {SNAPSHOT_MARKER}): "
                 "refusing to replace it"
             )
+
+
+def check_listed(result: Plan, out: Path) -> None:
+    """Refuse an ``--out`` git lists files under: writing there would replace sources."""
+    target = out.resolve()
+    if result.listed is None or not target.is_relative_to(result.root):
+        return
+    relative = target.relative_to(result.root).as_posix()
+    inside = relative + "/"
+    if any(p == relative or p.startswith(inside) for p in result.listed):
+        raise SnapshotError(
+            f"--out {out}: git lists files under it; write the snapshot to a folder git "
+            "does not track (such as .scan-src/, kept out of git)"
+        )
 
 
 def materialize(result: Plan, out: Path) -> Written:
