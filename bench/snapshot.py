@@ -98,11 +98,15 @@ def main() -> None:
     parser.add_argument("--tracked", type=int, default=100_000)
     parser.add_argument("--cached", type=int, default=20_000)
     parser.add_argument("--semgrep", help="semgrep executable: also scan both ways")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the repository --out already holds"
+    )
     args = parser.parse_args()
 
     root = args.out / "project"
     started = time.perf_counter()
-    generate(root, args.tracked, args.cached)
+    if not args.reuse:
+        generate(root, args.tracked, args.cached)
     print(
         f"generated {args.tracked:,} tracked + {args.cached:,} cached files in "
         f"{time.perf_counter() - started:.1f} s",
@@ -110,6 +114,8 @@ def main() -> None:
     )
     hardening = shutil.which("hardening") or str(Path(sys.executable).parent / "hardening")
     snap = root / ".scan-src"
+    if snap.exists():
+        shutil.rmtree(snap)
     results: dict[str, object] = {"tracked": args.tracked, "cached": args.cached}
     results["snapshot_seconds"] = round(timed([hardening, "snapshot", "--out", str(snap)], root), 2)
     results["snapshot_force_seconds"] = round(
