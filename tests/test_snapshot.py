@@ -268,6 +268,23 @@ def test_dubious_ownership_is_an_error_naming_the_fix(
     assert len(stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the checkout to another user")
+def test_aggregate_tracked_only_names_the_same_fix(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for path in [repo, *repo.rglob("*")]:
+        os.lchown(path, 65534, 65534)
+    result = CliRunner().invoke(
+        cli, ["aggregate", str(tmp_path / "none"), "--source-root", str(repo), "--tracked-only"]
+    )
+    assert result.exit_code == 2
+    assert f"git config --global --add safe.directory {repo.resolve()}" in result.stderr
+
+
 def test_symbolic_links_never_lead_out_of_the_root(repo: Path, tmp_path: Path) -> None:
     outside = tmp_path / "secret.txt"
     outside.write_text("outside\n")
