@@ -56,9 +56,13 @@ def generate(root: Path, tracked: int, cached: int) -> None:
         (folder / f"scratch{n}.go").write_text(FLAGGED.format(n=n))
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+def timed(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None, check: bool = True
+) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
+    done = subprocess.run(command, cwd=cwd, env=env, check=False, capture_output=True)
+    if check and done.returncode != 0:
+        sys.exit(f"{command[0]} exited {done.returncode}: {done.stderr.decode()[-2000:]}")
     return time.perf_counter() - started
 
 
@@ -82,6 +86,7 @@ def semgrep_scan(semgrep: str, target: Path, report: Path, rules: Path) -> dict[
         ],
         target,
         env,
+        check=False,  # semgrep exits non-zero on some errors; its report says which
     )
     data = json.loads(report.read_text())
     return {
@@ -89,6 +94,7 @@ def semgrep_scan(semgrep: str, target: Path, report: Path, rules: Path) -> dict[
         "semgrep_total_time": round(data["time"]["profiling_times"]["total_time"], 1),
         "files_scanned": len(data["paths"]["scanned"]),
         "results": len(data["results"]),
+        "errors": len(data["errors"]),
     }
 
 
