@@ -237,23 +237,13 @@ def _build(params: dict[str, Any], *, baseline_required: bool) -> Any:
     """AggregateOptions from the shared reading options, config and baseline."""
     from hardening import baseline as baseline_mod
     from hardening import config as config_mod
-    from hardening.filters import FilterError, SnapshotFilter, SourceTree
     from hardening.pipeline import AggregateOptions
 
     config, _ = config_mod.discover(params["config_path"], Path.cwd())
     forced = [_parse_input(value) for value in params["inputs"]]
     if not params["paths"] and not forced:
         raise click.UsageError("give at least one file or folder to read (or --input TOOL=PATH)")
-    try:
-        snapshot = SnapshotFilter(
-            default_excludes=config.default_excludes and not params["no_default_excludes"],
-            excludes=[*config.exclude, *params["exclude"]],
-            includes=[*config.include, *params["include"]],
-            source=SourceTree(params["source_root"]) if params["source_root"] else None,
-            tracked_only=params["tracked_only"],
-        )
-    except FilterError as exc:
-        raise click.UsageError(str(exc)) from None
+    snapshot = _snapshot_filter(params, config, params["source_root"], params["tracked_only"])
     baseline_path: Path | None = params["baseline_path"]
     if baseline_path is None and config.baseline:
         baseline_path = Path(config.baseline)
@@ -281,6 +271,24 @@ def _build(params: dict[str, Any], *, baseline_required: bool) -> Any:
         max_bytes=params["max_input_bytes"],
     )
     return options, config, baseline_path
+
+
+def _snapshot_filter(
+    params: dict[str, Any], config: Any, source_root: Path | None, tracked_only: bool
+) -> Any:
+    """The one SnapshotFilter ``aggregate``'s filters and ``snapshot`` both decide with."""
+    from hardening.filters import FilterError, SnapshotFilter, SourceTree
+
+    try:
+        return SnapshotFilter(
+            default_excludes=config.default_excludes and not params["no_default_excludes"],
+            excludes=[*config.exclude, *params["exclude"]],
+            includes=[*config.include, *params["include"]],
+            source=SourceTree(source_root) if source_root else None,
+            tracked_only=tracked_only,
+        )
+    except FilterError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _progress(quiet: bool = False) -> Any:
@@ -415,6 +423,85 @@ def aggregate(**params: Any) -> None:
         # The reason stays visible with -q: exit 1 is not a success.
         click.echo(f"hardening: {report.gate.verdict}", err=True)
         sys.exit(1)
+
+
+@cli.command(epilog=EXIT_CODES_DONE)
+@click.option(
+    "--source-root",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path(),
+    show_default="the current folder",
+    help="The work tree to snapshot.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Write the snapshot into this folder (one git does not list).",
+)
+@click.option("--list", "as_list", is_flag=True, help="Print the kept paths instead.")
+@click.option("-0", "nul", is_flag=True, help="With --list: NUL-separated paths.")
+@click.option("--force", is_flag=True, help="Replace an existing snapshot in --out.")
+@click.option(
+    "--tracked-only", is_flag=True, help="Refuse to walk a folder outside a git work tree."
+)
+@click.option(
+    "--drop-build-inputs",
+    is_flag=True,
+    help="Leave out vendor/ and generated .go files too (gosec needs them; others do not).",
+)
+@click.option(
+    "--no-default-excludes",
+    is_flag=True,
+    help="Keep .cache/, vendor/, node_modules/, generated files.",
+)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Leave out these paths.")
+@click.option("--include", multiple=True, metavar="GLOB", help="Keep only these paths.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Config file (default: .hardening.toml or [tool.hardening] in pyproject.toml, "
+    "searched upward).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (with --out).")
+def snapshot(**params: Any) -> None:
+    """Materialize the tracked-source snapshot that scanners should scan.
+
+    The files git lists in the source root (submodules' included), minus what aggregate's
+    filters drop (caches, vendored and generated code, the config's excludes), hard-linked
+    or copied into --out; or their paths with --list.  Exits 2 for a usage error.
+    """
+    from hardening import config as config_mod
+    from hardening import snapshot as snapshot_mod
+    from hardening.render import snapshot_text
+
+    if bool(params["out"]) == params["as_list"]:
+        raise click.UsageError("give exactly one of --out SNAP and --list")
+    if params["nul"] and not params["as_list"]:
+        raise click.UsageError("-0 goes with --list")
+    root: Path = params["source_root"]
+    config, _ = config_mod.discover(params["config_path"], Path.cwd())
+    chosen = _snapshot_filter(params, config, root, tracked_only=False)
+    out: Path | None = params["out"]
+    if out is not None:
+        snapshot_mod.check_out(root, out)
+    plan = snapshot_mod.plan(
+        root,
+        chosen,
+        tracked_only=params["tracked_only"],
+        drop_build_inputs=params["drop_build_inputs"],
+        skip=(out,) if out is not None else (),
+    )
+    if out is not None:
+        snapshot_mod.check_listed(plan, out)
+        snapshot_mod.check_replace(out, force=params["force"])
+    if out is None:
+        sys.stdout.write(snapshot_mod.listing(plan, nul=params["nul"]))
+        click.echo(snapshot_text.render(plan, None, None), err=True, nl=False)
+        return
+    written = snapshot_mod.materialize(plan, out)
+    if not params["quiet"]:
+        click.echo(snapshot_text.render(plan, written, str(out)), nl=False)
 
 
 @cli.command(epilog=EXIT_CODES_DONE)

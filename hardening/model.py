@@ -332,6 +332,14 @@ class ToolRun(_Model):
         description="Paths the tool says it scanned; None when the report does not say, "
         "an empty list means the whole scan root",
     )
+    scanned_excluded: dict[str, int] = Field(
+        default_factory=dict,
+        description="Of the paths the tool says it scanned, how many the source-snapshot "
+        "filters drop, by reason (a scan that read caches or generated code)",
+    )
+    duration_seconds: float | None = Field(
+        default=None, description="How long the scan took, where the report says"
+    )
     findings: int = Field(default=0, description="Findings read, before filters and merging")
     severity_counts: dict[str, int] = Field(
         default_factory=dict, description="Findings read, by normalized severity"

@@ -5,10 +5,12 @@ Never relative to the current directory, so where a command runs does not change
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote
 
 # GitLab's docker executor checks out into /builds/<group>/<project>/, GitHub's hosted runners
@@ -21,6 +23,13 @@ _CI_LAYOUTS = (
     re.compile(r"^/github/workspace/"),
 )
 _DRIVE = re.compile(r"^[A-Za-z]:/")
+
+#: The file ``hardening snapshot`` leaves at the root of a snapshot: it records the snapshot's
+#: absolute root, so that paths a scanner wrote under it (gosec's JSON writes absolute ones)
+#: become the repository's.  No extension: no scanner takes it for source or config.
+SNAPSHOT_MARKER = ".hardening-snapshot"
+#: What the marker's JSON says it is.
+SNAPSHOT_MARKER_KIND = "hardening-snapshot"
 
 
 def clean(raw: str) -> str:
@@ -71,6 +80,8 @@ class PathNormalizer:
     """Strips, in order, configured prefixes, ``$CI_PROJECT_DIR`` and CI checkout layouts."""
 
     prefixes: tuple[str, ...] = ()
+    #: Folder -> whether it holds a snapshot marker, looked up once per folder.
+    _markers: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_settings(
@@ -81,13 +92,19 @@ class PathNormalizer:
         project_dir = env.get("CI_PROJECT_DIR")
         if project_dir:
             prefixes.append(_as_prefix(project_dir))
-        return cls(tuple(dict.fromkeys(prefixes)))
+        return cls(_specific_first(list(dict.fromkeys(prefixes))))
 
     def normalize(self, raw: str) -> tuple[str, str | None]:
-        """Return the normalized path and the prefix that was stripped (None if none)."""
+        """Return the normalized path and the prefix that was stripped (None if none).
+
+        A path under a snapshot of ``hardening snapshot`` (found by its marker) loses the
+        snapshot's root first, before any configured or CI prefix that also covers it."""
         path = clean(raw)
         if not is_absolute(path):
             return path, None
+        snapshot = snapshot_root(path, self._markers)
+        if snapshot is not None:
+            return path[len(snapshot) :], snapshot
         for prefix in self.prefixes:
             if path.startswith(prefix) or (
                 path.lower().startswith(prefix.lower()) and _DRIVE.match(prefix)
@@ -103,3 +120,41 @@ class PathNormalizer:
 def _as_prefix(prefix: str) -> str:
     cleaned = clean(prefix)
     return cleaned if cleaned.endswith("/") else cleaned + "/"
+
+
+def _specific_first(prefixes: Sequence[str]) -> tuple[str, ...]:
+    """The prefixes in their order, except that one extending another comes before it: a
+    snapshot root recorded as ``/builds/g/p/.scan-src/`` beside ``/builds/g/p/``."""
+
+    def covered(prefix: str) -> int:
+        return sum(1 for other in prefixes if other != prefix and prefix.startswith(other))
+
+    return tuple(sorted(prefixes, key=covered, reverse=True))
+
+
+def snapshot_root(path: str, known: dict[str, bool] | None = None) -> str | None:
+    """The root (ending in ``/``) of the snapshot an absolute path lies in, when a snapshot's
+    marker on this machine says so; None otherwise.  ``known`` remembers the folders looked
+    at."""
+    known = {} if known is None else known
+    folder = path
+    while "/" in folder:
+        folder = folder.rsplit("/", 1)[0]
+        if not folder or _DRIVE.match(folder + "/"):
+            return None  # the file system's root (a snapshot is never there)
+        holds = known.get(folder)
+        if holds is None:
+            holds = known[folder] = is_snapshot(folder)
+        if holds:
+            return folder + "/"
+    return None
+
+
+def is_snapshot(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` holds the marker ``hardening snapshot`` leaves at a snapshot's root."""
+    try:
+        with (Path(folder) / SNAPSHOT_MARKER).open("rb") as handle:
+            data = json.loads(handle.read(65536))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("kind") == SNAPSHOT_MARKER_KIND

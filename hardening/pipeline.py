@@ -14,7 +14,7 @@ from pathlib import Path
 from hardening import __version__, correlate, diff, discover, gate
 from hardening.baseline import Baseline
 from hardening.config import GateConfig, SeverityOverride
-from hardening.filters import SnapshotFilter
+from hardening.filters import SnapshotFilter, go_build_input, reason_phrase
 from hardening.model import (
     FILTERED_BY,
     Completeness,
@@ -127,11 +127,14 @@ def aggregate(options: AggregateOptions) -> Report:
             "check that the jobs writing the reports ran and passed them on"
         )
 
-    kept, dropped = options.snapshot.split(findings)
+    report.warnings.extend(_scanned_excluded(report.runs, options.snapshot))
+    kept, dropped, avoidable = options.snapshot.split_counted(findings)
     for finding in kept:  # after the filters, which read the raw paths from the source tree
         screen_finding(finding)
     _mask_known_secrets(outcomes, kept, report.runs)
     report.filtered = FilterCounts(by_reason=dict(sorted(dropped.items())))
+    if avoidable:
+        report.warnings.append(_dropped_advice(avoidable))
     report.findings = merge(kept)
     report.path_settings = PathSettings(strip_prefixes=sorted(prefixes))
     if absolute:
@@ -211,6 +214,62 @@ def _mask_known_secrets(
         known.mask_finding(finding)
     for run in runs:
         known.mask_run(run)
+
+
+#: The advice both warnings end with.
+SNAPSHOT_ADVICE = "scan a tracked-source snapshot (`hardening snapshot`)"
+
+
+def _scanned_excluded(runs: list[ToolRun], snapshot: SnapshotFilter) -> list[str]:
+    """Count, per run, the paths its tool says it scanned that the filters drop (semgrep's
+    ``paths.scanned``): a scanner that read caches or generated code.  One warning each."""
+    warnings = []
+    for run in runs:
+        if not run.scanned_paths:
+            continue
+        counts: dict[str, int] = {}
+        build_inputs = 0
+        for path in run.scanned_paths:
+            why = snapshot.reason(path)
+            if why is not None:
+                counts[why] = counts.get(why, 0) + 1
+                build_inputs += go_build_input(path, why)
+        run.scanned_excluded = dict(sorted(counts.items()))
+        if counts:
+            warnings.append(_excluded_warning(run, counts, build_inputs))
+    return warnings
+
+
+def _excluded_warning(run: ToolRun, counts: dict[str, int], build_inputs: int) -> str:
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    # "300 files under `.cache/` and 1 under `node_modules/`": the noun said once.
+    phrases = [
+        reason_phrase(reason, n, "file" if i == 0 else None)
+        for i, (reason, n) in enumerate(ordered)
+    ]
+    listed = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+    total = sum(counts.values())
+    share = total * 100 / len(run.scanned_paths or [1])
+    percent = "<1%" if share < 1 else f"{share:.0f}%"
+    where = f" ({run.artifact})" if run.artifact else ""
+    if build_inputs == total:
+        advice = (
+            "Go build inputs that `hardening snapshot` keeps for gosec; "
+            "`hardening snapshot --drop-build-inputs` leaves them out for other scanners"
+        )
+    else:
+        advice = SNAPSHOT_ADVICE
+    return f"{run.tool}{where} scanned {listed} ({percent} of what it scanned): {advice}"
+
+
+def _dropped_advice(avoidable: dict[str, int]) -> str:
+    ordered = sorted(avoidable.items(), key=lambda item: (-item[1], item[0]))
+    total = sum(avoidable.values())
+    listed = ", ".join(reason_phrase(reason, n, "finding") for reason, n in ordered)
+    return (
+        f"{total:,} finding(s) were in paths the default excludes drop ({listed}): "
+        f"{SNAPSHOT_ADVICE}, so scanners do not spend their time there"
+    )
 
 
 def _inputs(options: AggregateOptions) -> list[tuple[Path, str, str | None, str | None]]:

@@ -169,6 +169,21 @@ def as_int(value: Any) -> int | None:
     return None
 
 
+def as_seconds(value: Any) -> float | None:
+    """A duration in seconds a report states (a number or a numeric string), or None when it
+    is absent, negative or not finite."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0:
+        return float(value)
+    return None
+
+
 def expect_dict(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ParseError(f"{what} is {type(value).__name__}, expected an object")

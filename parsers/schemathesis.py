@@ -33,6 +33,7 @@ from hardening.errors import ParseError
 from hardening.model import Endpoint, Finding, Kind, RunStatus, Severity, ToolRun
 from hardening.parsers._io import (
     as_int,
+    as_seconds,
     as_str,
     decode,
     expect_dict,
@@ -740,8 +741,9 @@ class SchemathesisJunitParser(Parser):
         return None
 
     def parse(self, artifact: Artifact) -> ParseResult:
-        cases = _schemathesis_cases(_read_xml(artifact.read_bytes()))
-        run = ToolRun(tool=TOOL, format=self.format)
+        root = _read_xml(artifact.read_bytes())
+        cases = _schemathesis_cases(root)
+        run = ToolRun(tool=TOOL, format=self.format, duration_seconds=_junit_time(root))
         collector = FindingCollector()
         known = [case.operation for case in cases if case.operation.path is not None]
         layouts: set[str] = set()
@@ -759,6 +761,19 @@ class SchemathesisJunitParser(Parser):
         errored = sum(1 for case in cases if case.errors and not case.failures)
         exercise_status(run, exercised=exercised, errored=errored, errors=run.run_errors)
         return ParseResult(runs=[run], findings=collector.findings())
+
+
+def _junit_time(root: Any) -> float | None:
+    """The run's time: the ``time`` of the suite named schemathesis (or of the root)."""
+    suites = [root] if _local(root.tag) == "testsuite" else list(root)
+    ours = [
+        as_seconds(suite.get("time"))
+        for suite in suites
+        if _local(suite.tag) == "testsuite" and (suite.get("name") or "").strip().lower() == TOOL
+    ]
+    if ours and all(value is not None for value in ours):
+        return sum(value for value in ours if value is not None)
+    return as_seconds(root.get("time"))
 
 
 def _schemathesis_cases(root: Any) -> list[_JunitCase]:
@@ -1167,6 +1182,7 @@ def _on_interrupted(state: _StreamState, data: dict[str, Any], lineno: int) -> N
 
 def _on_engine_finished(state: _StreamState, data: dict[str, Any], lineno: int) -> None:
     state.finished = True
+    state.run.duration_seconds = as_seconds(data.get("running_time"))
     stop_reason = as_str(data.get("stop_reason"))
     if stop_reason:
         state.run.properties["stop_reason"] = stop_reason
@@ -1335,7 +1351,10 @@ class SchemathesisJsonParser(Parser):
         if "schemathesis_version" not in doc and "failures" not in doc:
             raise ParseError("not a Schemathesis run report: no schemathesis_version or failures")
         run = ToolRun(
-            tool=TOOL, format=self.format, version=as_str(doc.get("schemathesis_version"))
+            tool=TOOL,
+            format=self.format,
+            version=as_str(doc.get("schemathesis_version")),
+            duration_seconds=as_seconds(doc.get("running_time")),
         )
         base = command_base_url(as_str(doc.get("command")))
         run.targets = [base] if base else []

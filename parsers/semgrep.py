@@ -37,6 +37,7 @@ from hardening.parsers._io import (
     JsonStream,
     NotStreamable,
     as_int,
+    as_seconds,
     as_str,
     expect_dict,
     expect_list,
@@ -181,6 +182,7 @@ def _run(report: dict[str, Any], errors: list[Any], findings: list[Finding]) -> 
         format=SemgrepJsonParser.format,
         version=as_str(report.get("version")),
         scanned_paths=scanned,
+        duration_seconds=_duration(report.get("time")),
         run_errors=[_error_line(e) for e in error_entries],
         warnings=_skipped_rules_warnings(report.get("skipped_rules")),
     )
@@ -195,6 +197,16 @@ def _run(report: dict[str, Any], errors: list[Any], findings: list[Finding]) -> 
         run.status = RunStatus.not_exercised
         run.error = "semgrep scanned no file (paths.scanned is empty) and reported no result"
     return run
+
+
+def _duration(timing: Any) -> float | None:
+    """The scan's wall time, which semgrep writes only when run with ``--time``."""
+    if not isinstance(timing, dict):
+        return None
+    profiling = timing.get("profiling_times")
+    if isinstance(profiling, dict) and "total_time" in profiling:
+        return as_seconds(profiling.get("total_time"))
+    return as_seconds(timing.get("total_time"))
 
 
 def _scanned_paths(paths: Any) -> list[str] | None:

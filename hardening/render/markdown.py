@@ -45,7 +45,7 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         out.block(reachability_sentence(report) + ".")
     out.table(
         "### Tools",
-        "| Tool | Version | Status | Findings | Artifact |\n|---|---|---|---|---|",
+        "| Tool | Version | Status | Findings | Scan time | Artifact |\n|---|---|---|---|---|---|",
         Rows(_run_rows(report), str),
     )
     problems = list(_problems(report))
@@ -329,11 +329,12 @@ def _run_rows(report: Report) -> list[str]:
                     " (" + ", ".join(f"{n} {sev}" for sev, n in run.severity_counts.items()) + ")"
                 )
         rows.append(
-            "| {} | {} | {} | {} | {} |".format(
+            "| {} | {} | {} | {} | {} | {} |".format(
                 text.markdown(run.tool),
                 text.markdown(run.version or ""),
                 _STATUS_LABEL[run.status],
                 counts,
+                text.duration(run.duration_seconds),
                 text.markdown_code(run.artifact or "", 100),
             )
         )
@@ -349,7 +350,7 @@ def _problems(report: Report) -> Iterable[str]:
         for warning in run.warnings:
             yield f"- {text.markdown(run.tool)}{where}: {text.markdown(warning, 300)}"
     for warning in report.warnings:
-        yield f"- {text.markdown(warning, 300)}"
+        yield f"- {text.markdown(warning, 500)}"
     if report.diff is not None and report.diff.drift_lines():
         tools = "; ".join(text.markdown(line, 200) for line in report.diff.drift_lines())
         yield (

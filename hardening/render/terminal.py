@@ -67,6 +67,9 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
         where = text.terminal(run.artifact, 80) if run.artifact else ""
         tool = text.terminal(run.tool, 40)
         lines.append(f"  {tool:13} {version:12} {status} {where}".rstrip())
+        took = text.duration(run.duration_seconds)
+        if took:
+            counts = f"{counts}, in {took}" if counts else f"in {took}"
         if counts:
             lines.append(f"      {counts}")
         if run.targets:
@@ -93,7 +96,7 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
             f"  {text.terminal(reason, 160)}: {count}"
             for reason, count in report.filtered.by_reason.items()
         )
-    lines.extend(f"warning: {text.terminal(w, 200)}" for w in report.warnings)
+    lines.extend(f"warning: {text.terminal(w, 500)}" for w in report.warnings)
     lines.append("")
     lines.append(_counts_line(report))
     if report.diff is not None and report.diff.drift_lines():

@@ -79,3 +79,11 @@ def markdown_code(text: str | None, limit: int = 0) -> str:
         fence += "`"
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def duration(seconds: float | None) -> str:
+    """A scan's duration as the tools tables show it: ``3.8 s``, ``507 s``; empty when the
+    report does not say."""
+    if seconds is None:
+        return ""
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:,.0f} s"

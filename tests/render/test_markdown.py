@@ -96,18 +96,25 @@ def test_hostile_text_is_inert() -> None:
 def test_findings_table_keeps_its_columns_with_pipes_in_data() -> None:
     report = Report(runs=[ToolRun(tool="semgrep")], findings=[hostile()])
     tokens = MD.parse(markdown.render(report))
-    row_cells = []
+    # Per table: its header's column count, then each body row's.
+    tables: list[list[int]] = []
     in_body = False
     for token in tokens:
+        if token.type == "table_open":
+            tables.append([0])
+        if token.type == "th_open":
+            tables[-1][0] += 1
         if token.type == "tbody_open":
             in_body = True
         if in_body and token.type == "tr_open":
-            row_cells.append(0)
+            tables[-1].append(0)
         if in_body and token.type == "td_open":
-            row_cells[-1] += 1
+            tables[-1][-1] += 1
         if token.type == "tbody_close":
             in_body = False
-    assert row_cells and set(row_cells) == {5}
+    assert len(tables) >= 2
+    for header, *rows in tables:
+        assert rows and set(rows) == {header}
 
 
 def test_links_point_only_at_project_files_and_advisories() -> None:
