@@ -579,6 +579,12 @@ class Report(_Model):
     totals: Totals | None = Field(
         default=None, description="How many findings, one definition for every output"
     )
+    created: str | None = Field(
+        default=None, description="When this findings.json was written (UTC, ISO 8601)"
+    )
+    history: str | None = Field(
+        default=None, description="One trend line from the history database (aggregate --history)"
+    )
     properties: dict[str, Any] = Field(default_factory=dict)
 
     def run_completeness(self) -> Completeness:
