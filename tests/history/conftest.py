@@ -111,7 +111,9 @@ def postgres() -> Iterator[PostgresCluster]:
         capture_output=True,
         timeout=120,
     )
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
+    options = (
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
+    )
     subprocess.run(
         _as_server_user(
             ["pg_ctl", "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"]

@@ -120,9 +120,7 @@ def test_findings_json_without_targets_is_one_unnamed_target(db_url: str, tmp_pa
         tmp_path,
         [
             Pipeline([F(A, tool="trivy", rule="CVE-1")], runs=[Run(tool="trivy")]),
-            Pipeline(
-                [F(A, tool="trivy", rule="CVE-1")], runs=[Run(tool="trivy", targets=["img"])]
-            ),
+            Pipeline([F(A, tool="trivy", rule="CVE-1")], runs=[Run(tool="trivy", targets=["img"])]),
             Pipeline([], runs=[Run(tool="trivy", targets=["img"])]),
         ],
     )
