@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Column,
     Connection,
     Engine,
@@ -30,6 +31,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    any_,
+    bindparam,
     create_engine,
     event,
     select,
@@ -320,6 +323,14 @@ def check_version(connection: Connection) -> None:
             f"the history database is at schema version {version}, written by a newer "
             f"hardening (this one knows {SCHEMA_VERSION}); upgrade hardening"
         )
+
+
+def among(connection: Connection, column: Any, values: list[Any]) -> Any:
+    """``column IN values``: on PostgreSQL as ``= ANY(array)``, one parameter however many
+    values (an IN list of hundreds of parameters is slow there)."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:

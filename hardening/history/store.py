@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from hardening.history import schema
 from hardening.history.schema import (
+    among,
     chunks,
     findings,
     intervals,
@@ -71,6 +72,16 @@ def _insert(connection: Connection, table: Any) -> Any:
     return sqlite_insert(table)
 
 
+def _insert_many(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Rows inserted in batches, skipping any a concurrent recorder inserted first.  With
+    RETURNING, SQLAlchemy sends an executemany as multi-row INSERTs ("insertmanyvalues") from
+    one compiled statement, instead of one statement per row."""
+    if not rows:
+        return
+    statement = _insert(connection, table).on_conflict_do_nothing().returning(table.c.id)
+    connection.execute(statement, rows).all()
+
+
 def _id_of(connection: Connection, table: Any, values: dict[str, Any]) -> int:
     """The id of the row with these values, inserted if absent (race-free: unique keys)."""
     statement = _insert(connection, table).values(**values).on_conflict_do_nothing()
@@ -82,19 +93,18 @@ def _id_of(connection: Connection, table: Any, values: dict[str, Any]) -> int:
 def _ids_of_texts(connection: Connection, values: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     wanted = sorted(values)
-    for chunk in chunks(wanted):
-        rows = connection.execute(select(texts.c.value, texts.c.id).where(texts.c.value.in_(chunk)))
+    for chunk in chunks(wanted, 5000):
+        rows = connection.execute(
+            select(texts.c.value, texts.c.id).where(among(connection, texts.c.value, chunk))
+        )
         found.update({value: ident for value, ident in rows})
     missing = [value for value in wanted if value not in found]
-    if missing:
-        for chunk in chunks(missing):
-            connection.execute(
-                _insert(connection, texts).on_conflict_do_nothing(), [{"value": v} for v in chunk]
-            )
-            rows = connection.execute(
-                select(texts.c.value, texts.c.id).where(texts.c.value.in_(chunk))
-            )
-            found.update({value: ident for value, ident in rows})
+    _insert_many(connection, texts, [{"value": value} for value in missing])
+    for chunk in chunks(missing, 5000):
+        rows = connection.execute(
+            select(texts.c.value, texts.c.id).where(among(connection, texts.c.value, chunk))
+        )
+        found.update({value: ident for value, ident in rows})
     return found
 
 
@@ -187,7 +197,7 @@ def _record(connection: Connection, info: PipelineInfo, run: PipelineRun) -> Rec
     latest = len(order) - 1
 
     present = {summary.fingerprint: summary for summary in run.findings}
-    finding_ids = _finding_ids(connection, project_id, present)
+    finding_ids = _finding_ids(connection, project_id, ref_id, present)
     meta = {finding_ids[fp]: (s.tool, s.target) for fp, s in present.items()}
     present_ids = set(meta)
 
@@ -291,16 +301,16 @@ def _record(connection: Connection, info: PipelineInfo, run: PipelineRun) -> Rec
             updates,
         )
     for chunk in chunks(deletes):
-        connection.execute(intervals.delete().where(intervals.c.id.in_(chunk)))
+        connection.execute(intervals.delete().where(among(connection, intervals.c.id, chunk)))
     if inserts:
-        connection.execute(intervals.insert(), inserts)
+        connection.execute(intervals.insert().returning(intervals.c.id), inserts).all()
     marked = [
         {"pipeline_id": pipeline_id, "finding_id": finding_ids[s.fingerprint], "state": s.mark}
         for s in run.findings
         if s.mark is not None
     ]
     if marked:
-        connection.execute(marks.insert(), marked)
+        connection.execute(marks.insert().returning(marks.c.pipeline_id), marked).all()
     return RecordOutcome(
         True,
         len(run.findings),
@@ -310,21 +320,43 @@ def _record(connection: Connection, info: PipelineInfo, run: PipelineRun) -> Rec
 
 
 def _finding_ids(
-    connection: Connection, project_id: int, present: dict[str, FindingSummary]
+    connection: Connection, project_id: int, ref_id: int, present: dict[str, FindingSummary]
 ) -> dict[str, int]:
-    """Each present fingerprint's row id, rows added for the ones never seen."""
+    """Each present fingerprint's row id, rows added for the ones never seen.  Most are
+    present in the ref's newest pipeline too: those come in one query."""
     ids: dict[str, int] = {}
-    wanted = sorted(present)
-    for chunk in chunks(wanted):
-        rows = connection.execute(
-            select(findings.c.fingerprint, findings.c.id).where(
-                findings.c.project_id == project_id, findings.c.fingerprint.in_(chunk)
-            )
-        )
-        ids.update({fp: ident for fp, ident in rows})
+    still_open = connection.execute(
+        select(findings.c.fingerprint, findings.c.id)
+        .select_from(intervals.join(findings, intervals.c.finding_id == findings.c.id))
+        .where(intervals.c.ref_id == ref_id, intervals.c.last.is_(None))
+    )
+    ids.update({fp: ident for fp, ident in still_open if fp in present})
+    wanted = sorted(fp for fp in present if fp not in ids)
+    ids.update(_fingerprint_ids(connection, project_id, wanted))
     missing = [present[fp] for fp in wanted if fp not in ids]
     if not missing:
         return ids
+    text_ids = _ids_of_texts(
+        connection,
+        {s.title for s in missing} | {s.where for s in missing} | {s.target for s in missing},
+    )
+    rule_ids = _ids_of_rules(connection, {(s.tool, s.rule_id) for s in missing})
+    rows = [
+        {
+            "project_id": project_id,
+            "fingerprint": s.fingerprint,
+            "rule": rule_ids[(s.tool, s.rule_id)],
+            "kind": s.kind,
+            "severity": s.severity,
+            "title": text_ids[s.title],
+            "place": text_ids[s.where],
+            "target": text_ids[s.target],
+        }
+        for s in missing
+    ]
+    _insert_many(connection, findings, rows)
+    ids.update(_fingerprint_ids(connection, project_id, [s.fingerprint for s in missing]))
+    return ids
     text_ids = _ids_of_texts(
         connection,
         {s.title for s in missing} | {s.where for s in missing} | {s.target for s in missing},
@@ -357,6 +389,21 @@ def _finding_ids(
     return ids
 
 
+def _fingerprint_ids(
+    connection: Connection, project_id: int, fingerprints: list[str]
+) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for chunk in chunks(fingerprints, 5000):
+        rows = connection.execute(
+            select(findings.c.fingerprint, findings.c.id).where(
+                findings.c.project_id == project_id,
+                among(connection, findings.c.fingerprint, chunk),
+            )
+        )
+        ids.update({fp: ident for fp, ident in rows})
+    return ids
+
+
 def _preload_meta(
     connection: Connection, meta: dict[int, tuple[str, str]], finding_ids: list[int]
 ) -> None:
@@ -368,7 +415,7 @@ def _preload_meta(
         rows = connection.execute(
             select(findings.c.id, rules.c.tool, texts.c.value)
             .select_from(joined)
-            .where(findings.c.id.in_(chunk))
+            .where(among(connection, findings.c.id, chunk))
         )
         for ident, tool, target in rows:
             meta[ident] = (tool, target)
@@ -402,7 +449,9 @@ def _closed_after(
     found: list[_Interval] = []
     for chunk in chunks(later):
         rows = connection.execute(
-            select(*_COLUMNS).where(intervals.c.ref_id == ref_id, intervals.c.last.in_(chunk))
+            select(*_COLUMNS).where(
+                intervals.c.ref_id == ref_id, among(connection, intervals.c.last, chunk)
+            )
         )
         found.extend(_interval(row, index_of) for row in rows)
     return found
@@ -427,7 +476,9 @@ def _present_intervals(
         found = []
     for chunk in chunks(rest):
         rows = connection.execute(
-            select(*_COLUMNS).where(intervals.c.ref_id == ref_id, intervals.c.finding_id.in_(chunk))
+            select(*_COLUMNS).where(
+                intervals.c.ref_id == ref_id, among(connection, intervals.c.finding_id, chunk)
+            )
         )
         found.extend(_interval(row, index_of) for row in rows)
     return found

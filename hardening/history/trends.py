@@ -129,7 +129,7 @@ def compute(
         for chunk in chunks(window_ids):
             for pipeline_id, finding_id, state in connection.execute(
                 select(marks.c.pipeline_id, marks.c.finding_id, marks.c.state).where(
-                    marks.c.pipeline_id.in_(chunk)
+                    schema.among(connection, marks.c.pipeline_id, chunk)
                 )
             ):
                 marked[index_of[pipeline_id]][finding_id] = state
@@ -165,7 +165,7 @@ def _load(
     for chunk in chunks(wanted):
         for row in connection.execute(
             select(intervals.c.finding_id).where(
-                intervals.c.ref_id == ref_id, intervals.c.last.in_(chunk)
+                intervals.c.ref_id == ref_id, schema.among(connection, intervals.c.last, chunk)
             )
         ):
             finding_ids.add(row[0])
@@ -175,7 +175,8 @@ def _load(
     for chunk in chunks(ordered):
         for finding_id, first, last in connection.execute(
             select(intervals.c.finding_id, intervals.c.first, intervals.c.last).where(
-                intervals.c.ref_id == ref_id, intervals.c.finding_id.in_(chunk)
+                intervals.c.ref_id == ref_id,
+                schema.among(connection, intervals.c.finding_id, chunk),
             )
         ):
             spans[finding_id].append((index_of[first], latest if last is None else index_of[last]))
@@ -195,7 +196,7 @@ def _load_findings(
         for ident, tool, rule_id, severity, target in connection.execute(
             select(findings.c.id, rules.c.tool, rules.c.rule_id, findings.c.severity, texts.c.value)
             .select_from(joined)
-            .where(findings.c.id.in_(chunk))
+            .where(schema.among(connection, findings.c.id, chunk))
         ):
             loaded[ident] = _Finding(
                 ident, tool, rule_id, severity, target, sorted(spans.get(ident, []))
