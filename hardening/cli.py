@@ -341,13 +341,17 @@ def _add_history_line(report: Any, db: str, gate_config: Any) -> None:
     from hardening.history.trends import GateSpec
     from hardening.model import State
 
-    new_now = sum(1 for f in report.findings if f.state is State.new)
+    gone = (State.fixed, State.unknown, State.accepted, State.false_positive, State.suppressed)
+    current = {f.fingerprint for f in report.findings if f.state not in gone and not f.suppressed}
     try:
-        report.history = api.summary_line(
-            db, os.environ, new_now, GateSpec(gate_config.rule, dict(gate_config.tools))
+        report.history = api.summary(
+            db, os.environ, current, GateSpec(gate_config.rule, dict(gate_config.tools))
         )
     except HardeningError as exc:
         report.warnings.append(f"history: {exc}")
+    else:
+        if report.history is None:
+            report.warnings.append("history: no pipeline of this ref is recorded yet")
 
 
 @cli.command()

@@ -16,6 +16,7 @@ from hardening.history.source import HistoryError, normalize_time, now, read_fin
 if TYPE_CHECKING:
     from hardening.history.store import PipelineInfo, RecordOutcome
     from hardening.history.trends import GateSpec, Window
+    from hardening.model import HistorySummary
 
 DEFAULT_DB = "sqlite:///.hardening/history.db"
 #: Pipelines the aggregate trend line looks back over.
@@ -164,29 +165,37 @@ def terminal_summary(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_line(
-    db: str, env: Mapping[str, str], new_now: int, gate: GateSpec, project: str | None = None
-) -> str:
-    """One line for summary.md: this run's new findings against the window's rate, and what
-    the configured gate would have done over the window."""
+def summary(
+    db: str, env: Mapping[str, str], fingerprints: set[str], gate: GateSpec
+) -> HistorySummary | None:
+    """This run's new findings (``fingerprints`` not present in the newest recorded pipeline)
+    against the window's rate of new findings, and what the configured gate would have done
+    over the window; None when nothing of the ref is recorded yet.  On a merge request the ref
+    is its target branch: the history that matters."""
     from hardening.history import schema, trends
+    from hardening.model import HistorySummary
 
-    project_name = project_of(project, env)
-    ref = ref_of(None, env)
+    project_name = project_of(None, env)
+    ref = _first(env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "GITHUB_BASE_REF") or ref_of(None, env)
     engine = schema.open_engine(db)
     try:
         result = trends.compute(
             engine, project_name, ref, trends.Window(last=SUMMARY_WINDOW), [gate]
         )
+        new_now = len(fingerprints - trends.still_open(engine, project_name, ref))
+    except HistoryError as exc:
+        if "is recorded" in str(exc) or "is empty" in str(exc):
+            return None
+        raise
     finally:
         engine.dispose()
     pipelines = result["pipelines"]
-    if not pipelines:
-        return f"History: no pipeline of {ref} recorded yet."
-    rate = statistics.fmean(p["new"] for p in pipelines)
     chosen = next(g for g in result["gates"] if g["rule"] == gate.label)
-    return (
-        f"History: {new_now} new in this run against {rate:.1f} per pipeline over the last "
-        f"{len(pipelines)} on {ref}; `{gate.label}` would have blocked "
-        f"{chosen['pipelines_blocked']} of the last {len(pipelines)} pipelines on {ref}."
+    return HistorySummary(
+        ref=ref,
+        pipelines=len(pipelines),
+        new=new_now,
+        new_per_pipeline=round(statistics.fmean(p["new"] for p in pipelines), 2),
+        gate=gate.label,
+        pipelines_blocked=chosen["pipelines_blocked"],
     )

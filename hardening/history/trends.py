@@ -138,6 +138,21 @@ def compute(
     return _trends(project, ref, rows, start, scans, loaded, marked, gates)
 
 
+def still_open(engine: Engine, project: str, ref: str) -> set[str]:
+    """Fingerprints present in the newest recorded pipeline of the ref (or unknown there)."""
+    with schema.transaction(engine) as connection:
+        rows = connection.execute(
+            select(findings.c.fingerprint)
+            .select_from(
+                intervals.join(findings, intervals.c.finding_id == findings.c.id)
+                .join(refs, intervals.c.ref_id == refs.c.id)
+                .join(projects, refs.c.project_id == projects.c.id)
+            )
+            .where(projects.c.name == project, refs.c.name == ref, intervals.c.last.is_(None))
+        )
+        return {row[0] for row in rows}
+
+
 def _complete(tools: dict[str, dict[str, str]], scans: list[dict[str, dict[str, str]]]) -> bool:
     return all(status == "ok" for per in tools.values() for status in per.values())
 
