@@ -676,6 +676,66 @@ def history_record(source: Path, db: str | None, **options: str | None) -> None:
     click.echo(outcome.message)
 
 
+@history.command("import-gitlab")
+@_db_option
+@click.option("--project", help="Project path or id (default: CI_PROJECT_PATH).")
+@click.option("--ref", help="Branch or tag (default: CI_COMMIT_REF_NAME).")
+@click.option(
+    "--last", type=click.IntRange(min=1), default=50, show_default=True, help="Pipelines to read."
+)
+@click.option("--job", default="hardening_report", show_default=True, help="Job of the artifact.")
+@click.option(
+    "--artifact",
+    default="hardening-report/findings.json",
+    show_default=True,
+    help="Path of findings.json in the job's artifacts.",
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="CA bundle of a self-managed GitLab (default: REQUESTS_CA_BUNDLE, then "
+    "CI_SERVER_TLS_CA_FILE).",
+)
+def history_import_gitlab(
+    db: str | None,
+    project: str | None,
+    ref: str | None,
+    last: int,
+    job: str,
+    artifact: str,
+    ca_file: str | None,
+) -> None:
+    """Backfill from the findings.json artifacts of past pipelines (skips recorded ones)."""
+    from hardening.history import gitlab_import, schema
+
+    verify: bool | str = ca_file or next(
+        (v for v in map(os.environ.get, ("REQUESTS_CA_BUNDLE", "CI_SERVER_TLS_CA_FILE")) if v),
+        True,
+    )
+    request = gitlab_import.ImportRequest(
+        project=project, ref=ref, last=last, job=job, artifact=artifact, verify=verify
+    )
+    engine = schema.open_engine(_history_db(db))
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and sys.stderr.isatty():
+            bar = click.progressbar(length=total, label="pipelines", file=sys.stderr)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        outcome, name, branch = gitlab_import.backfill(engine, request, os.environ, progress)
+    finally:
+        if bar is not None:
+            bar.render_finish()
+        engine.dispose()
+    for problem in outcome.unreadable:
+        click.echo(f"hardening: warning: {problem}", err=True)
+    click.echo(outcome.message(name, branch))
+
+
 @history.command("report")
 @_db_option
 @click.option("--project", help="Project path (default: CI_PROJECT_PATH, GITHUB_REPOSITORY).")
