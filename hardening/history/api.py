@@ -183,10 +183,8 @@ def summary(
             engine, project_name, ref, trends.Window(last=SUMMARY_WINDOW), [gate]
         )
         new_now = len(fingerprints - trends.still_open(engine, project_name, ref))
-    except HistoryError as exc:
-        if "is recorded" in str(exc) or "is empty" in str(exc):
-            return None
-        raise
+    except trends.NotRecorded:
+        return None
     finally:
         engine.dispose()
     pipelines = result["pipelines"]

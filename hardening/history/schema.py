@@ -250,6 +250,16 @@ def _reason(exc: DBAPIError, url: URL) -> str:
     return line[:200]
 
 
+class DatabaseBusy(HistoryError):
+    """The database stayed locked past the busy timeout, or PostgreSQL chose this transaction
+    to break a deadlock: worth another try."""
+
+
+def _busy(exc: DBAPIError) -> bool:
+    text_of = str(exc.orig).lower()
+    return "database is locked" in text_of or "deadlock detected" in text_of
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Connection]:
     """One transaction; a database that cannot be reached or is locked too long is a
@@ -258,7 +268,8 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as connection:
             yield connection
     except OperationalError as exc:
-        raise HistoryError(
+        error = DatabaseBusy if _busy(exc) else HistoryError
+        raise error(
             f"cannot use the history database ({describe(engine.url)}): {_reason(exc, engine.url)}"
         ) from None
 
@@ -314,15 +325,6 @@ def _migrate(connection: Connection) -> None:
         connection.execute(schema_table.insert().values(id=1, version=version))
     else:
         connection.execute(schema_table.update().values(version=version))
-
-
-def check_version(connection: Connection) -> None:
-    version = _current_version(connection)
-    if version > SCHEMA_VERSION:
-        raise HistoryError(
-            f"the history database is at schema version {version}, written by a newer "
-            f"hardening (this one knows {SCHEMA_VERSION}); upgrade hardening"
-        )
 
 
 def among(connection: Connection, column: Any, values: list[Any]) -> Any:

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, bindparam, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError
 
 from hardening.history import schema
 from hardening.history.schema import (
@@ -31,7 +30,7 @@ from hardening.history.schema import (
     rules,
     texts,
 )
-from hardening.history.source import FindingSummary, HistoryError, PipelineRun, now
+from hardening.history.source import FindingSummary, PipelineRun, now
 
 
 @dataclass(frozen=True)
@@ -51,15 +50,14 @@ class RecordOutcome:
 
 
 def record(engine: Engine, info: PipelineInfo, run: PipelineRun, retries: int = 5) -> RecordOutcome:
-    """Record ``run`` as pipeline ``info``: one transaction, retried when SQLite stays busy."""
+    """Record ``run`` as pipeline ``info``: one transaction, tried again when the database
+    stays busy past its timeout (SQLite) or a deadlock broke it (PostgreSQL)."""
     schema.ensure_schema(engine)
     for attempt in range(retries):
         try:
             with schema.transaction(engine) as connection:
                 return _record(connection, info, run)
-        except HistoryError:
-            raise
-        except OperationalError:
+        except schema.DatabaseBusy:
             if attempt == retries - 1:
                 raise
             time.sleep(0.5 * (attempt + 1))

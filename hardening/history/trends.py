@@ -40,6 +40,10 @@ STANDARD_GATES = ("new:critical", "new:high", "new:medium", "expired:high")
 _TRIAGED = {"accepted", "false_positive", "suppressed"}
 
 
+class NotRecorded(HistoryError):
+    """Nothing of that project and ref is in the database."""
+
+
 @dataclass(frozen=True)
 class Window:
     last: int | None = None  # the last N pipelines
@@ -83,10 +87,8 @@ def compute(
     gates: list[GateSpec],
 ) -> dict[str, Any]:
     """trends.json's content for one project and ref."""
+    schema.ensure_schema(engine)  # an older database is upgraded, a newer one refused
     with schema.transaction(engine) as connection:
-        schema.check_version(connection)
-        if not connection.dialect.has_table(connection, pipelines.name):
-            raise HistoryError("the history database is empty: record a pipeline first")
         project_id = connection.execute(
             select(projects.c.id).where(projects.c.name == project)
         ).scalar()
@@ -98,7 +100,7 @@ def compute(
             else None
         )
         if ref_id is None:
-            raise HistoryError(f"no pipeline of {project} on {ref} is recorded")
+            raise NotRecorded(f"no pipeline of {project} on {ref} is recorded")
         rows = _pipeline_order(
             list(
                 connection.execute(
