@@ -10,6 +10,7 @@ and keeps its last known state, never fixed.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import Counter, defaultdict
@@ -29,6 +30,7 @@ from hardening.history.schema import (
     projects,
     refs,
     rules,
+    texts,
 )
 from hardening.history.source import SEVERITIES, HistoryError, parse_time
 from hardening.history.store import scanned
@@ -170,41 +172,49 @@ def _window_start(rows: list[Any], window: Window) -> int:
 def _load(
     connection: Any, ref_id: int, wanted: list[int], index_of: dict[int, int]
 ) -> dict[int, _Finding]:
-    """Every finding with an interval reaching into ``wanted`` pipelines, with all its
-    intervals on the ref."""
-    finding_ids: set[int] = set()
-    for row in connection.execute(
-        select(intervals.c.finding_id).where(
-            intervals.c.ref_id == ref_id, intervals.c.last.is_(None)
+    """Every finding with an interval reaching into ``wanted`` pipelines (or still open), with
+    all its intervals on the ref and its summary: one query."""
+    reaching = (
+        select(intervals.c.finding_id)
+        .where(
+            intervals.c.ref_id == ref_id,
+            intervals.c.last.is_(None) | schema.among(connection, intervals.c.last, wanted),
         )
-    ):
-        finding_ids.add(row[0])
-    for chunk in chunks(wanted):
-        for row in connection.execute(
-            select(intervals.c.finding_id).where(
-                intervals.c.ref_id == ref_id, schema.among(connection, intervals.c.last, chunk)
-            )
-        ):
-            finding_ids.add(row[0])
-    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        .distinct()
+    )
+    joined = (
+        intervals.join(findings, intervals.c.finding_id == findings.c.id)
+        .join(rules, findings.c.rule == rules.c.id)
+        .join(texts, findings.c.target == texts.c.id)
+    )
+    query = (
+        select(
+            intervals.c.finding_id,
+            intervals.c.first,
+            intervals.c.last,
+            rules.c.tool,
+            rules.c.rule_id,
+            findings.c.severity,
+            texts.c.value,
+        )
+        .select_from(joined)
+        .where(intervals.c.ref_id == ref_id, intervals.c.finding_id.in_(reaching))
+    )
     latest = len(index_of) - 1
-    ordered = sorted(finding_ids)
-    for chunk in chunks(ordered):
-        for finding_id, first, last in connection.execute(
-            select(intervals.c.finding_id, intervals.c.first, intervals.c.last).where(
-                intervals.c.ref_id == ref_id,
-                schema.among(connection, intervals.c.finding_id, chunk),
-            )
-        ):
-            spans[finding_id].append((index_of[first], latest if last is None else index_of[last]))
-    return _load_findings(connection, ordered, spans)
+    loaded: dict[int, _Finding] = {}
+    for finding_id, first, last, tool, rule_id, severity, target in connection.execute(query):
+        finding = loaded.get(finding_id)
+        if finding is None:
+            finding = loaded[finding_id] = _Finding(finding_id, tool, rule_id, severity, target, [])
+        finding.spans.append((index_of[first], latest if last is None else index_of[last]))
+    for finding in loaded.values():
+        finding.spans.sort()
+    return loaded
 
 
 def _load_findings(
     connection: Any, finding_ids: list[int], spans: dict[int, list[tuple[int, int]]]
 ) -> dict[int, _Finding]:
-    from hardening.history.schema import texts
-
     loaded: dict[int, _Finding] = {}
     joined = findings.join(rules, findings.c.rule == rules.c.id).join(
         texts, findings.c.target == texts.c.id
@@ -271,8 +281,14 @@ def _events(loaded: dict[int, _Finding], scans: list[dict[str, dict[str, str]]])
     return events
 
 
-def _days(rows: list[Any], start: int, end: int) -> float:
-    return (parse_time(rows[end].created) - parse_time(rows[start].created)).total_seconds() / 86400
+class _Clock:
+    """Days between pipelines, each pipeline's time parsed once."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._seconds = [parse_time(row.created).timestamp() for row in rows]
+
+    def days(self, start: int, end: int) -> float:
+        return (self._seconds[end] - self._seconds[start]) / 86400
 
 
 def _median(values: list[float]) -> float | None:
@@ -316,8 +332,10 @@ def _trends(
     gates: list[GateSpec],
 ) -> dict[str, Any]:
     events = _events(loaded, scans)
+    clock = _Clock(rows)
     window = range(start, len(rows))
 
+    @functools.cache
     def open_new(index: int) -> list[int]:
         return [f for f in events.new.get(index, []) if marked[index].get(f) not in _TRIAGED]
 
@@ -342,7 +360,7 @@ def _trends(
     for finding_id, index in events.fixes:
         if index >= start:
             finding = loaded[finding_id]
-            fixed_days[finding.severity].append(_days(rows, events.first_seen[finding_id], index))
+            fixed_days[finding.severity].append(clock.days(events.first_seen[finding_id], index))
     time_to_fix = {
         severity: {
             "fixed": len(fixed_days.get(severity, [])),
@@ -360,7 +378,7 @@ def _trends(
             if finding.spans and _present(finding, last, scans):
                 if marked[last].get(finding.ident) in _TRIAGED:
                     continue
-                ages[finding.severity].append(_days(rows, events.first_seen[finding.ident], last))
+                ages[finding.severity].append(clock.days(events.first_seen[finding.ident], last))
     open_age = {
         severity: {
             "open": len(ages.get(severity, [])),
@@ -433,8 +451,11 @@ def _calibrate(
     blocked = 0
     behind: Counter[tuple[str, str]] = Counter()
 
+    default = _gate_parts(spec.rule)
+    per_tool = {tool: _gate_parts(rule) for tool, rule in spec.tools.items()}
+
     def applies(finding: _Finding, wanted_state: str) -> bool:
-        state, rank = _gate_parts(spec.tools.get(finding.tool, spec.rule))
+        state, rank = per_tool.get(finding.tool, default)
         return state == wanted_state and _RANK.get(finding.severity, 0) >= rank
 
     uses = {_gate_parts(rule)[0] for rule in (spec.rule, *spec.tools.values())}
