@@ -310,9 +310,11 @@ def _percentile(values: list[float], fraction: float) -> float | None:
     return round(ordered[rank - 1], 2)
 
 
-def _gate_parts(rule: str) -> tuple[str, int]:
-    state, _, severity = rule.partition(":")
-    return state, _RANK.get(severity, _RANK["high"])
+def _gate_parts(rule: str) -> tuple[frozenset[str], int]:
+    """``new,expired:high`` -> ({new, expired}, rank of high)."""
+    states, _, severity = rule.strip().lower().partition(":")
+    names = frozenset(name.strip() for name in states.split(","))
+    return names, _RANK.get(severity, _RANK["high"])
 
 
 def _present(finding: _Finding, index: int, scans: list[dict[str, dict[str, str]]]) -> bool:
@@ -455,10 +457,10 @@ def _calibrate(
     per_tool = {tool: _gate_parts(rule) for tool, rule in spec.tools.items()}
 
     def applies(finding: _Finding, wanted_state: str) -> bool:
-        state, rank = per_tool.get(finding.tool, default)
-        return state == wanted_state and _RANK.get(finding.severity, 0) >= rank
+        states, rank = per_tool.get(finding.tool, default)
+        return wanted_state in states and _RANK.get(finding.severity, 0) >= rank
 
-    uses = {_gate_parts(rule)[0] for rule in (spec.rule, *spec.tools.values())}
+    uses = set().union(*(_gate_parts(rule)[0] for rule in (spec.rule, *spec.tools.values())))
     for i in window:
         blocking: set[int] = set()
         if "new" in uses:

@@ -215,8 +215,9 @@ def test_gates_count_blocked_pipelines_and_the_rules_behind(sqlite_url: str, tmp
             ),
         ],
     )
-    result = compute(sqlite_url, gates=["new:low"])
+    result = compute(sqlite_url, gates=["new:low", "new,expired:high"])
     gates = {gate["rule"]: gate for gate in result["gates"]}
+    assert gates["new,expired:high"]["pipelines_blocked"] == 2
     assert gates["new:high"]["pipelines_blocked"] == 2
     assert gates["new:high"]["top_rules"] == [{"tool": "gosec", "rule_id": "G101", "pipelines": 2}]
     # The accepted critical finding is never new and blocks nothing.
