@@ -344,6 +344,13 @@ def _progress(quiet: bool = False) -> Any:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Files the merge request changed, one per line: listed first.",
 )
+@click.option(
+    "--history",
+    "history_db",
+    metavar="URL",
+    help="History database: add this run's trend line to the summary (default: config "
+    "'history'; an unreachable database is a warning).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.option(
     "--no-color",
@@ -392,6 +399,10 @@ def aggregate(**params: Any) -> None:
         report = run_aggregate(options)
         report.warnings[:0] = warnings
         report.link_base = params["link_base"] or ci.link_base(os.environ)
+        report.created = _now_iso()
+        history_db = params["history_db"] or config.history
+        if history_db:
+            _add_history_line(report, history_db, options.gate)
         if params["changed_files"] is not None:
             report.changed_files = ci.read_changed_files(params["changed_files"])
         else:
@@ -502,6 +513,31 @@ def snapshot(**params: Any) -> None:
     written = snapshot_mod.materialize(plan, out)
     if not params["quiet"]:
         click.echo(snapshot_text.render(plan, written, str(out)), nl=False)
+
+
+def _now_iso() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _add_history_line(report: Any, db: str, gate_config: Any) -> None:
+    """The trend line from the history database, or a warning: never a failed report."""
+    from hardening.history import api
+    from hardening.history.trends import GateSpec
+    from hardening.model import State
+
+    gone = (State.fixed, State.unknown, State.accepted, State.false_positive, State.suppressed)
+    current = {f.fingerprint for f in report.findings if f.state not in gone and not f.suppressed}
+    try:
+        report.history = api.summary(
+            db, os.environ, current, GateSpec(gate_config.rule, dict(gate_config.tools))
+        )
+    except HardeningError as exc:
+        report.warnings.append(f"history: {exc}")
+    else:
+        if report.history is None:
+            report.warnings.append("history: no pipeline of this ref is recorded yet")
 
 
 @cli.command(epilog=EXIT_CODES_DONE)
@@ -799,6 +835,157 @@ def comment(
     if dry_run and outcome.body is not None:
         click.echo(outcome.body, nl=False)
     sys.exit(outcome.exit_code)
+
+
+# -- history ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def history() -> None:
+    """Keep every pipeline's findings in a database; trends and gate calibration across them."""
+
+
+def _db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        metavar="URL",
+        help="sqlite:///FILE or postgresql://... (default: HARDENING_HISTORY, the config's "
+        "'history', else sqlite:///.hardening/history.db).",
+    )(func)
+
+
+def _history_db(db: str | None) -> str:
+    from hardening import config as config_mod
+    from hardening.history import api
+
+    config, _ = config_mod.discover(None, Path.cwd())
+    return api.database_url(db, os.environ, config.history)
+
+
+@history.command("record")
+@click.argument("source", type=click.Path(path_type=Path))
+@_db_option
+@click.option("--project", help="Project path (default: CI_PROJECT_PATH, GITHUB_REPOSITORY).")
+@click.option("--ref", help="Branch or tag (default: CI_COMMIT_REF_NAME, GITHUB_REF_NAME).")
+@click.option("--pipeline", help="Pipeline id (default: CI_PIPELINE_ID, GITHUB_RUN_ID).")
+@click.option("--commit", help="Commit SHA (default: CI_COMMIT_SHA, GITHUB_SHA).")
+@click.option(
+    "--created",
+    metavar="ISO8601",
+    help="When the pipeline was created (default: CI_PIPELINE_CREATED_AT, else when "
+    "findings.json was written, else now).",
+)
+def history_record(source: Path, db: str | None, **options: str | None) -> None:
+    """Record one pipeline's findings.json (SOURCE: the file or its folder)."""
+    from hardening.history import api
+
+    outcome = api.record(
+        api.RecordRequest(source=source, db=_history_db(db), **options), os.environ
+    )
+    click.echo(outcome.message)
+
+
+@history.command("import-gitlab")
+@_db_option
+@click.option("--project", help="Project path or id (default: CI_PROJECT_PATH).")
+@click.option("--ref", help="Branch or tag (default: CI_COMMIT_REF_NAME).")
+@click.option(
+    "--last", type=click.IntRange(min=1), default=50, show_default=True, help="Pipelines to read."
+)
+@click.option("--job", default="hardening_report", show_default=True, help="Job of the artifact.")
+@click.option(
+    "--artifact",
+    default="hardening-report/findings.json",
+    show_default=True,
+    help="Path of findings.json in the job's artifacts.",
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="CA bundle of a self-managed GitLab (default: REQUESTS_CA_BUNDLE, then "
+    "CI_SERVER_TLS_CA_FILE).",
+)
+def history_import_gitlab(
+    db: str | None,
+    project: str | None,
+    ref: str | None,
+    last: int,
+    job: str,
+    artifact: str,
+    ca_file: str | None,
+) -> None:
+    """Backfill from the findings.json artifacts of past pipelines (skips recorded ones)."""
+    from hardening.history import gitlab_import, schema
+
+    verify: bool | str = ca_file or next(
+        (v for v in map(os.environ.get, ("REQUESTS_CA_BUNDLE", "CI_SERVER_TLS_CA_FILE")) if v),
+        True,
+    )
+    request = gitlab_import.ImportRequest(
+        project=project, ref=ref, last=last, job=job, artifact=artifact, verify=verify
+    )
+    engine = schema.open_engine(_history_db(db))
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and sys.stderr.isatty():
+            bar = click.progressbar(length=total, label="pipelines", file=sys.stderr)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        outcome, name, branch = gitlab_import.backfill(engine, request, os.environ, progress)
+    finally:
+        if bar is not None:
+            bar.render_finish()
+        engine.dispose()
+    for problem in outcome.unreadable:
+        click.echo(f"hardening: warning: {problem}", err=True)
+    click.echo(outcome.message(name, branch))
+
+
+@history.command("report")
+@_db_option
+@click.option("--project", help="Project path (default: CI_PROJECT_PATH, GITHUB_REPOSITORY).")
+@click.option("--ref", help="Branch or tag (default: CI_COMMIT_REF_NAME, GITHUB_REF_NAME).")
+@click.option("--last", type=click.IntRange(min=1), help="The last N pipelines (default 30).")
+@click.option("--since", metavar="DATE", help="Pipelines created from DATE (ISO 8601) on.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Write trends.json and trends.html here.",
+)
+def history_report(
+    db: str | None,
+    project: str | None,
+    ref: str | None,
+    last: int | None,
+    since: str | None,
+    out: Path,
+) -> None:
+    """Trends across recorded pipelines: trends.json, trends.html and a terminal summary."""
+    from hardening import config as config_mod
+    from hardening.history import api
+    from hardening.history.source import normalize_time
+    from hardening.history.trends import GateSpec, Window
+
+    if last is not None and since is not None:
+        raise click.UsageError("give --last or --since, not both")
+    config, _ = config_mod.discover(None, Path.cwd())
+    window = Window(since=normalize_time(since)) if since else Window(last=last or 30)
+    request = api.ReportRequest(
+        db=api.database_url(db, os.environ, config.history),
+        project=api.project_of(project, os.environ),
+        ref=api.ref_of(ref, os.environ),
+        window=window,
+        out=out,
+        gates=[GateSpec(config.gate.rule, dict(config.gate.tools))],
+    )
+    result = api.report(request)
+    click.echo(api.terminal_summary(result), nl=False)
+    click.echo(f"wrote {out / 'trends.json'} and {out / 'trends.html'}")
 
 
 def main() -> None:

@@ -85,6 +85,9 @@ class Config(_Model):
     max_chars: int | None = Field(default=None, ge=2000)
     severity: list[SeverityOverride] = Field(default_factory=list)
     gate: GateConfig = Field(default_factory=GateConfig)
+    history: str | None = Field(
+        default=None, description="History database URL (aggregate's trend line, history)"
+    )
 
     @field_validator("profile")
     @classmethod

@@ -641,6 +641,18 @@ class Totals(_Model):
         )
 
 
+class HistorySummary(_Model):
+    """This run's new findings against the recorded pipelines of its ref, and what the gate
+    would have done over them (the trend line of summary.md and the MR note)."""
+
+    ref: str
+    pipelines: int = Field(description="Recorded pipelines in the window")
+    new: int = Field(description="New findings in this run")
+    new_per_pipeline: float = Field(description="Mean new findings per recorded pipeline")
+    gate: str
+    pipelines_blocked: int = Field(description="Pipelines of the window the gate would block")
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     fingerprint_version: str = FINGERPRINT_VERSION
@@ -673,6 +685,12 @@ class Report(_Model):
     )
     totals: Totals | None = Field(
         default=None, description="How many findings, one definition for every output"
+    )
+    created: str | None = Field(
+        default=None, description="When this findings.json was written (UTC, ISO 8601)"
+    )
+    history: HistorySummary | None = Field(
+        default=None, description="This run against the history database (aggregate --history)"
     )
     properties: dict[str, Any] = Field(default_factory=dict)
 

@@ -41,6 +41,8 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     out.block(f"{MARKER}\n## Hardening summary\n\n{_incomplete(report)}{_headline(report)}")
     if report.gate is not None:
         out.block(_gate(report))
+    if report.history is not None:
+        out.block(history_sentence(report))
     if report.reachability is not None and report.reachability.correlated:
         out.block(reachability_sentence(report) + ".")
     out.table(
@@ -254,6 +256,18 @@ def _incomplete(report: Report) -> str:
     return (
         f"⚠️ **Run incomplete**: {text.markdown(completeness.summary)}. This summary does not "
         "cover what those tools would have found.\n\n"
+    )
+
+
+def history_sentence(report: Report) -> str:
+    """The trend line: this run against the recorded pipelines of its ref."""
+    h = report.history
+    assert h is not None
+    ref = text.markdown_code(h.ref, 100)
+    return (
+        f"📈 **History:** {h.new} new in this run against {h.new_per_pipeline:.1f} per pipeline "
+        f"over the last {h.pipelines} on {ref}; {text.markdown_code(h.gate, 200)} would have "
+        f"blocked {h.pipelines_blocked} of the last {h.pipelines} pipelines on {ref}."
     )
 
 

@@ -115,6 +115,13 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
         label = "Gate simulation (config)" if gate.enforced_gates else "Gate (simulated)"
         line = f"{label} {text.terminal(gate.rule)}: {text.terminal(gate.summary)}"
         lines.append(style(line, _gate_colour(gate.fired, gate.inconclusive)))
+    if report.history is not None:
+        h = report.history
+        lines.append(
+            f"History: {h.new} new against {h.new_per_pipeline:.1f} per pipeline over the last "
+            f"{h.pipelines} on {text.terminal(h.ref, 100)}; {text.terminal(h.gate, 200)} would "
+            f"have blocked {h.pipelines_blocked} of them"
+        )
     lead = [f for f in report.findings if f.state in (*_LEAD_STATES, None)]
     rest = len(report.findings) - len(lead)
     for finding in lead[:limit]:

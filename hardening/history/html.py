@@ -1,0 +1,141 @@
+"""trends.html: one self-contained page (no request of any kind, like report.html) with
+inline SVG charts of open findings by severity and new against fixed per pipeline, the gate
+calibration table, time to fix, flapping and noisy rules and scanner drift.
+
+It reads trends.json's content only.  Everything is rendered by Jinja2 with autoescape; the
+page has no script, and a Content-Security-Policy allows only its one style (by hash).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from hardening.history.source import SEVERITIES
+
+TEMPLATE = "trends.html.j2"
+_WIDTH = 760
+_HEIGHT = 220
+_LEFT = 44
+_BOTTOM = 24
+_TOP = 12
+
+
+@dataclass(frozen=True)
+class _Line:
+    severity: str
+    points: str
+    last: int
+
+
+@dataclass(frozen=True)
+class _Bar:
+    x: float
+    width: float
+    y: float
+    height: float
+    kind: str  # new or fixed
+    title: str
+
+
+def render(trends: dict[str, Any]) -> str:
+    pipelines = trends["pipelines"]
+    return _template().render(
+        t=trends,
+        severities=SEVERITIES,
+        open_chart=_open_chart(pipelines),
+        flow_chart=_flow_chart(pipelines),
+        width=_WIDTH,
+        height=_HEIGHT,
+        left=_LEFT,
+        top=_TOP,
+        bottom=_HEIGHT - _BOTTOM,
+        csp=_content_security_policy,
+    )
+
+
+def _x(index: int, count: int) -> float:
+    span = _WIDTH - _LEFT - 10
+    return round(_LEFT + (span * index / (count - 1) if count > 1 else span / 2), 1)
+
+
+def _y(value: float, largest: float) -> float:
+    span = _HEIGHT - _BOTTOM - _TOP
+    return round(_HEIGHT - _BOTTOM - span * value / largest, 1) if largest else _HEIGHT - _BOTTOM
+
+
+def _open_chart(pipelines: list[dict[str, Any]]) -> dict[str, Any]:
+    count = len(pipelines)
+    largest = max((p["open"].get(s, 0) for p in pipelines for s in SEVERITIES), default=0)
+    lines = []
+    for severity in SEVERITIES:
+        values = [int(p["open"].get(severity, 0)) for p in pipelines]
+        if not any(values):
+            continue
+        points = " ".join(f"{_x(i, count)},{_y(v, largest)}" for i, v in enumerate(values))
+        lines.append(_Line(severity, points, values[-1]))
+    return {"lines": lines, "largest": largest, "ticks": _ticks(largest)}
+
+
+def _flow_chart(pipelines: list[dict[str, Any]]) -> dict[str, Any]:
+    count = len(pipelines)
+    largest = max((max(p["new"], p["fixed"]) for p in pipelines), default=0)
+    slot = (_WIDTH - _LEFT - 10) / max(count, 1)
+    width = max(1.0, slot / 2 - 1)
+    bars = []
+    for i, p in enumerate(pipelines):
+        x = _LEFT + i * slot
+        for offset, kind in ((0.0, "new"), (width, "fixed")):
+            value = p[kind]
+            if not value:
+                continue
+            y = _y(value, largest)
+            bars.append(
+                _Bar(
+                    round(x + offset, 1),
+                    round(width, 1),
+                    y,
+                    round(_HEIGHT - _BOTTOM - y, 1),
+                    kind,
+                    f"pipeline {p['pipeline']}: {value} {kind}",
+                )
+            )
+    return {"bars": bars, "largest": largest, "ticks": _ticks(largest)}
+
+
+def _ticks(largest: int) -> list[tuple[int, float]]:
+    if largest <= 0:
+        return [(0, float(_HEIGHT - _BOTTOM))]
+    return [(value, _y(value, largest)) for value in sorted({0, largest // 2, largest})]
+
+
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.from_string(_template_source())
+
+
+def _template_source() -> str:
+    try:
+        folder = resources.files("hardening.templates")
+    except ModuleNotFoundError:
+        # An editable install maps the data-only templates/ folder as a namespace package.
+        return (Path(__file__).resolve().parents[2] / "templates" / TEMPLATE).read_text("utf-8")
+    return folder.joinpath(TEMPLATE).read_text("utf-8")
+
+
+def _content_security_policy(style: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii")
+    return f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
