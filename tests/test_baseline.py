@@ -102,16 +102,23 @@ def test_accept_with_expiry_and_show(tmp_path: Path) -> None:
         "--reason",
         "compensating control",
         "--expires",
-        "2020-01-01",
+        "2099-01-01",
         "--baseline",
         str(path),
     )
     assert code == 0
     entry = json.loads(path.read_text())["entries"][fingerprint]
-    assert (entry["triage"], entry["expires"]) == ("accepted", "2020-01-01")
+    assert (entry["triage"], entry["expires"]) == ("accepted", "2099-01-01")
     code, out = invoke("baseline", "show", "--baseline", str(path), "--triaged")
     assert code == 0
-    assert "expired" in out and "compensating control" in out
+    assert "until 2099-01-01" in out and "compensating control" in out
+    # An acceptance whose date has passed (a hand-edited or old baseline) shows as expired.
+    data = json.loads(path.read_text())
+    data["entries"][fingerprint]["expires"] = "2020-01-01"
+    path.write_text(json.dumps(data))
+    code, out = invoke("baseline", "show", "--baseline", str(path), "--triaged")
+    assert code == 0
+    assert "expired" in out
 
 
 def test_false_positive_from_a_report_not_yet_in_the_baseline(tmp_path: Path) -> None:
