@@ -380,7 +380,8 @@ def test_run_status_table_lists_each_run_with_its_error() -> None:
     )
     page = html.render(report)
     rows = re.findall(
-        r'<tr class="(\w+)"><td class="tool">(.*?)</td><td class="tool">(.*?)</td><td><span class="status '
+        r'<tr class="(\w+)"><td class="tool">(.*?)</td><td class="tool">(.*?)</td>'
+        r'<td><span class="status '
         r'\w+">(.*?)</span></td><td class="num">(.*?)</td><td><code>(.*?)</code>'
         r"</td><td>(.*?)</td></tr>",
         page,
