@@ -129,6 +129,7 @@ def test_aggregate_does_not_import_sqlalchemy(tmp_path: Path):
         env=env,
         check=True,
         timeout=300,
+        cwd=tmp_path,  # the installed package, never the source tree beside the tests
     )
     imported = [
         line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line
