@@ -32,13 +32,9 @@ from hardening.publish.comment import (
     network_failure,
     server_detail,
 )
+from hardening.publish.gitlab import NO_RETRY
 
 T = TypeVar("T")
-_NO_RETRY: dict[str, Any] = {
-    "max_retries": 0,
-    "obey_rate_limit": False,
-    "retry_transient_errors": False,
-}
 _MAX_REDIRECTS = 5
 #: Artifacts larger than this are not read (a findings.json of a million findings is ~1 GB).
 MAX_ARTIFACT_BYTES = 2 * 1024**3
@@ -137,7 +133,7 @@ class _GitLab:
                 sort="desc",
                 per_page=min(last, 100),
                 iterator=True,
-                **_NO_RETRY,
+                **NO_RETRY,
             ),
         )
         result: list[dict[str, Any]] = []
@@ -151,14 +147,14 @@ class _GitLab:
 
     def pipeline(self, project: str, pipeline_id: int) -> dict[str, Any]:
         manager = self._gl.projects.get(project, lazy=True).pipelines
-        found = self.call("reading a pipeline", lambda: manager.get(pipeline_id, **_NO_RETRY))
+        found = self.call("reading a pipeline", lambda: manager.get(pipeline_id, **NO_RETRY))
         return dict(found.attributes)
 
     def job(self, project: str, pipeline_id: int, name: str) -> dict[str, Any] | None:
         jobs = self._gl.projects.get(project, lazy=True).pipelines.get(pipeline_id, lazy=True).jobs
         found = self.call(
             "listing jobs",
-            lambda: jobs.list(get_all=True, per_page=100, include_retried=False, **_NO_RETRY),
+            lambda: jobs.list(get_all=True, per_page=100, include_retried=False, **NO_RETRY),
         )
         named = [job.attributes for job in found if job.attributes.get("name") == name]
         return max(named, key=lambda job: int(job["id"])) if named else None

@@ -12,13 +12,12 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from hardening.history.source import SEVERITIES
+from hardening.render.html import template_source
 
 TEMPLATE = "trends.html.j2"
 _WIDTH = 760
@@ -124,16 +123,7 @@ def _template() -> jinja2.Template:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.from_string(_template_source())
-
-
-def _template_source() -> str:
-    try:
-        folder = resources.files("hardening.templates")
-    except ModuleNotFoundError:
-        # An editable install maps the data-only templates/ folder as a namespace package.
-        return (Path(__file__).resolve().parents[2] / "templates" / TEMPLATE).read_text("utf-8")
-    return folder.joinpath(TEMPLATE).read_text("utf-8")
+    return env.from_string(template_source(TEMPLATE))
 
 
 def _content_security_policy(style: str) -> str:

@@ -36,7 +36,7 @@ from hardening.publish.comment import (
 T = TypeVar("T")
 
 # Per-call options that disable python-gitlab's built-in retry loop.
-_NO_RETRY: dict[str, Any] = {
+NO_RETRY: dict[str, Any] = {
     "max_retries": 0,
     "obey_rate_limit": False,
     "retry_transient_errors": False,
@@ -77,7 +77,7 @@ class GitLabNotes:
         user_id = self._current_user_id()
         found = self._call(
             lambda: self._notes.list(
-                get_all=True, per_page=100, sort="asc", order_by="created_at", **_NO_RETRY
+                get_all=True, per_page=100, sort="asc", order_by="created_at", **NO_RETRY
             )
         )
         if not isinstance(found, list):
@@ -92,22 +92,22 @@ class GitLabNotes:
         return notes
 
     def create(self, body: str) -> Note:
-        created = self._call(lambda: self._notes.create({"body": body}, **_NO_RETRY))
+        created = self._call(lambda: self._notes.create({"body": body}, **NO_RETRY))
         return self._note(getattr(created, "attributes", None), self._user_id)
 
     def update(self, note: Note, body: str) -> Note:
-        updated = self._call(lambda: self._notes.update(note.id, {"body": body}, **_NO_RETRY))
+        updated = self._call(lambda: self._notes.update(note.id, {"body": body}, **NO_RETRY))
         if not isinstance(updated, dict):
             raise _unexpected("the updated note")
         return self._note({"id": note.id, "created_at": note.created_at, **updated}, None, True)
 
     def delete(self, note: Note) -> None:
-        self._call(lambda: self._notes.delete(note.id, **_NO_RETRY))
+        self._call(lambda: self._notes.delete(note.id, **NO_RETRY))
 
     def _current_user_id(self) -> int:
         # gl.auth() would run python-gitlab's unbounded retry loop; the manager takes options.
         if self._user_id is None:
-            user = self._call(lambda: CurrentUserManager(self._gl).get(**_NO_RETRY))
+            user = self._call(lambda: CurrentUserManager(self._gl).get(**NO_RETRY))
             user_id = getattr(user, "attributes", {}).get("id")
             if not _is_id(user_id):
                 raise _unexpected("the current user")

@@ -129,17 +129,18 @@ def _template() -> jinja2.Template:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    return env.from_string(_template_source())
+    return env.from_string(template_source())
 
 
-def _template_source() -> str:
+def template_source(name: str = TEMPLATE) -> str:
+    """The text of one of the installed templates (report.html's, trends.html's)."""
     try:
         folder = resources.files("hardening.templates")
     except ModuleNotFoundError:
         # An editable install maps the data-only templates/ folder as a namespace package it
         # cannot import; there the folder sits beside the package in the source tree.
-        return (Path(__file__).resolve().parents[2] / "templates" / TEMPLATE).read_text("utf-8")
-    return folder.joinpath(TEMPLATE).read_text("utf-8")
+        return (Path(__file__).resolve().parents[2] / "templates" / name).read_text("utf-8")
+    return folder.joinpath(name).read_text("utf-8")
 
 
 def _csp_hash(source: str) -> str:
