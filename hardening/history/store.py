@@ -355,36 +355,6 @@ def _finding_ids(
     _insert_many(connection, findings, rows)
     ids.update(_fingerprint_ids(connection, project_id, [s.fingerprint for s in missing]))
     return ids
-    text_ids = _ids_of_texts(
-        connection,
-        {s.title for s in missing} | {s.where for s in missing} | {s.target for s in missing},
-    )
-    rule_ids = _ids_of_rules(connection, {(s.tool, s.rule_id) for s in missing})
-    for chunk in chunks(missing):
-        connection.execute(
-            _insert(connection, findings).on_conflict_do_nothing(),
-            [
-                {
-                    "project_id": project_id,
-                    "fingerprint": s.fingerprint,
-                    "rule": rule_ids[(s.tool, s.rule_id)],
-                    "kind": s.kind,
-                    "severity": s.severity,
-                    "title": text_ids[s.title],
-                    "place": text_ids[s.where],
-                    "target": text_ids[s.target],
-                }
-                for s in chunk
-            ],
-        )
-        rows = connection.execute(
-            select(findings.c.fingerprint, findings.c.id).where(
-                findings.c.project_id == project_id,
-                findings.c.fingerprint.in_([s.fingerprint for s in chunk]),
-            )
-        )
-        ids.update({fp: ident for fp, ident in rows})
-    return ids
 
 
 def _fingerprint_ids(
