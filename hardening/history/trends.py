@@ -81,6 +81,12 @@ def _pipeline_order(rows: list[Any]) -> list[Any]:
     return sorted(rows, key=lambda row: (row.created, row.pipeline.zfill(20), row.pipeline))
 
 
+def _most_severe_first(counts: dict[str, int]) -> dict[str, int]:
+    """A pipeline's open counts, critical first, as every reader lists severities (the stored
+    JSON may hold them in any order)."""
+    return {s: counts[s] for s in sorted(counts, key=lambda s: -_RANK.get(s, 0))}
+
+
 def compute(
     engine: Engine,
     project: str,
@@ -349,7 +355,7 @@ def _trends(
                 "pipeline": row.pipeline,
                 "commit": row.commit_sha,
                 "created": row.created,
-                "open": json.loads(row.open_counts),
+                "open": _most_severe_first(json.loads(row.open_counts)),
                 "new": len(open_new(i)),
                 "fixed": len(events.fixed.get(i, [])),
                 "reopened": len(events.reopened.get(i, [])),

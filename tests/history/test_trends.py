@@ -326,3 +326,16 @@ def test_last_n_keeps_new_and_fixed_relative_to_pipelines_before_the_window(sqli
         "reopened",
         "tools",
     ]
+
+
+def test_open_counts_and_the_terminal_list_severities_most_severe_first(
+    db_url: str, tmp_path: Path
+):
+    record_all(
+        db_url,
+        tmp_path,
+        [Pipeline([F(A, severity="low"), F(B, severity="critical"), F(C, severity="info")])],
+    )
+    result = compute(db_url)
+    assert list(result["pipelines"][0]["open"]) == ["critical", "high", "medium", "low", "info"]
+    assert "open now: 1 critical, 1 low, 1 info" in api.terminal_summary(result)
