@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from hardening.cli import cli
 from hardening.paths import PathNormalizer
-from support import SAMPLES, corpus_dir
+from support import SAMPLES, corpus_or_skip
 
 
 def gosec_report(root: Path, files: dict[str, str]) -> dict[str, object]:
@@ -210,9 +210,7 @@ def _without_paths(results: list[str]) -> dict[str, object]:
 
 
 def test_the_corpus_semgrep_scan_that_read_its_cache(tmp_path: Path) -> None:
-    corpus = corpus_dir()
-    if corpus is None:
-        pytest.skip("corpus not available")
+    corpus = corpus_or_skip()
     (tmp_path / "in").mkdir()
     report_path = tmp_path / "in" / "semgrep.json"
     report_path.write_bytes((corpus / "semgrep/local-1.185.0-project.json").read_bytes())
@@ -264,9 +262,7 @@ def test_semgrep_without_time_leaves_the_cell_empty(tmp_path: Path) -> None:
     ],
 )
 def test_schemathesis_reports_say_how_long_the_run_took(name: str, seconds: float) -> None:
-    corpus = corpus_dir()
-    if corpus is None:
-        pytest.skip("corpus not available")
+    corpus = corpus_or_skip()
     result = CliRunner().invoke(cli, ["inspect", "--json", str(corpus / "schemathesis" / name)])
     (run,) = json.loads(result.stdout)["runs"]
     assert run["duration_seconds"] == seconds

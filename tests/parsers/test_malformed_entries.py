@@ -29,7 +29,7 @@ from hardening.parsers.interface import SkippedEntries
 from hardening.paths import PathNormalizer
 from hardening.reading import ArtifactOutcome, read_artifact
 from hardening.render.text import markdown
-from support import corpus_dir
+from support import corpus_or_skip
 
 GHP = "ghp_Hx7Kq2Wm9Pz4Lr8Tv3Ny6Bc1Df5Gj0Ks2Qa"
 
@@ -674,9 +674,7 @@ CORPUS_BREAKS: list[tuple[str, Callable[[str], str], str, int | None]] = [
 def test_a_corpus_report_broken_in_one_entry_reads_the_rest(
     name: str, breaks: Callable[[str], str], warning: str, lost: int | None, tmp_path: Path
 ) -> None:
-    root = corpus_dir()
-    if root is None:
-        pytest.skip("corpus not found")
+    root = corpus_or_skip()
     original = tmp_path / "original" / Path(name).name
     original.parent.mkdir()
     shutil.copyfile(root / name, original)
