@@ -26,16 +26,9 @@ from typing import Any
 
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
+from hardening.jsonread import decode, loads
 from hardening.model import CodeLocation, Finding, Kind, ToolRun
-from hardening.parsers._io import (
-    as_int,
-    as_str,
-    decode,
-    expect_dict,
-    loads,
-    path_mentions,
-    strip_bom,
-)
+from hardening.parsers._io import as_int, as_str, expect_dict, path_mentions, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import redact
 

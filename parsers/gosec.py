@@ -22,8 +22,9 @@ from typing import Any
 
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
+from hardening.jsonread import loads
 from hardening.model import CodeLocation, Finding, Kind, RunStatus, Suppression, ToolRun
-from hardening.parsers._io import as_int, as_str, expect_dict, expect_list, loads, strip_bom
+from hardening.parsers._io import as_int, as_str, expect_dict, expect_list, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import is_credential_rule, redact
 

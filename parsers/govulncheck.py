@@ -37,6 +37,7 @@ from typing import Any
 
 from hardening import severity
 from hardening.errors import ParseError, json_place
+from hardening.jsonread import decode
 from hardening.model import (
     CodeLocation,
     Component,
@@ -50,7 +51,6 @@ from hardening.parsers._io import (
     TrailingTextError,
     as_int,
     as_str,
-    decode,
     expect_dict,
     expect_list,
     iter_concatenated,

@@ -12,6 +12,7 @@ from pathlib import Path, PurePath
 from typing import ClassVar
 
 from hardening.errors import ParseError
+from hardening.jsonread import OnRead
 from hardening.model import Finding, ToolRun
 
 #: How many bytes of a file ``detect`` is shown.
@@ -40,6 +41,10 @@ class Artifact:
     #: ``--source-root``, the scanned tree, for a report that names files in it whose
     #: content it leaves out (govulncheck's SARIF points at go.mod for module versions).
     source_root: Path | None = None
+    #: Told how many bytes of the file have been read so far, by a parser that reads it a
+    #: chunk at a time (``read_json`` does): set by the pipeline for its progress display.
+    #: A parser may ignore it.
+    on_read: OnRead | None = field(default=None, repr=False, compare=False)
 
     def read_bytes(self) -> bytes:
         size = self.path.stat().st_size

@@ -40,6 +40,7 @@ from urllib.parse import unquote
 from hardening import fingerprint, severity, targets
 from hardening.errors import ParseError
 from hardening.filters import SourceTree
+from hardening.jsonread import JsonStream, NotStreamable, read_json
 from hardening.model import (
     NO_PROPERTIES,
     CodeLocation,
@@ -54,14 +55,11 @@ from hardening.model import (
 )
 from hardening.parsers import gosec, govulncheck, trivy, zap
 from hardening.parsers._io import (
-    JsonStream,
-    NotStreamable,
     as_int,
     as_str,
     expect_dict,
     expect_list,
     looks_like_json,
-    read_json,
     shown,
     strip_bom,
 )

@@ -30,15 +30,14 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 
 from hardening import fingerprint, targets
 from hardening.errors import ParseError
+from hardening.jsonread import decode, loads
 from hardening.model import Endpoint, Finding, Kind, RunStatus, Severity, ToolRun
 from hardening.parsers._io import (
     as_int,
     as_seconds,
     as_str,
-    decode,
     expect_dict,
     expect_list,
-    loads,
     shown,
     strip_bom,
 )

@@ -23,6 +23,7 @@ from typing import Any
 
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
+from hardening.jsonread import JsonStream, NotStreamable, read_json
 from hardening.model import (
     CodeLocation,
     Component,
@@ -34,15 +35,12 @@ from hardening.model import (
     ToolRun,
 )
 from hardening.parsers._io import (
-    JsonStream,
-    NotStreamable,
     as_int,
     as_seconds,
     as_str,
     expect_dict,
     expect_list,
     path_mentions,
-    read_json,
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries

@@ -33,6 +33,7 @@ from typing import Any
 
 from hardening import fingerprint, severity, targets
 from hardening.errors import ParseError
+from hardening.jsonread import JsonStream, JsonSyntaxError, NotStreamable, read_json
 from hardening.model import (
     CodeLocation,
     Component,
@@ -44,16 +45,12 @@ from hardening.model import (
     ToolRun,
 )
 from hardening.parsers._io import (
-    JsonStream,
-    JsonSyntaxError,
-    NotStreamable,
     as_int,
     as_str,
     expect_dict,
     expect_list,
     path_mentions,
     plain_key,
-    read_json,
     shown,
     strip_bom,
 )

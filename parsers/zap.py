@@ -36,13 +36,13 @@ from defusedxml import DefusedXmlException, DTDForbidden
 
 from hardening import fingerprint, severity, targets
 from hardening.errors import ParseError
+from hardening.jsonread import loads
 from hardening.model import Endpoint, Finding, Kind, RunStatus, Severity, Suppression, ToolRun
 from hardening.parsers._io import (
     as_int,
     as_str,
     expect_dict,
     expect_list,
-    loads,
     looks_like_json,
     shown,
     strip_bom,
