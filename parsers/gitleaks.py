@@ -24,15 +24,17 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
-from hardening import fingerprint, severity
+from hardening import fingerprint
 from hardening.errors import ParseError
 from hardening.jsonread import decode, loads
-from hardening.model import CodeLocation, Finding, Kind, ToolRun
+from hardening.model import CodeLocation, Finding, Kind, Severity, ToolRun
 from hardening.parsers._io import as_int, as_str, expect_dict, path_mentions, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import redact
 
 TOOL = "gitleaks"
+#: gitleaks has no severity: every leaked credential is high.
+SECRET_SEVERITY = Severity.high
 JUNIT_SKIP_REASON = "gitleaks JUnit report: not read; use -f json or sarif"
 #: What ``gitleaks --redact`` writes in place of the secret (whole or partly).
 REDACTED_MARK = "REDACTED"
@@ -271,7 +273,7 @@ def _secret_finding(
         kind=Kind.secret,
         rule_id=rule_id,
         title=title,
-        severity=severity.SECRET_DEFAULT,
+        severity=SECRET_SEVERITY,
         message=title,
         location=location,
         commits=[commit] if commit else [],

@@ -17,13 +17,14 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
 from hardening.jsonread import loads
-from hardening.model import CodeLocation, Finding, Kind, RunStatus, Suppression, ToolRun
+from hardening.model import CodeLocation, Finding, Kind, RunStatus, Severity, Suppression, ToolRun
 from hardening.parsers._io import as_int, as_str, expect_dict, expect_list, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import is_credential_rule, redact
@@ -79,11 +80,20 @@ def line_range(value: Any) -> tuple[int | None, int | None]:
     return start, max(start, end)
 
 
+#: gosec's severity words -> normalized.
+SEVERITIES: Mapping[str, Severity] = {
+    "HIGH": Severity.high,
+    "MEDIUM": Severity.medium,
+    "LOW": Severity.low,
+}
+
+
 class GosecJsonParser(Parser):
     name = "gosec-json"
     information_uri = "https://github.com/securego/gosec"
     tool = "gosec"
     format = "json"
+    severities = SEVERITIES
 
     @classmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
@@ -154,7 +164,7 @@ def _finding(issue: dict[str, Any], index: int) -> Finding:
         kind=Kind.code,
         rule_id=rule_id,
         title=details or rule_id,
-        severity=severity.lookup("gosec", tool_severity),
+        severity=severity.lookup(SEVERITIES, tool_severity),
         tool_severity=tool_severity,
         confidence=as_str(issue.get("confidence")),
         message=details,

@@ -71,6 +71,27 @@ _TRAILING_PREVIEW = 80
 _ERROR_PREVIEW = 200
 
 _MESSAGE_KEYS = ("config", "progress", "SBOM", "osv", "finding")
+
+#: govulncheck's reachability levels and ``-scan`` levels, least precise first.
+LEVELS = ("module", "package", "symbol")
+
+
+def severity_at(level: str, scan_level: str | None, advisory: Severity | None = None) -> Severity:
+    """Severity of a govulncheck finding at reachability ``level`` in a ``-scan scan_level``
+    run (symbol when the report does not say, govulncheck's default), for its JSON and its
+    SARIF alike.
+
+    A finding at the most precise level the run can reach is affecting: the advisory's own
+    severity, else high (Go advisories rarely carry one; govulncheck's SARIF says ``error``).
+    One level less precise (imported but not called in a symbol scan): low; two (only
+    required): info.
+    """
+    reached = LEVELS.index(scan_level) if scan_level in LEVELS else len(LEVELS) - 1
+    found = LEVELS.index(level) if level in LEVELS else 0
+    gap = reached - found
+    if gap <= 0:
+        return advisory or Severity.high
+    return Severity.low if gap == 1 else Severity.info
 _STREAM_START = re.compile(rb'^\s*\[?\s*\{\s*"(config|progress|SBOM|osv|finding)"\s*:\s*\{')
 _CONFIG_MARKERS = re.compile(rb'"scanner_name"\s*:\s*"govulncheck"|"protocol_version"\s*:\s*"v\d')
 _STREAM_MARKERS = re.compile(
@@ -687,7 +708,7 @@ def _finding(group: _Group, entry: dict[str, Any] | None, scan_level: str | None
         kind=Kind.dependency,
         rule_id=group.osv_id,
         title=redact(summary) if summary else group.osv_id,
-        severity=severity.govulncheck(level, scan_level, advisory_severity(osv)),
+        severity=severity_at(level, scan_level, advisory_severity(osv)),
         tool_severity=level,
         message=_shorten(redact(details), _MAX_MESSAGE),
         location=call_sites[0] if call_sites else None,
@@ -718,8 +739,8 @@ def advisory_severity(osv: dict[str, Any]) -> Severity | None:
     ]
     for block in blocks:
         word = as_str(block.get("severity")) if isinstance(block, dict) else None
-        if word and word.strip().upper() in severity.TABLES["sarif"]:
-            return severity.lookup("sarif", word)
+        if word and word.strip().upper() in severity.SARIF_LEVELS:
+            return severity.lookup(severity.SARIF_LEVELS, word)
     for rating in _items(osv.get("severity")):
         score = (
             severity.from_cvss(as_str(rating.get("score"))) if isinstance(rating, dict) else None

@@ -6,14 +6,14 @@ A parser does no printing, rendering or path normalization and keeps no global s
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import ClassVar
 
 from hardening.errors import ParseError
 from hardening.jsonread import OnRead
-from hardening.model import Finding, ToolRun
+from hardening.model import Finding, Severity, ToolRun
 
 #: How many bytes of a file ``detect`` is shown.
 HEAD_BYTES = 64 * 1024
@@ -78,6 +78,9 @@ class Parser(ABC):
     #: The tool's home page, given to its runs that name none (optional; any parser of the
     #: tool may set it, and reports of that tool in other formats, such as SARIF, share it).
     information_uri: ClassVar[str | None] = None
+    #: The tool's severity table: its own severity word, upper-cased -> normalized, read with
+    #: ``hardening.severity.lookup`` (optional; a tool with no words leaves it empty).
+    severities: ClassVar[Mapping[str, Severity]] = {}
 
     @classmethod
     @abstractmethod

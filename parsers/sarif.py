@@ -31,7 +31,7 @@ flagged lines of ``contextRegion``, else the message without version numbers.  D
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -53,7 +53,7 @@ from hardening.model import (
     Suppression,
     ToolRun,
 )
-from hardening.parsers import gosec, govulncheck, trivy, zap
+from hardening.parsers import gitleaks, gosec, govulncheck, semgrep, trivy, zap
 from hardening.parsers._io import (
     as_int,
     as_str,
@@ -655,36 +655,42 @@ def _security_severity(view: _Result) -> str | None:
     return view.facts.security_severity
 
 
-#: (word table, security-severity) -> the severity pair; a log repeats a few values.
-_SCORES: dict[tuple[str, str], tuple[Severity, str] | None] = {}
+#: (id of a word table, security-severity) -> the table and the severity pair: a log repeats
+#: a few values.  Each entry holds its table, so no other table can take that id.
+_SCORES: dict[tuple[int, str], tuple[Mapping[str, Severity], tuple[Severity, str] | None]] = {}
 _LEVELS: dict[str, tuple[Severity, str]] = {}
 _MAX_REMEMBERED = 4096
 
 
-def _score_severity(view: _Result, word_table: str = "sarif") -> tuple[Severity, str] | None:
-    """security-severity: a CVSS-like score, or a severity word of ``word_table``."""
+def _score_severity(
+    view: _Result, words: Mapping[str, Severity] = severity.SARIF_LEVELS
+) -> tuple[Severity, str] | None:
+    """security-severity: a CVSS-like score, or a severity word of ``words``."""
     score = _security_severity(view)
     if score is None:
         return None
-    key = (word_table, score)
-    if key in _SCORES:
-        return _SCORES[key]
-    normalized = severity.from_cvss(score) or severity.TABLES[word_table].get(score.upper())
+    key = (id(words), score)
+    known = _SCORES.get(key)
+    if known is not None:
+        return known[1]
+    normalized = severity.from_cvss(score) or words.get(score.upper())
     pair = (normalized, score) if normalized is not None else None
     if len(_SCORES) < _MAX_REMEMBERED:
-        _SCORES[key] = pair
+        _SCORES[key] = (words, pair)
     return pair
 
 
-def _generic_severity(view: _Result, word_table: str = "sarif") -> tuple[Severity, str]:
+def _generic_severity(
+    view: _Result, words: Mapping[str, Severity] = severity.SARIF_LEVELS
+) -> tuple[Severity, str]:
     """security-severity first, else the result's level, the rule's default, "warning"."""
-    scored = _score_severity(view, word_table)
+    scored = _score_severity(view, words)
     if scored is not None:
         return scored
     level = view.level or "warning"
     pair = _LEVELS.get(level)
     if pair is None:
-        pair = (severity.lookup("sarif", level), level)
+        pair = (severity.lookup(severity.SARIF_LEVELS, level), level)
         if len(_LEVELS) < _MAX_REMEMBERED:
             _LEVELS[level] = pair
     return pair
@@ -853,7 +859,9 @@ def _gosec(view: _Result, context: RunContext) -> Finding:
     word = next(
         (t for t in _strings(view.rule_properties.get("tags")) if _GOSEC_WORD.match(t)), None
     )
-    severity_pair = (severity.lookup("gosec", word), word) if word else _generic_severity(view)
+    severity_pair = (
+        (severity.lookup(gosec.SEVERITIES, word), word) if word else _generic_severity(view)
+    )
     help_text = _rule_text(view.rule, "help") or ""
     confidence_match = _GOSEC_CONFIDENCE.search(help_text)
     identity = _generic_identity(view)
@@ -874,10 +882,10 @@ _SEMGREP_LEVELS = {"error": "ERROR", "warning": "WARNING", "note": "INFO", "none
 
 
 def _semgrep(view: _Result, context: RunContext) -> Finding:
-    severity_pair = _score_severity(view, word_table="semgrep")
+    severity_pair = _score_severity(view, semgrep.SEVERITIES)
     if severity_pair is None:
         word = _SEMGREP_LEVELS.get((view.level or "warning").lower(), "WARNING")
-        severity_pair = (severity.lookup("semgrep", word), word)
+        severity_pair = (severity.lookup(semgrep.SEVERITIES, word), word)
     suppression = view.suppression
     if suppression is not None and suppression.kind == "inSource" and not suppression.justification:
         suppression = Suppression(kind="inSource", justification="nosemgrep")
@@ -940,7 +948,7 @@ def _gitleaks(view: _Result, context: RunContext) -> Finding:
         kind=Kind.secret,
         rule_id=rule_id,
         title=title,
-        severity=severity.SECRET_DEFAULT,
+        severity=gitleaks.SECRET_SEVERITY,
         message=title,
         location=view.location(None),
         identifiers=view.identifiers,
@@ -997,9 +1005,9 @@ def _trivy_kind(view: _Result, facts: dict[str, str]) -> Kind:
 def _trivy_severity(view: _Result, facts: dict[str, str]) -> tuple[Severity, str]:
     # The per-result word trivy itself assigned (rules are shared by every package of an id).
     word = facts.get("Severity")
-    if word and word.upper() in severity.TABLES["trivy"]:
-        return severity.lookup("trivy", word), word
-    return _generic_severity(view, word_table="trivy")
+    if word and word.upper() in trivy.SEVERITIES:
+        return severity.lookup(trivy.SEVERITIES, word), word
+    return _generic_severity(view, trivy.SEVERITIES)
 
 
 def _trivy(view: _Result, context: RunContext) -> Finding:
@@ -1134,11 +1142,11 @@ def _govulncheck(view: _Result, context: RunContext) -> list[Finding]:
     level = view.level or "warning"
     if reachability:
         scan_level = as_str(context.driver_properties.get("scan_level"))
-        normalized = severity.govulncheck(
+        normalized = govulncheck.severity_at(
             reachability, scan_level, severity.from_cvss(_security_severity(view))
         )
     else:
-        normalized = severity.lookup("sarif", level)
+        normalized = severity.lookup(severity.SARIF_LEVELS, level)
     summary = _rule_text(view.rule, "fullDescription", "shortDescription") or view.rule_id
     base: dict[str, Any] = {
         "tool": context.tool,

@@ -17,6 +17,7 @@ results.  semgrep's GitLab SAST output (``--gitlab-sast``) is claimed only to be
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -86,10 +87,28 @@ MAX_ERROR_LINE = 300
 MAX_LISTED_RULES = 5
 
 
+#: semgrep's legacy vocabulary (ERROR/WARNING/INFO) and its newer one -> normalized: semgrep
+#: itself equates INFO with LOW, and EXPERIMENTAL/INVENTORY rules are informational.
+SEVERITIES: Mapping[str, Severity] = {
+    "CRITICAL": Severity.critical,
+    "HIGH": Severity.high,
+    "ERROR": Severity.high,
+    "MEDIUM": Severity.medium,
+    "MODERATE": Severity.medium,  # Supply Chain advisories' sca-severity
+    "WARNING": Severity.medium,
+    "LOW": Severity.low,
+    "INFO": Severity.low,
+    "EXPERIMENT": Severity.info,
+    "EXPERIMENTAL": Severity.info,
+    "INVENTORY": Severity.info,
+}
+
+
 class SemgrepJsonParser(Parser):
     name = "semgrep-json"
     information_uri = "https://semgrep.dev"
     tool = "semgrep"
+    severities = SEVERITIES
     format = "json"
 
     @classmethod
@@ -492,7 +511,7 @@ _SEVERITIES: dict[str | None, Severity] = {}
 def _severity(word: str | None) -> Severity:
     known = _SEVERITIES.get(word)
     if known is None:
-        known = severity.lookup("semgrep", word)
+        known = severity.lookup(SEVERITIES, word)
         if len(_SEVERITIES) < _MAX_RULES:
             _SEVERITIES[word] = known
     return known

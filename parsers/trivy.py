@@ -26,7 +26,7 @@ trivy's JUnit and GitLab templates and its table output are recognised and skipp
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -159,10 +159,21 @@ _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[^/@\s]+@[^/:\s]+:)", re.IGNOREC
 _WINDOWS_DRIVE = re.compile(r"^[a-z]:/", re.IGNORECASE)
 
 
+#: trivy's severity words -> normalized.
+SEVERITIES: Mapping[str, Severity] = {
+    "CRITICAL": Severity.critical,
+    "HIGH": Severity.high,
+    "MEDIUM": Severity.medium,
+    "LOW": Severity.low,
+    "UNKNOWN": Severity.info,
+}
+
+
 class TrivyJsonParser(Parser):
     name = "trivy-json"
     information_uri = "https://trivy.dev"
     tool = TOOL
+    severities = SEVERITIES
     format = "json"
 
     @classmethod
@@ -711,7 +722,7 @@ def _vulnerability_severity(
     """trivy's own word; when it has none (or UNKNOWN), the CVSS v3 score it carries."""
     word = (raw or "").strip().upper()
     if word and word != "UNKNOWN":
-        return severity.lookup(TOOL, word)
+        return severity.lookup(SEVERITIES, word)
     for vendor in (source, "nvd", "ghsa", *sorted(cvss)):
         if vendor and vendor in cvss:
             rated = severity.from_cvss(cvss[vendor])
@@ -821,7 +832,7 @@ def _misconfiguration(entry: dict[str, Any], where: str, context: _ResultContext
         kind=Kind.config,
         rule_id=check_id,
         title=redact(as_str(entry.get("Title")) or check_id),
-        severity=severity.lookup(TOOL, raw_severity or "UNKNOWN"),
+        severity=severity.lookup(SEVERITIES, raw_severity or "UNKNOWN"),
         tool_severity=raw_severity,
         message=redact(as_str(entry.get("Message")) or as_str(entry.get("Description")) or ""),
         location=CodeLocation(
@@ -908,7 +919,7 @@ def _secret(entry: dict[str, Any], where: str, context: _ResultContext) -> Findi
         kind=Kind.secret,
         rule_id=rule,
         title=redact(title),
-        severity=severity.lookup(TOOL, raw_severity or "UNKNOWN"),
+        severity=severity.lookup(SEVERITIES, raw_severity or "UNKNOWN"),
         tool_severity=raw_severity,
         message=redact(title),
         location=CodeLocation(
@@ -965,7 +976,7 @@ def _license(entry: dict[str, Any], where: str, context: _ResultContext) -> Find
         kind=Kind.license,
         rule_id=name,
         title=f"License {name} is {category}" if category else f"License {name}",
-        severity=severity.lookup(TOOL, raw_severity or "UNKNOWN"),
+        severity=severity.lookup(SEVERITIES, raw_severity or "UNKNOWN"),
         tool_severity=raw_severity,
         message=redact(message),
         location=location,

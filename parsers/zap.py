@@ -66,6 +66,17 @@ CONFIDENCE_WORDS = {
     "4": "user confirmed",
 }
 _RISK_WORDS = {"3": "High", "2": "Medium", "1": "Low", "0": "Informational"}
+#: ZAP's riskcode (3 high, 2 medium, 1 low, 0 informational) and risk words -> normalized.
+SEVERITIES: Mapping[str, Severity] = {
+    "3": Severity.high,
+    "2": Severity.medium,
+    "1": Severity.low,
+    "0": Severity.info,
+    "HIGH": Severity.high,
+    "MEDIUM": Severity.medium,
+    "LOW": Severity.low,
+    "INFORMATIONAL": Severity.info,
+}
 
 #: Alert fields read; anything else (tags, request/response dumps) is ignored.
 _ALERT_FIELDS = frozenset(
@@ -400,9 +411,9 @@ def _severity(fields: Mapping[str, str]) -> tuple[Severity, str | None]:
     riskdesc = fields.get("riskdesc", "").strip()
     risk_word = riskdesc.split("(", 1)[0].strip() or None
     if code in _RISK_WORDS:
-        normalized = severity.lookup(TOOL, code)
+        normalized = severity.lookup(SEVERITIES, code)
     else:
-        normalized = severity.lookup(TOOL, risk_word)
+        normalized = severity.lookup(SEVERITIES, risk_word)
     return normalized, riskdesc or _RISK_WORDS.get(code)
 
 
@@ -772,6 +783,7 @@ class ZapXmlParser(Parser):
 
     name = "zap-xml"
     tool = TOOL
+    severities = SEVERITIES
     format = "xml"
 
     @classmethod
@@ -788,6 +800,7 @@ class ZapJsonParser(Parser):
     name = "zap-json"
     information_uri = "https://www.zaproxy.org"
     tool = TOOL
+    severities = SEVERITIES
     format = "json"
 
     @classmethod
