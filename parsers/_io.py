@@ -183,5 +183,3 @@ def expect_list(value: Any, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise ParseError(f"{what} is {type(value).__name__}, expected a list")
     return value
-
-

@@ -9,11 +9,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from hardening.errors import ParseError
 from hardening.jsonread import OnRead
 from hardening.model import Finding, Severity, ToolRun
+
+if TYPE_CHECKING:
+    from hardening.parsers.sarif import SarifDialect
 
 #: How many bytes of a file ``detect`` is shown.
 HEAD_BYTES = 64 * 1024
@@ -86,6 +89,12 @@ class Parser(ABC):
     @abstractmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
         """Claim the file from its first ``HEAD_BYTES`` bytes and its path, or return None."""
+
+    @classmethod
+    def sarif_dialect(cls) -> SarifDialect | None:
+        """How the tool's SARIF reads beyond generic SARIF, when the tool also writes SARIF
+        (optional): the SARIF parser applies it to the runs it claims."""
+        return None
 
     @abstractmethod
     def parse(self, artifact: Artifact) -> ParseResult:

@@ -35,6 +35,7 @@ from hardening.model import (
     Suppression,
     ToolRun,
 )
+from hardening.parsers import sarif
 from hardening.parsers._io import (
     as_int,
     as_seconds,
@@ -110,6 +111,10 @@ class SemgrepJsonParser(Parser):
     tool = "semgrep"
     severities = SEVERITIES
     format = "json"
+
+    @classmethod
+    def sarif_dialect(cls) -> sarif.SarifDialect:
+        return SARIF_DIALECT
 
     @classmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
@@ -640,3 +645,53 @@ def _rule_properties(metadata: dict[str, Any]) -> dict[str, Any]:
         if text:
             properties[key] = redact(text)
     return properties
+
+
+# --- SARIF dialect ------------------------------------------------------------------------
+# semgrep's SARIF, as the SARIF parser (``parsers.sarif``) reads it: the message as
+# identity, as the JSON parser hashes it (semgrep's JSON drops source text when logged out).
+
+_SEMGREP_LEVELS = {"error": "ERROR", "warning": "WARNING", "note": "INFO", "none": "INFO"}
+
+
+def _sarif_finding(view: sarif.SarifResult, context: sarif.RunContext) -> Finding:
+    severity_pair = sarif.score_severity(view, SEVERITIES)
+    if severity_pair is None:
+        word = _SEMGREP_LEVELS.get((view.level or "warning").lower(), "WARNING")
+        severity_pair = (severity.lookup(SEVERITIES, word), word)
+    suppression = view.suppression
+    if suppression is not None and suppression.kind == "inSource" and not suppression.justification:
+        suppression = Suppression(kind="inSource", justification="nosemgrep")
+    return sarif.code_finding(
+        view,
+        context,
+        # The message, as semgrep's JSON parser hashes it (see the module docstring).
+        identity=[fingerprint.text_digest(view.message)],
+        severity_pair=severity_pair,
+        title=_semgrep_title(view),
+        suppression=suppression,
+    )
+
+
+def _semgrep_title(view: sarif.SarifResult) -> str:
+    """semgrep writes "Semgrep Finding: <rule>" when a rule has no short description.
+
+    Before 1.x it wrote the rule's message template (``Function $F ...``) as both short and
+    full description: no title either, so the JSON parser's title from the rule id stands.
+    """
+    short = sarif.rule_text(view.rule, "shortDescription")
+    if (
+        short
+        and not short.startswith("Semgrep Finding:")
+        and short != sarif.rule_text(view.rule, "fullDescription")
+    ):
+        return redact(sarif.one_line(short, sarif.MAX_TITLE))
+    last = view.rule_id.rsplit(".", 1)[-1]
+    words = re.sub(r"[-_]+", " ", last).strip() or view.rule_id
+    return redact(words[:1].upper() + words[1:])
+
+
+SARIF_DIALECT = sarif.SarifDialect(
+    claims=lambda name: name.startswith("semgrep"),
+    convert=_sarif_finding,
+)

@@ -38,6 +38,7 @@ from hardening import fingerprint, severity, targets
 from hardening.errors import ParseError
 from hardening.jsonread import loads
 from hardening.model import Endpoint, Finding, Kind, RunStatus, Severity, Suppression, ToolRun
+from hardening.parsers import sarif
 from hardening.parsers._io import (
     as_int,
     as_str,
@@ -804,8 +805,72 @@ class ZapJsonParser(Parser):
     format = "json"
 
     @classmethod
+    def sarif_dialect(cls) -> sarif.SarifDialect:
+        return SARIF_DIALECT
+
+    @classmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
         return _detect_json(head)
 
     def parse(self, artifact: Artifact) -> ParseResult:
         return parse_json(artifact.read_bytes())
+
+
+# --- SARIF dialect ------------------------------------------------------------------------
+# ZAP's SARIF, as the SARIF parser (``parsers.sarif``) reads it: DAST endpoints from the
+# location URI and ``webRequest.method``; the sites of its results are the targets.
+
+_ZAP_NAME = re.compile(r"\bzap\b|zed attack proxy", re.IGNORECASE)
+
+
+def _sarif_finding(view: sarif.SarifResult, context: sarif.RunContext) -> Finding:
+    request = sarif.as_dict(view.raw.get("webRequest"))
+    method = (as_str(request.get("method")) or "").strip().upper() or None
+    url = view.uri or as_str(request.get("target")) or ""
+    locations = expect_list(view.raw.get("locations"), "locations")
+    location_properties = sarif.as_dict(locations[0].get("properties")) if locations else {}
+    param = as_str(location_properties.get("param")) or None
+    properties: dict[str, Any] = {}
+    for key in ("evidence", "attack"):
+        value = as_str(location_properties.get(key))
+        if value and value.strip():
+            properties[key] = redact(sarif.one_line(value, sarif.MAX_EVIDENCE))
+    confidence = as_str(view.rule_properties.get("confidence"))
+    false_positive = (confidence or "").replace("-", " ").lower() == "false positive"
+    severity_pair = sarif.generic_severity(view)
+    return Finding(
+        tool=context.tool,
+        kind=Kind.dast,
+        rule_id=view.rule_id,
+        title=view.facts.title,
+        severity=severity_pair[0],
+        tool_severity=severity_pair[1],
+        confidence=confidence,
+        message=sarif.display_message(view.message),
+        endpoint=Endpoint(
+            method=method, url=display_url(url), param=redact(param) if param else None
+        ),
+        identifiers=view.identifiers,
+        references=view.facts.references,
+        suppression=view.suppression or (ZAP_FALSE_POSITIVE if false_positive else None),
+        target=targets.site(url),
+        identity=endpoint_identity(view.rule_id, method, url, param, view.facts.title),
+        properties=properties,
+    )
+
+
+ZAP_FALSE_POSITIVE = Suppression(
+    kind="falsePositive", justification="ZAP confidence: false positive"
+)
+
+
+def _sarif_targets(run_obj: dict[str, Any], findings: list[Finding]) -> list[str]:
+    """Each result's site, from its URL: ZAP's SARIF lists no site it found nothing on."""
+    return sorted({f.target for f in findings if f.target is not None})
+
+
+SARIF_DIALECT = sarif.SarifDialect(
+    claims=lambda name: _ZAP_NAME.search(name) is not None,
+    convert=_sarif_finding,
+    targets=_sarif_targets,
+)
