@@ -498,6 +498,7 @@ def _identifiers(result: dict[str, Any], facts: _RuleFacts) -> tuple[str, ...]:
 
 
 def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is an object, else an empty one (SARIF's optional members)."""
     return value if isinstance(value, dict) else {}
 
 
@@ -579,6 +580,7 @@ def _normalized_ids(text: str) -> list[str]:
 
 
 def string_list(value: Any) -> list[str]:
+    """The strings of a value that is one or a list of them (tags, CWE ids)."""
     items = value if isinstance(value, list) else [value]
     return [text for item in items if (text := as_str(item))]
 
@@ -635,6 +637,7 @@ def _severity_text(properties: dict[str, Any]) -> str | None:
 
 
 def security_severity(view: SarifResult) -> str | None:
+    """The result's ``security-severity`` property, else its rule's."""
     properties = view.raw.get("properties")
     if isinstance(properties, dict) and "security-severity" in properties:
         value = _severity_text(properties)
@@ -705,11 +708,13 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def one_line(text: str, limit: int = MAX_LINE) -> str:
+    """``text`` on one line, cut to ``limit`` characters."""
     line = _WHITESPACE.sub(" ", text).strip()
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def rule_text(rule: dict[str, Any], *keys: str) -> str | None:
+    """The first of the rule's ``keys`` (``shortDescription``...) that holds text."""
     for key in keys:
         value = rule.get(key)
         text = as_str(value.get("text")) if isinstance(value, dict) else as_str(value)
@@ -788,6 +793,8 @@ def _context_lines(view: SarifResult) -> str | None:
 
 
 def generic_identity(view: SarifResult) -> list[str]:
+    """A code finding's identity input when its tool has none of its own: the snippet, the
+    flagged lines of the context region, else the message without version numbers."""
     if view.snippet is not None and view.snippet.strip():
         return [fingerprint.text_digest(view.snippet)]
     flagged = _context_lines(view)
@@ -807,6 +814,8 @@ def code_finding(
     suppression: Suppression | None = None,
     credential: bool = False,
 ) -> Finding:
+    """A code finding of the result, with what its dialect decided (identity, severity and
+    the tool's word, ``credential`` for a hard-coded-credential rule) and the rest generic."""
     if not credential:
         # Only identifiers the result adds to its rule's can change the rule's verdict.
         added = len(view.identifiers) > len(view.facts.identifiers)
@@ -844,6 +853,8 @@ REDACTED_MARK = "REDACTED"
 
 
 def secret_identity(rule_id: str, secret: str | None, match: str | None) -> list[str]:
+    """A secret's identity input: the slow hash of the secret, or for a redacted one (or
+    none) a digest of the text matched."""
     if not secret or REDACTED_MARK in secret:
         return ["redacted", fingerprint.text_digest(match or "")]
     return ["hash", fingerprint.secret_digest(rule_id, secret)]
