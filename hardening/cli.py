@@ -20,6 +20,7 @@ import click
 
 from hardening import __version__
 from hardening.errors import HardeningError
+from hardening.profiles import PROFILES
 
 #: Output format names, kept here so --help does not import the renderers.
 FORMAT_CHOICES = ["json", "markdown", "html", "sarif", "codequality"]
@@ -175,7 +176,7 @@ def _add_reading_options(func: F, *, paths_must_exist: bool) -> F:
         click.argument("paths", nargs=-1, type=click.Path(exists=paths_must_exist, path_type=Path)),
         click.option(
             "--profile",
-            type=click.Choice(["sast", "hardening"]),
+            type=click.Choice(list(PROFILES)),
             help="The tools this job expects: missing ones are reported as missing.",
         ),
         click.option(

@@ -30,6 +30,7 @@ from hardening.baseline import (
 )
 from hardening.errors import HardeningError, ParseError
 from hardening.filters import SnapshotFilter
+from hardening.jsonread import JsonStream, check_json
 from hardening.model import (
     FILTERED_BY,
     FINGERPRINT_VERSION,
@@ -41,9 +42,7 @@ from hardening.model import (
     State,
     ToolRun,
 )
-from hardening.parsers._io import JsonStream, check_json
-from hardening.parsers.findings_json import InvalidFinding, walk_findings
-from hardening.redact import error_location
+from hardening.report_io import InvalidFinding, not_valid, validation_reason, walk_findings
 
 #: States that never count as new and never count toward a gate.
 QUIET_STATES = frozenset({State.accepted, State.false_positive, State.suppressed})
@@ -80,7 +79,7 @@ def reference_from_file(path: Path, today: date) -> Reference:
         with JsonStream(path) as stream:
             if stream.start() != "{":
                 check_json(path, depth=1)  # not JSON at all says so first
-                raise HardeningError(f"{path}: not a valid findings.json: expected a JSON object")
+                raise HardeningError(f"{path}: {not_valid('expected a JSON object')}")
             others, _ = walk_findings(stream, take)
         header = Report.model_validate(others)
         if not names_targets(header.schema_version):
@@ -89,16 +88,12 @@ def reference_from_file(path: Path, today: date) -> Reference:
     except OSError as exc:
         raise HardeningError(f"{path}: cannot read: {exc.strerror}") from None
     except ParseError as exc:
-        raise HardeningError(f"{path}: not a valid findings.json: {exc}") from None
-    except (InvalidFinding, ValidationError) as exc:
-        where, error = (
-            (f"findings.{exc.index}", exc.error) if isinstance(exc, InvalidFinding) else ("", exc)
-        )
-        first = error.errors()[0]
-        at = ".".join(part for part in (where, error_location(first["loc"])) if part)
-        raise HardeningError(
-            f"{path}: not a valid findings.json: {at or 'document'}: {first['msg']}"
-        ) from None
+        raise HardeningError(f"{path}: {not_valid(str(exc))}") from None
+    except InvalidFinding as exc:
+        reason = validation_reason(exc.error, f"findings.{exc.index}")
+        raise HardeningError(f"{path}: {not_valid(reason)}") from None
+    except ValidationError as exc:
+        raise HardeningError(f"{path}: {not_valid(validation_reason(exc))}") from None
     return Reference(
         entries, str(path), header.path_settings.strip_prefixes, header.fingerprint_version
     )

@@ -10,14 +10,11 @@ import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
-from importlib.metadata import entry_points
 from pathlib import Path, PurePath
 
 from hardening.parsers._io import looks_like_json, strip_bom
 from hardening.parsers.interface import HEAD_BYTES, Detection, Parser
-
-ENTRY_POINT_GROUP = "hardening.parsers"
+from hardening.parsers.registry import parsers
 
 #: Files hardening writes itself; ``findings.json`` is read back on purpose.
 OWN_OUTPUTS = {
@@ -26,34 +23,6 @@ OWN_OUTPUTS = {
     "hardening.sarif": "hardening's own SARIF output",
     "gl-code-quality-report.json": "hardening's own GitLab Code Quality output",
 }
-
-
-@dataclass(frozen=True)
-class RegistryProblem:
-    name: str
-    reason: str
-
-
-@cache
-def registry() -> tuple[tuple[type[Parser], ...], tuple[RegistryProblem, ...]]:
-    """Every parser registered under the entry-point group, and those that failed to load."""
-    parsers: list[type[Parser]] = []
-    problems: list[RegistryProblem] = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        try:
-            cls = ep.load()
-        except Exception as exc:  # a third-party plugin must not break the run
-            problems.append(RegistryProblem(ep.name, f"{type(exc).__name__}: {exc}"))
-            continue
-        if isinstance(cls, type) and issubclass(cls, Parser):
-            parsers.append(cls)
-        else:
-            problems.append(RegistryProblem(ep.name, "entry point is not a Parser subclass"))
-    return tuple(parsers), tuple(problems)
-
-
-def parsers() -> tuple[type[Parser], ...]:
-    return registry()[0]
 
 
 def home_page(tool: str) -> str | None:

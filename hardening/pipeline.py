@@ -94,6 +94,7 @@ def aggregate(options: AggregateOptions) -> Report:
                 max_bytes=options.max_bytes,
                 source_root=source.root if (source := options.snapshot.source) else None,
                 screen=False,
+                on_read=options.progress.reached if options.progress else None,
             )
         )
     if options.progress:

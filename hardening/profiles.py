@@ -1,4 +1,7 @@
-"""Profiles: which tools a CI job expects.  An expected tool with no artifact is missing."""
+"""Profiles: which tools a CI job expects.  An expected tool with no artifact is missing.
+
+``PROFILES`` is the registry: ``--profile`` offers its names.
+"""
 
 from __future__ import annotations
 

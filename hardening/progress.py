@@ -1,8 +1,9 @@
 """A progress bar on stderr while a run goes on (on a terminal), or one line per slow stage.
 
 While artifacts are read the bar advances by bytes: those of the artifacts already read, plus
-how far the streaming JSON reader has got into the current one, so a report of several hundred
-megabytes moves the bar as it is read.  After reading, the line names each later stage (merge
+how far the streaming JSON reader has got into the current one (``reached``, which the pipeline
+hands the parser as its artifact's ``on_read``), so a report of several hundred megabytes
+moves the bar as it is read.  After reading, the line names each later stage (merge
 and diff, each output written) with a ticking clock.
 """
 
@@ -19,31 +20,14 @@ from hardening.render.text import terminal
 _WIDTH = 24
 
 
-class Reading:
-    """How far into the current artifact the streaming reader has read, in bytes.  Parsers
-    that stream report here; the bar reads it from its clock thread (one int: no lock)."""
-
-    __slots__ = ("position",)
-
-    def __init__(self) -> None:
-        self.position = 0
-
-    def reached(self, position: int) -> None:
-        # A reader that reads a file twice (a second pass) does not move the bar back.
-        if position > self.position:
-            self.position = position
-
-
-#: The one reading position of this process (artifacts are read one at a time).
-READING = Reading()
-
-
 class Progress(Protocol):
     """What the pipeline and the CLI tell a progress display; the caller closes it."""
 
     def begin(self, paths: list[Path]) -> None: ...
 
     def update(self, name: str, index: int, total: int) -> None: ...
+
+    def reached(self, position: int) -> None: ...
 
     def stage(self, label: str) -> None: ...
 
@@ -58,6 +42,9 @@ class ProgressBar:
         self.done = 0
         self.index = -1
         self.name = ""
+        #: How far into the current artifact its reader has got, in bytes (set by the
+        #: reader's thread, read by the clock thread: one int, no lock).
+        self.position = 0
         self.label: str | None = None
         self.started = time.monotonic()
         self._stop = threading.Event()
@@ -74,9 +61,15 @@ class ProgressBar:
             if self.index >= 0:
                 self.done += self.sizes[self.index]
             self.index, self.name = index, name
-            READING.position = 0
+            self.position = 0
         self._start()
         self._draw()
+
+    def reached(self, position: int) -> None:
+        """The current artifact's reader has read ``position`` bytes of it."""
+        # A reader that reads a file twice (a second pass) does not move the bar back.
+        if position > self.position:
+            self.position = position
 
     def stage(self, label: str) -> None:
         """Reading is over: ``label`` says what the run does now."""
@@ -113,7 +106,7 @@ class ProgressBar:
 
     def _reading_line(self, elapsed: float) -> str:
         size = self.sizes[self.index] if 0 <= self.index < len(self.sizes) else 0
-        read = min(READING.position, size)
+        read = min(self.position, size)
         filled = int(_WIDTH * min(self.done + read, self.total) / self.total)
         name = terminal(self.name)  # a file name may hold escape sequences
         label = name if len(name) <= 50 else "…" + name[-49:]
@@ -142,6 +135,9 @@ class StageLog:
     def update(self, name: str, index: int, total: int) -> None:
         size = self.sizes[index] if 0 <= index < len(self.sizes) else 0
         self._next(f"read {terminal(name)} ({size / 1e6:.1f} MB)")
+
+    def reached(self, position: int) -> None:
+        """Nothing: a line is written when a stage ends, not while an artifact is read."""
 
     def stage(self, label: str) -> None:
         label = terminal(label)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hardening import discover, fingerprint
 from hardening.errors import ParseError
+from hardening.jsonread import OnRead
 from hardening.model import Finding, RunStatus, Severity, SkippedArtifact, ToolRun
 from hardening.parsers.interface import Artifact, Parser
 from hardening.paths import PathNormalizer, is_absolute
@@ -47,10 +48,12 @@ def read_artifact(
     max_bytes: int = 2 * 1024**3,
     source_root: Path | None = None,
     screen: bool = True,
+    on_read: OnRead | None = None,
 ) -> ArtifactOutcome:
     """Read one artifact.  Its findings' paths, URLs and properties are screened
     (``redact.screen_finding``) unless ``screen`` is False: ``aggregate`` screens after the
-    source-snapshot filters, which look the raw paths up in the source tree and in git."""
+    source-snapshot filters, which look the raw paths up in the source tree and in git.
+    ``on_read`` is the artifact's (a progress display following the parser's reading)."""
     outcome = ArtifactOutcome(name=name)
     reason = discover.unreadable(path)
     if reason is not None:
@@ -67,7 +70,9 @@ def read_artifact(
     parser_cls = choice.parser
     outcome.parser = parser_cls
     try:
-        artifact = Artifact(path=path, name=name, max_bytes=max_bytes, source_root=source_root)
+        artifact = Artifact(
+            path=path, name=name, max_bytes=max_bytes, source_root=source_root, on_read=on_read
+        )
         with fingerprint.collecting_secrets() as outcome.secrets:
             result = parser_cls().parse(artifact)
     except ParseError as exc:

@@ -1,4 +1,10 @@
-"""Reading and writing ``findings.json`` (the Report model) atomically."""
+"""Reading and writing ``findings.json`` (the Report model) atomically.
+
+Every reader of findings.json goes through here: ``load_report`` (the whole report),
+``walk_findings`` (one finding at a time, for ``--compare-to``), ``read_document`` and
+``read_streamed`` (the relayed upstream report, ``parsers.findings_json``), and they say why
+a file is not one in one wording (``not_valid``).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ import secrets
 import shutil
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,7 +25,9 @@ from typing import Any, BinaryIO
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from hardening.errors import HardeningError
+from hardening import jsonread
+from hardening.errors import HardeningError, ParseError
+from hardening.jsonread import JsonStream, NotStreamable
 from hardening.model import CodeLocation, Finding, Report, set_fields
 from hardening.redact import error_location, screen_report
 
@@ -346,10 +354,8 @@ def load_report(path: Path) -> Report:
 
 
 def _load_report(path: Path) -> Report:
-    from hardening.parsers._io import STREAM_MIN_BYTES
-
     try:
-        if path.stat().st_size >= STREAM_MIN_BYTES:
+        if path.stat().st_size >= jsonread.STREAM_MIN_BYTES:
             report = _load_streamed(path)
             if report is not None:
                 return report
@@ -361,25 +367,125 @@ def _load_report(path: Path) -> Report:
     try:
         return Report.model_validate_json(text)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = error_location(first["loc"]) or "document"
-        raise HardeningError(
-            f"{path}: not a valid findings.json: {where}: {first['msg']}"
-        ) from None
+        raise HardeningError(f"{path}: {not_valid(validation_reason(exc))}") from None
 
 
 def _load_streamed(path: Path) -> Report | None:
     """The report read as a stream, or None when it has to be read whole."""
-    from hardening.errors import ParseError
-    from hardening.parsers._io import JsonStream, NotStreamable
-    from hardening.parsers.findings_json import read_streamed
-
     try:
         with JsonStream(path) as stream:
             stream.start()
             return read_streamed(stream, lambda _finding: True)
     except (NotStreamable, ParseError):
         return None
+
+
+def not_valid(reason: str, what: str = "findings.json") -> str:
+    """Why a file is not a findings.json, in the one wording every reader of it uses:
+    "not a valid findings.json: findings.3.kind: Field required"."""
+    return f"not a valid {what}: {reason}"
+
+
+def validation_reason(
+    error: ValidationError, within: str = "", whole: str | None = "document"
+) -> str:
+    """pydantic's first error by its place and message (which quotes no value): the place is
+    inside ``within`` (``findings.3``), or ``whole`` when the error is about the value
+    validated itself (None: the message alone, for a caller that names the place)."""
+    first = error.errors()[0]
+    where = ".".join(part for part in (within, error_location(first["loc"])) if part) or whole
+    return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+_FINDING = TypeAdapter(Finding)
+#: Told of a finding that failed validation: its index in the list, and why.
+OnInvalid = Callable[[int, ValidationError], None]
+
+
+class InvalidFinding(Exception):
+    """Finding ``index`` of a streamed findings.json failed validation (``error``)."""
+
+    def __init__(self, index: int, error: ValidationError) -> None:
+        super().__init__(f"invalid finding {index}")
+        self.index = index
+        self.error = error
+
+
+def read_document(document: Any, invalid: OnInvalid) -> Report:
+    """A findings.json already parsed as JSON: a finding that fails validation is handed to
+    ``invalid`` and left out; anything else wrong raises ``ParseError``."""
+    if not isinstance(document, dict) or not isinstance(document.get("findings"), list):
+        return _validated(document)  # the document's own shape is wrong: it says where
+    report = _validated({key: value for key, value in document.items() if key != "findings"})
+    for index, item in enumerate(document["findings"]):
+        try:
+            report.findings.append(_FINDING.validate_python(item))
+        except ValidationError as exc:
+            invalid(index, exc)
+    return report
+
+
+def _validated(document: Any) -> Report:
+    try:
+        return Report.model_validate(document)
+    except ValidationError as exc:
+        raise ParseError(not_valid(validation_reason(exc), "hardening findings.json")) from None
+
+
+def walk_findings(
+    stream: JsonStream,
+    take: Callable[[Finding], None],
+    invalid: OnInvalid | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Walk the findings.json object that comes next: each finding of its ``findings`` list is
+    validated and handed to ``take`` (not kept here), so the document is never held whole.
+    Returns the other members, not yet validated, and whether a key repeated.  A finding
+    that fails validation is handed to ``invalid``, or without it raises ``InvalidFinding``."""
+    others: dict[str, Any] = {}
+    repeated = listed = False
+    for key in stream.members():
+        repeated = repeated or key in others or (key == "findings" and listed)
+        if key != "findings" or stream.peek() != "[":
+            others[key] = stream.value()  # the small parts
+            continue
+        listed = True
+        for index, item in enumerate(stream.values()):
+            try:
+                finding = _FINDING.validate_python(item)
+            except ValidationError as exc:
+                if invalid is None:
+                    raise InvalidFinding(index, exc) from None
+                invalid(index, exc)
+                continue
+            take(finding)
+    stream.finish()
+    return others, repeated
+
+
+def read_streamed(
+    stream: JsonStream, keep: Callable[[Finding], bool], invalid: OnInvalid | None = None
+) -> Report:
+    """The findings.json that comes next, one finding at a time, with the findings ``keep``
+    takes (invalid ones handed to ``invalid`` when given).  Anything else invalid or
+    repeated raises ``NotStreamable``: read it again whole, so the error (or the value a
+    repeated key keeps) is the one of the whole document."""
+    if stream.peek() != "{":
+        raise NotStreamable("not an object")
+    findings: list[Finding] = []
+
+    def take(finding: Finding) -> None:
+        if keep(finding):
+            findings.append(finding)
+
+    try:
+        others, repeated = walk_findings(stream, take, invalid)
+        if repeated:
+            raise NotStreamable("repeated key")
+        report = Report.model_validate(others)
+    except (InvalidFinding, ValidationError):
+        raise NotStreamable("invalid findings.json") from None
+    report.findings = findings
+    return report
 
 
 def json_schema() -> dict[str, Any]:

@@ -9,17 +9,17 @@ may be hand-edited or foreign): every text of its findings and runs passes the r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from hardening.errors import ParseError
-from hardening.model import Finding, Report, State, ToolRun
-from hardening.parsers._io import JsonStream, NotStreamable, read_json, strip_bom
+from hardening.jsonread import JsonStream, read_json
+from hardening.model import Report, State, ToolRun
+from hardening.parsers._io import strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
-from hardening.redact import error_location, screen_finding, screen_run
+from hardening.redact import screen_finding, screen_run
+from hardening.report_io import OnInvalid, read_document, read_streamed, validation_reason
 
 _MARKER = re.compile(rb'"generator"\s*:\s*"hardening"')
 #: hardening's SARIF output carries the same generator; it is skipped, not read back.
@@ -55,34 +55,30 @@ class FindingsJsonParser(Parser):
 
 
 def _whole(document: Any) -> Report:
-    if not isinstance(document, dict) or not isinstance(document.get("findings"), list):
-        return _validated(document)  # the document's own shape is wrong: it says where
-    report = _validated({key: value for key, value in document.items() if key != "findings"})
     skipped = SkippedEntries()
-    for index, item in enumerate(document["findings"]):
-        try:
-            report.findings.append(_FINDING.validate_python(item))
-        except ValidationError as exc:
-            skipped.add(f"findings[{index}]", _reason(exc))
+    report = read_document(document, _skipping(skipped))
     _report_skipped(report, skipped)
     return report
 
 
-def _validated(document: Any) -> Report:
-    try:
-        return Report.model_validate(document)
-    except ValidationError as exc:
-        raise ParseError(
-            f"not a valid hardening findings.json: {_reason(exc, 'document')}"
-        ) from None
+def _streamed(stream: JsonStream) -> Report:
+    """A big findings.json one finding at a time: fixed and unknown ones are dropped as they
+    come; one that is not a finding is skipped."""
+    skipped = SkippedEntries()
+    report = read_streamed(
+        stream, lambda finding: finding.state not in _NOT_FINDINGS, _skipping(skipped)
+    )
+    _report_skipped(report, skipped)
+    return report
 
 
-def _reason(error: ValidationError, whole: str | None = None) -> str:
-    """The first error, by its place (``whole`` when it is the value itself) and pydantic's
-    message (which quotes no value)."""
-    first = error.errors()[0]
-    where = error_location(first["loc"]) or whole
-    return f"{where}: {first['msg']}" if where else first["msg"]
+def _skipping(skipped: SkippedEntries) -> OnInvalid:
+    """A finding that fails validation is a skipped entry, named by its place."""
+
+    def skip(index: int, error: ValidationError) -> None:
+        skipped.add(f"findings[{index}]", validation_reason(error, whole=None))
+
+    return skip
 
 
 def _report_skipped(report: Report, skipped: SkippedEntries) -> None:
@@ -93,80 +89,3 @@ def _report_skipped(report: Report, skipped: SkippedEntries) -> None:
     if not report.runs:
         report.runs.append(ToolRun(tool="hardening", format=FindingsJsonParser.format))
     report.runs[0].warnings.extend(skipped.warnings())
-
-
-_FINDING = TypeAdapter(Finding)
-
-
-class InvalidFinding(Exception):
-    """Finding ``index`` of a streamed findings.json failed validation (``error``)."""
-
-    def __init__(self, index: int, error: ValidationError) -> None:
-        super().__init__(f"invalid finding {index}")
-        self.index = index
-        self.error = error
-
-
-def walk_findings(
-    stream: JsonStream,
-    take: Callable[[Finding], None],
-    skipped: SkippedEntries | None = None,
-) -> tuple[dict[str, Any], bool]:
-    """Walk the findings.json object that comes next: each finding of its ``findings`` list is
-    validated and handed to ``take`` (not kept here), so the document is never held whole.
-    Returns the other members, not yet validated, and whether a key repeated.  A finding
-    that fails validation is put in ``skipped``, or without it raises ``InvalidFinding``."""
-    others: dict[str, Any] = {}
-    repeated = listed = False
-    for key in stream.members():
-        repeated = repeated or key in others or (key == "findings" and listed)
-        if key != "findings" or stream.peek() != "[":
-            others[key] = stream.value()  # the small parts
-            continue
-        listed = True
-        for index, item in enumerate(stream.values()):
-            try:
-                finding = _FINDING.validate_python(item)
-            except ValidationError as exc:
-                if skipped is None:
-                    raise InvalidFinding(index, exc) from None
-                skipped.add(f"findings[{index}]", _reason(exc))
-                continue
-            take(finding)
-    stream.finish()
-    return others, repeated
-
-
-def _streamed(stream: JsonStream) -> Report:
-    """A big findings.json one finding at a time: fixed and unknown ones are dropped as they
-    come; one that is not a finding is skipped."""
-    skipped = SkippedEntries()
-    report = read_streamed(stream, lambda finding: finding.state not in _NOT_FINDINGS, skipped)
-    _report_skipped(report, skipped)
-    return report
-
-
-def read_streamed(
-    stream: JsonStream, keep: Callable[[Finding], bool], skipped: SkippedEntries | None = None
-) -> Report:
-    """The findings.json that comes next, one finding at a time, with the findings ``keep``
-    takes (and invalid ones put in ``skipped`` when given).  Anything else invalid or
-    repeated raises ``NotStreamable``: read it again whole, so the error (or the value a
-    repeated key keeps) is the one of the whole document."""
-    if stream.peek() != "{":
-        raise NotStreamable("not an object")
-    findings: list[Finding] = []
-
-    def take(finding: Finding) -> None:
-        if keep(finding):
-            findings.append(finding)
-
-    try:
-        others, repeated = walk_findings(stream, take, skipped)
-        if repeated:
-            raise NotStreamable("repeated key")
-        report = Report.model_validate(others)
-    except (InvalidFinding, ValidationError):
-        raise NotStreamable("invalid findings.json") from None
-    report.findings = findings
-    return report

@@ -24,22 +24,18 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
-from hardening import fingerprint, severity
+from hardening import fingerprint
 from hardening.errors import ParseError
-from hardening.model import CodeLocation, Finding, Kind, ToolRun
-from hardening.parsers._io import (
-    as_int,
-    as_str,
-    decode,
-    expect_dict,
-    loads,
-    path_mentions,
-    strip_bom,
-)
+from hardening.jsonread import decode, loads
+from hardening.model import CodeLocation, Finding, Kind, Severity, ToolRun
+from hardening.parsers import sarif
+from hardening.parsers._io import as_int, as_str, expect_dict, path_mentions, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import redact
 
 TOOL = "gitleaks"
+#: gitleaks has no severity: every leaked credential is high.
+SECRET_SEVERITY = Severity.high
 JUNIT_SKIP_REASON = "gitleaks JUnit report: not read; use -f json or sarif"
 #: What ``gitleaks --redact`` writes in place of the secret (whole or partly).
 REDACTED_MARK = "REDACTED"
@@ -63,6 +59,10 @@ class GitleaksJsonParser(Parser):
     information_uri = "https://github.com/gitleaks/gitleaks"
     tool = TOOL
     format = "json"
+
+    @classmethod
+    def sarif_dialect(cls) -> sarif.SarifDialect:
+        return SARIF_DIALECT
 
     @classmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
@@ -278,7 +278,7 @@ def _secret_finding(
         kind=Kind.secret,
         rule_id=rule_id,
         title=title,
-        severity=severity.SECRET_DEFAULT,
+        severity=SECRET_SEVERITY,
         message=title,
         location=location,
         commits=[commit] if commit else [],
@@ -328,3 +328,53 @@ def _tags(value: Any, separator: str | None) -> list[str]:
     if not text:
         return []
     return [tag.strip() for tag in text.split(separator) if tag.strip()]
+
+
+# --- SARIF dialect ------------------------------------------------------------------------
+# gitleaks' SARIF, as the SARIF parser (``parsers.sarif``) reads it: secret kind; the secret
+# (v8: the region snippet, v7: ``properties.offender``) is only ever slow-hashed; no
+# snippet, and the rule's description is the message.
+
+_V7_MESSAGE = re.compile(r"^(?P<rule>.+?) secret detected\s*$")
+
+
+def _sarif_finding(view: sarif.SarifResult, context: sarif.RunContext) -> Finding:
+    rule_id, rule = view.rule_id, view.rule
+    if not rule_id:
+        # gitleaks v7 writes no ruleId: "AWS Access Key secret detected" names the rule.
+        match = _V7_MESSAGE.match(view.message)
+        named = match.group("rule") if match else "gitleaks"
+        # A name no rule carries is shown only redacted: the message may hold the secret.
+        rule_id = named if named in context.rules_by_id else redact(named)
+        rule = context.rules_by_id.get(rule_id, rule)
+    properties = view.result_properties
+    offender = as_str(properties.get("offender"))  # v7: the secret; the snippet is the line
+    secret = offender if offender is not None else view.snippet
+    commit = as_str(properties.get("commit")) or as_str(
+        sarif.as_dict(view.raw.get("partialFingerprints")).get("commitSha")
+    )
+    # Never the message: gitleaks v7 can put the secret in it.  The rule's description only:
+    # some v8 releases write it as ``name`` and the rule's regex as ``shortDescription``.
+    description = sarif.rule_text(rule, "name", "shortDescription", "fullDescription") or rule_id
+    title = redact(sarif.one_line(description, sarif.MAX_TITLE))
+    return Finding(
+        tool=context.tool,
+        kind=Kind.secret,
+        rule_id=rule_id,
+        title=title,
+        severity=SECRET_SEVERITY,
+        message=title,
+        location=view.location(None),
+        identifiers=view.identifiers,
+        references=view.facts.references,
+        suppression=view.suppression,
+        commits=[commit] if commit else [],
+        identity=sarif.secret_identity(rule_id, secret, view.snippet),
+    )
+
+
+SARIF_DIALECT = sarif.SarifDialect(
+    claims=lambda name: name == "gitleaks",
+    convert=_sarif_finding,
+    no_rule="",  # gitleaks v7 writes no rule id: the message names the rule
+)

@@ -17,13 +17,16 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
-from hardening.model import CodeLocation, Finding, Kind, RunStatus, Suppression, ToolRun
-from hardening.parsers._io import as_int, as_str, expect_dict, expect_list, loads, strip_bom
+from hardening.jsonread import loads
+from hardening.model import CodeLocation, Finding, Kind, RunStatus, Severity, Suppression, ToolRun
+from hardening.parsers import sarif
+from hardening.parsers._io import as_int, as_str, expect_dict, expect_list, strip_bom
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import is_credential_rule, redact
 
@@ -78,11 +81,24 @@ def line_range(value: Any) -> tuple[int | None, int | None]:
     return start, max(start, end)
 
 
+#: gosec's severity words -> normalized.
+SEVERITIES: Mapping[str, Severity] = {
+    "HIGH": Severity.high,
+    "MEDIUM": Severity.medium,
+    "LOW": Severity.low,
+}
+
+
 class GosecJsonParser(Parser):
     name = "gosec-json"
     information_uri = "https://github.com/securego/gosec"
     tool = "gosec"
     format = "json"
+    severities = SEVERITIES
+
+    @classmethod
+    def sarif_dialect(cls) -> sarif.SarifDialect:
+        return SARIF_DIALECT
 
     @classmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
@@ -153,7 +169,7 @@ def _finding(issue: dict[str, Any], index: int) -> Finding:
         kind=Kind.code,
         rule_id=rule_id,
         title=details or rule_id,
-        severity=severity.lookup("gosec", tool_severity),
+        severity=severity.lookup(SEVERITIES, tool_severity),
         tool_severity=tool_severity,
         confidence=as_str(issue.get("confidence")),
         message=details,
@@ -246,3 +262,42 @@ def _stats(value: Any) -> dict[str, int]:
         return {}
     counts = {key: _finite_int(value.get(key)) for key in ("files", "lines", "nosec", "found")}
     return {key: count for key, count in counts.items() if count is not None}
+
+
+# --- SARIF dialect ------------------------------------------------------------------------
+# gosec's SARIF, as the SARIF parser (``parsers.sarif``) reads it: the severity word in each
+# rule's tags, the flagged lines as identity, as the JSON parser hashes them.
+
+#: gosec rules about hard-coded credentials, whatever CWE a version maps them to.
+GOSEC_CREDENTIAL_RULES = frozenset({"G101"})
+_GOSEC_WORD = re.compile(r"^(HIGH|MEDIUM|LOW)$")
+_GOSEC_CONFIDENCE = re.compile(r"Confidence:\s*(\w+)", re.IGNORECASE)
+
+
+def _sarif_finding(view: sarif.SarifResult, context: sarif.RunContext) -> Finding:
+    # gosec tags each rule with its own severity word and writes "Confidence: X" in help text.
+    tags = sarif.string_list(view.rule_properties.get("tags"))
+    word = next((tag for tag in tags if _GOSEC_WORD.match(tag)), None)
+    severity_pair = (
+        (severity.lookup(SEVERITIES, word), word) if word else sarif.generic_severity(view)
+    )
+    help_text = sarif.rule_text(view.rule, "help") or ""
+    confidence_match = _GOSEC_CONFIDENCE.search(help_text)
+    identity = sarif.generic_identity(view)
+    if view.snippet is not None and view.snippet.strip() and view.start_line is not None:
+        flagged = flagged_text(view.snippet, view.start_line, view.end_line or 0)
+        identity = [fingerprint.text_digest(flagged)]
+    return sarif.code_finding(
+        view,
+        context,
+        identity=identity,
+        severity_pair=severity_pair,
+        confidence=confidence_match.group(1) if confidence_match else None,
+        credential=view.rule_id in GOSEC_CREDENTIAL_RULES,
+    )
+
+
+SARIF_DIALECT = sarif.SarifDialect(
+    claims=lambda name: name == "gosec",
+    convert=_sarif_finding,
+)

@@ -37,6 +37,7 @@ from typing import Any
 
 from hardening import severity
 from hardening.errors import ParseError, json_place
+from hardening.jsonread import decode
 from hardening.model import (
     CodeLocation,
     Component,
@@ -46,11 +47,11 @@ from hardening.model import (
     Severity,
     ToolRun,
 )
+from hardening.parsers import sarif
 from hardening.parsers._io import (
     TrailingTextError,
     as_int,
     as_str,
-    decode,
     expect_dict,
     expect_list,
     iter_concatenated,
@@ -71,6 +72,29 @@ _TRAILING_PREVIEW = 80
 _ERROR_PREVIEW = 200
 
 _MESSAGE_KEYS = ("config", "progress", "SBOM", "osv", "finding")
+
+#: govulncheck's reachability levels and ``-scan`` levels, least precise first.
+LEVELS = ("module", "package", "symbol")
+
+
+def severity_at(level: str, scan_level: str | None, advisory: Severity | None = None) -> Severity:
+    """Severity of a govulncheck finding at reachability ``level`` in a ``-scan scan_level``
+    run (symbol when the report does not say, govulncheck's default), for its JSON and its
+    SARIF alike.
+
+    A finding at the most precise level the run can reach is affecting: the advisory's own
+    severity, else high (Go advisories rarely carry one; govulncheck's SARIF says ``error``).
+    One level less precise (imported but not called in a symbol scan): low; two (only
+    required): info.
+    """
+    reached = LEVELS.index(scan_level) if scan_level in LEVELS else len(LEVELS) - 1
+    found = LEVELS.index(level) if level in LEVELS else 0
+    gap = reached - found
+    if gap <= 0:
+        return advisory or Severity.high
+    return Severity.low if gap == 1 else Severity.info
+
+
 _STREAM_START = re.compile(rb'^\s*\[?\s*\{\s*"(config|progress|SBOM|osv|finding)"\s*:\s*\{')
 _CONFIG_MARKERS = re.compile(rb'"scanner_name"\s*:\s*"govulncheck"|"protocol_version"\s*:\s*"v\d')
 _STREAM_MARKERS = re.compile(
@@ -97,6 +121,10 @@ class GovulncheckJsonParser(Parser):
     information_uri = "https://pkg.go.dev/golang.org/x/vuln/cmd/govulncheck"
     tool = "govulncheck"
     format = "json"
+
+    @classmethod
+    def sarif_dialect(cls) -> sarif.SarifDialect:
+        return SARIF_DIALECT
 
     @classmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
@@ -687,7 +715,7 @@ def _finding(group: _Group, entry: dict[str, Any] | None, scan_level: str | None
         kind=Kind.dependency,
         rule_id=group.osv_id,
         title=redact(summary) if summary else group.osv_id,
-        severity=severity.govulncheck(level, scan_level, advisory_severity(osv)),
+        severity=severity_at(level, scan_level, advisory_severity(osv)),
         tool_severity=level,
         message=_shorten(redact(details), _MAX_MESSAGE),
         location=call_sites[0] if call_sites else None,
@@ -718,8 +746,8 @@ def advisory_severity(osv: dict[str, Any]) -> Severity | None:
     ]
     for block in blocks:
         word = as_str(block.get("severity")) if isinstance(block, dict) else None
-        if word and word.strip().upper() in severity.TABLES["sarif"]:
-            return severity.lookup("sarif", word)
+        if word and word.strip().upper() in severity.SARIF_LEVELS:
+            return severity.lookup(severity.SARIF_LEVELS, word)
     for rating in _items(osv.get("severity")):
         score = (
             severity.from_cvss(as_str(rating.get("score"))) if isinstance(rating, dict) else None
@@ -828,3 +856,161 @@ def _judge_trailing(run: ToolRun, trailing: _Trailing, found_before: bool) -> No
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- SARIF dialect ------------------------------------------------------------------------
+# govulncheck's SARIF, as the SARIF parser (``parsers.sarif``) reads it: one result per OSV
+# id, one finding per vulnerable module it names, keyed as its JSON is (OSV id, module): the
+# module from the code flows' ``module``, else the packages or modules the message names,
+# resolved through ``go.mod`` under ``--source-root``, else by their paths.  Reachability
+# from the message ("calls" > "imports" > "depends on"), severity relative to the run's
+# ``scan_level``.
+
+_REACHABILITY = (
+    (re.compile(r"\bcalls vulnerable\b", re.IGNORECASE), "symbol"),
+    (re.compile(r"\bimports \d+ vulnerable\b", re.IGNORECASE), "package"),
+    (re.compile(r"\bdepends on \d+ vulnerable\b", re.IGNORECASE), "module"),
+)
+#: The packages or modules a result's message names: "in 2 packages (a, b)".
+_NAMED = re.compile(r"\b(modules?|packages?) \(([^)]*)\)")
+_OSV_PREFIX = re.compile(r"^\[[^\]]+\]\s*")
+
+
+def _reachability(message: str) -> str | None:
+    for pattern, level in _REACHABILITY:
+        if pattern.search(message):
+            return level
+    return None
+
+
+def _flow_modules(view: sarif.SarifResult) -> list[str]:
+    """``module@version`` of the vulnerable end of each code flow (its last step), else of
+    each stack's last frame: binary scans of older releases write no code flows, only
+    stacks whose frames name their module without a version."""
+    modules: list[str] = []
+    for flow in expect_list(view.raw.get("codeFlows"), "codeFlows"):
+        for thread in expect_list(sarif.as_dict(flow).get("threadFlows"), "threadFlows"):
+            steps = expect_list(sarif.as_dict(thread).get("locations"), "threadFlow.locations")
+            if steps and (module := as_str(sarif.as_dict(steps[-1]).get("module"))):
+                modules.append(module)
+    if not modules:
+        for stack in expect_list(view.raw.get("stacks"), "stacks"):
+            frames = expect_list(sarif.as_dict(stack).get("frames"), "stack.frames")
+            if frames and (module := as_str(sarif.as_dict(frames[-1]).get("module"))):
+                modules.append(module)
+    return modules
+
+
+def _govulncheck_modules(
+    view: sarif.SarifResult, context: sarif.RunContext
+) -> list[tuple[str, str | None]]:
+    """Every vulnerable module of a result, with its version where known, in order: the code
+    flows' modules, else the modules or packages the message names (a package's module
+    from go.mod under ``--source-root``, else from its path)."""
+    found: dict[str, str | None] = {}
+    for module in _flow_modules(view):
+        name, _sep, version = module.partition("@")
+        if name and not found.get(name):
+            found[name] = version or None
+    if found:
+        return list(found.items())
+    named = _NAMED.search(view.message)
+    if named is None:
+        return []
+    requirements = _go_requirements(context, view.path)
+    for name in (part.strip() for part in named.group(2).split(",")):
+        if not name:
+            continue
+        if named.group(1).startswith("module"):
+            module = name
+        else:
+            module = module_of_package(name, requirements)
+        found.setdefault(module, requirements.get(module))
+    return list(found.items())
+
+
+def _sarif_finding(view: sarif.SarifResult, context: sarif.RunContext) -> list[Finding]:
+    reachability = _reachability(view.message)
+    level = view.level or "warning"
+    if reachability:
+        scan_level = as_str(context.driver_properties.get("scan_level"))
+        normalized = severity_at(
+            reachability, scan_level, severity.from_cvss(sarif.security_severity(view))
+        )
+    else:
+        normalized = severity.lookup(severity.SARIF_LEVELS, level)
+    summary = sarif.rule_text(view.rule, "fullDescription", "shortDescription") or view.rule_id
+    base: dict[str, Any] = {
+        "tool": context.tool,
+        "kind": Kind.dependency,
+        "rule_id": view.rule_id,
+        "title": redact(sarif.one_line(_OSV_PREFIX.sub("", summary), sarif.MAX_TITLE)),
+        "severity": normalized,
+        "tool_severity": level,
+        "message": sarif.display_message(view.message),
+        "identifiers": view.identifiers,
+        "references": view.facts.references,
+        "reachability": reachability,
+        "suppression": view.suppression,
+    }
+    modules = _govulncheck_modules(view, context)
+    if not modules:
+        # Nothing names a module: the OSV id alone, as v1 keyed every result.
+        return [
+            Finding(
+                **base,
+                location=view.location(None),
+                related_locations=sarif.related_locations(view, context, with_snippets=False),
+                identity=[view.rule_id, "", ""],
+            )
+        ]
+    findings = []
+    for module, version in modules:
+        # Each its own locations: paths are normalized in place, once per finding.
+        findings.append(
+            Finding(
+                **base,
+                location=view.location(None),
+                related_locations=sarif.related_locations(view, context, with_snippets=False),
+                component=Component(
+                    name=module, installed_version=version, ecosystem="go", target=module
+                ),
+                # As govulncheck's JSON keys it (parsers.govulncheck): neither level nor
+                # version, so a finding that becomes reachable keeps its identity.
+                identity=[view.rule_id, module, module],
+                previous_identity=[view.rule_id, "", ""],
+            )
+        )
+    return findings
+
+
+#: Characters of a go.mod read (a bound for a hostile source tree).
+_MAX_GO_MOD = 1 << 20
+
+
+def _go_requirements(context: sarif.RunContext, path: str | None) -> dict[str, str]:
+    """The requirements of the go.mod at ``path`` (a result's location), else of the source
+    root's go.mod, each read once per run; nothing without ``--source-root`` or a readable
+    go.mod."""
+    if context.source is None:
+        return {}
+    relative = path if path and PurePath(path).name == "go.mod" else "go.mod"
+    read: dict[str, dict[str, str]] = context.memo.setdefault("go.mod", {})
+    known = read.get(relative)
+    if known is None:
+        known = {}
+        found = context.source.resolve(relative)
+        if found is not None:
+            try:
+                text = found.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            known = go_mod_requirements(text[:_MAX_GO_MOD])
+        read[relative] = known
+    return known
+
+
+SARIF_DIALECT = sarif.SarifDialect(
+    claims=lambda name: name == "govulncheck",
+    convert=_sarif_finding,
+)

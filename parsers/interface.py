@@ -6,13 +6,17 @@ A parser does no printing, rendering or path normalization and keeps no global s
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from hardening.errors import ParseError
-from hardening.model import Finding, ToolRun
+from hardening.jsonread import OnRead
+from hardening.model import Finding, Severity, ToolRun
+
+if TYPE_CHECKING:
+    from hardening.parsers.sarif import SarifDialect
 
 #: How many bytes of a file ``detect`` is shown.
 HEAD_BYTES = 64 * 1024
@@ -40,6 +44,10 @@ class Artifact:
     #: ``--source-root``, the scanned tree, for a report that names files in it whose
     #: content it leaves out (govulncheck's SARIF points at go.mod for module versions).
     source_root: Path | None = None
+    #: Told how many bytes of the file have been read so far, by a parser that reads it a
+    #: chunk at a time (``read_json`` does): set by the pipeline for its progress display.
+    #: A parser may ignore it.
+    on_read: OnRead | None = field(default=None, repr=False, compare=False)
 
     def read_bytes(self) -> bytes:
         size = self.path.stat().st_size
@@ -73,11 +81,20 @@ class Parser(ABC):
     #: The tool's home page, given to its runs that name none (optional; any parser of the
     #: tool may set it, and reports of that tool in other formats, such as SARIF, share it).
     information_uri: ClassVar[str | None] = None
+    #: The tool's severity table: its own severity word, upper-cased -> normalized, read with
+    #: ``hardening.severity.lookup`` (optional; a tool with no words leaves it empty).
+    severities: ClassVar[Mapping[str, Severity]] = {}
 
     @classmethod
     @abstractmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
         """Claim the file from its first ``HEAD_BYTES`` bytes and its path, or return None."""
+
+    @classmethod
+    def sarif_dialect(cls) -> SarifDialect | None:
+        """How the tool's SARIF reads beyond generic SARIF, when the tool also writes SARIF
+        (optional): the SARIF parser applies it to the runs it claims."""
+        return None
 
     @abstractmethod
     def parse(self, artifact: Artifact) -> ParseResult:

@@ -1,50 +1,38 @@
-"""SARIF 2.1.0 logs of any tool, with small dialects for the tools hardening knows.
+"""SARIF 2.1.0 logs of any tool, with the dialects of the tools whose parsers carry one.
 
-One ``ToolRun`` per ``runs[]`` entry, named after ``tool.driver.name`` (gosec, semgrep,
-gitleaks, trivy, govulncheck and ZAP get their logical names, any other tool a lowercase
-slug).  One finding per result, suppressed ones included and marked; results whose ``kind``
-says nothing failed (``pass``, ``notApplicable``), and results whose ``baselineState`` is
-``absent`` (seen in the tool's own baseline run, gone from this one), are counted in a warning
-instead.
+One ``ToolRun`` per ``runs[]`` entry, named after ``tool.driver.name``: the tool whose dialect
+claims the driver (``Parser.sarif_dialect``, found in the parser registry), else a lowercase
+slug of the name.  One finding per result, suppressed ones included and marked; results whose
+``kind`` says nothing failed (``pass``, ``notApplicable``), and results whose
+``baselineState`` is ``absent`` (seen in the tool's own baseline run, gone from this one), are
+counted in a warning instead.
 
 Each result is converted by one function, ``convert_result(result, context)``, from a
 ``RunContext`` built once per run (rules index, URI bases, tool, dialect), so big logs are
 read as a stream, one result at a time (see "streaming" below).
 
 Generic identity of a code finding (DESIGN "Fingerprints"): the region snippet, else the
-flagged lines of ``contextRegion``, else the message without version numbers.  Dialects:
-
-- gosec: the flagged lines (``parsers.gosec.flagged_text``), as its JSON parser hashes them.
-- semgrep: the message, as its JSON parser does (its JSON drops source text when logged out).
-- gitleaks: secret kind; the secret (v8: the region snippet, v7: ``properties.offender``) is
-  only ever slow-hashed; no snippet, and the rule's description is the message.
-- trivy: ruleId is the vulnerability, misconfiguration, secret or license id; the facts trivy
-  writes as ``Key: value`` lines in the message give package and versions.
-- govulncheck: one result per OSV id, one finding per vulnerable module it names, keyed as
-  its JSON is (OSV id, module): the module from the code flows' ``module``, else the packages
-  or modules the message names, resolved through ``go.mod`` under ``--source-root``, else by
-  their paths.  Reachability from the message ("calls" > "imports" > "depends on"), severity
-  relative to the run's ``scan_level``.
-- zap: DAST endpoints from the location URI and ``webRequest.method``.
+flagged lines of ``contextRegion``, else the message without version numbers.  A dialect
+(``SarifDialect``, in its tool's parser module: ``parsers/gosec.py``...) converts its tool's
+results with the helpers here (``code_finding``, ``generic_severity``...) and what its module
+knows of the tool, so that a report reads the same in SARIF as in the tool's own format.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import unquote
 
-from hardening import fingerprint, severity, targets
+from hardening import fingerprint, severity
 from hardening.errors import ParseError
 from hardening.filters import SourceTree
+from hardening.jsonread import JsonStream, NotStreamable, read_json
 from hardening.model import (
-    NO_PROPERTIES,
     CodeLocation,
-    Component,
-    Endpoint,
     Finding,
     Kind,
     RunStatus,
@@ -52,16 +40,13 @@ from hardening.model import (
     Suppression,
     ToolRun,
 )
-from hardening.parsers import gosec, govulncheck, trivy, zap
+from hardening.parsers import registry
 from hardening.parsers._io import (
-    JsonStream,
-    NotStreamable,
     as_int,
     as_str,
     expect_dict,
     expect_list,
     looks_like_json,
-    read_json,
     shown,
     strip_bom,
 )
@@ -112,22 +97,40 @@ def _detect(head: bytes, path: PurePath) -> Detection | None:
 
 # --- tools and dialects -------------------------------------------------------------------
 
-_ZAP_NAME = re.compile(r"\bzap\b|zed attack proxy", re.IGNORECASE)
 _SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def dialects() -> dict[str, SarifDialect]:
+    """The SARIF dialect of each tool whose registered parser carries one (the first such
+    parser of a tool, in registry order)."""
+    found: dict[str, SarifDialect] = {}
+    for parser in registry.parsers():
+        if not parser.tool or parser.tool in found:
+            continue
+        try:
+            dialect = parser.sarif_dialect()
+        except Exception:  # a third-party parser's bug must not stop SARIF of other tools
+            dialect = None
+        if dialect is not None:
+            found[parser.tool] = dialect
+    return found
 
 
 def logical_tool(driver_name: str) -> str:
     """``tool.driver.name`` -> the logical tool name used across formats."""
+    return _tool_and_dialect(driver_name)[0]
+
+
+def _tool_and_dialect(driver_name: str) -> tuple[str, SarifDialect | None]:
+    """The tool whose dialect claims the driver, else the driver's name as a lowercase slug
+    (with that tool's dialect, if one is named so)."""
     lowered = driver_name.strip().lower()
-    if lowered in ("gosec", "gitleaks", "govulncheck"):
-        return lowered
-    if lowered.startswith("semgrep"):
-        return "semgrep"
-    if lowered.startswith("trivy"):
-        return "trivy"
-    if _ZAP_NAME.search(lowered):
-        return "zap"
-    return _SLUG.sub("-", lowered).strip("-") or "sarif"
+    known = dialects()
+    for tool, dialect in known.items():
+        if dialect.claims(lowered):
+            return tool, dialect
+    slug = _SLUG.sub("-", lowered).strip("-") or "sarif"
+    return slug, known.get(slug)
 
 
 # --- run context --------------------------------------------------------------------------
@@ -152,9 +155,13 @@ class RunContext:
     absent: int = 0
     #: The driver's ``properties`` (govulncheck's ``scan_level`` is there).
     driver_properties: dict[str, Any] = field(default_factory=dict)
-    #: ``--source-root``: govulncheck's go.mod is read there to name modules of packages.
+    #: ``--source-root``, the scanned tree, for a dialect that reads a file of it
+    #: (govulncheck's go.mod names the modules of packages).
     source: SourceTree | None = None
-    _go_mods: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The tool's dialect (None: generic SARIF).
+    dialect: SarifDialect | None = None
+    #: What a dialect keeps for the run (govulncheck: the go.mod files it read).
+    memo: dict[str, Any] = field(default_factory=dict)
     _facts: dict[tuple[str, int], _RuleFacts] = field(default_factory=dict)
     # Per run: the rule of each (ruleId, ruleIndex) and the path of each (uri, uriBaseId).
     # Equal inputs then also share one rule id and one path string across findings.
@@ -177,6 +184,7 @@ class RunContext:
             ext = expect_dict(extension, f"{where}.tool.extensions[{index}]")
             components.append(_rules(ext, f"{where}.tool.extensions[{index}]"))
             names.append(as_str(ext.get("name")))
+        tool, dialect = _tool_and_dialect(name)
         rules_by_id: dict[str, dict[str, Any]] = {}
         for rules in components:
             for rule in rules:
@@ -184,38 +192,20 @@ class RunContext:
                 if rule_id and rule_id not in rules_by_id:
                     rules_by_id[rule_id] = rule
         return cls(
-            tool=logical_tool(name),
+            tool=tool,
             components=components,
             component_names=names,
             rules_by_id=rules_by_id,
             base_uris=_base_uris(run.get("originalUriBaseIds")),
             artifact_uris=_artifact_uris(run.get("artifacts")),
-            driver_properties=_dict(driver.get("properties")),
+            driver_properties=as_dict(driver.get("properties")),
             source=source,
+            dialect=dialect,
         )
-
-    def go_requirements(self, path: str | None) -> dict[str, str]:
-        """The requirements of the go.mod at ``path`` (a result's location), else of the
-        source root's go.mod; nothing without ``--source-root`` or a readable go.mod."""
-        if self.source is None:
-            return {}
-        relative = path if path and PurePath(path).name == "go.mod" else "go.mod"
-        known = self._go_mods.get(relative)
-        if known is None:
-            known = {}
-            found = self.source.resolve(relative)
-            if found is not None:
-                try:
-                    text = found.read_text(encoding="utf-8", errors="replace")
-                except OSError:
-                    text = ""
-                known = govulncheck.go_mod_requirements(text[:_MAX_GO_MOD])
-            self._go_mods[relative] = known
-        return known
 
     def rule_for(self, result: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
         """The result's rule id and rule (``{}`` when the log does not describe it)."""
-        ref = _dict(result.get("rule"))
+        ref = as_dict(result.get("rule"))
         rule_id = as_str(result.get("ruleId")) or as_str(ref.get("id"))
         index = as_int(result.get("ruleIndex"))
         if index is None:
@@ -249,8 +239,7 @@ class RunContext:
 
     def _describe(self, result: dict[str, Any]) -> _RuleOf:
         found_id, rule = self.rule_for(result)
-        # gitleaks v7 writes no rule id: its dialect reads the rule from the message.
-        rule_id = found_id or ("" if self.tool == "gitleaks" else UNKNOWN_RULE)
+        rule_id = found_id or (self.dialect.no_rule if self.dialect else UNKNOWN_RULE)
         return rule_id, rule, self.rule_facts(rule_id, rule)
 
     def rule_facts(self, rule_id: str, rule: dict[str, Any]) -> _RuleFacts:
@@ -313,9 +302,6 @@ class RunContext:
             return decoded, unquote(base) + decoded
         return decoded, decoded
 
-
-#: Characters of a go.mod read (a bound for a hostile source tree).
-_MAX_GO_MOD = 1 << 20
 
 #: Paths remembered per run (a bound for logs naming millions of files).
 _MAX_PATHS_SEEN = 1 << 16
@@ -393,7 +379,7 @@ class _RuleFacts:
             references=_references(rule),
             confidence=_confidence(rule),
             credential=is_credential_rule(list(identifiers)),
-            security_severity=_severity_text(_dict(rule.get("properties"))),
+            security_severity=_severity_text(as_dict(rule.get("properties"))),
             default_level=as_str(config.get("level")) if isinstance(config, dict) else None,
         )
 
@@ -402,7 +388,7 @@ _RuleOf = tuple[str, dict[str, Any], _RuleFacts]
 
 
 @dataclass(slots=True)
-class _Result:
+class SarifResult:
     """The raw facts of one result every dialect starts from (nothing redacted yet)."""
 
     raw: dict[str, Any]
@@ -463,7 +449,7 @@ def _int(value: Any) -> int | None:
     return value if type(value) is int else as_int(value)
 
 
-def _read(result: dict[str, Any], context: RunContext, where: str) -> _Result:
+def _read(result: dict[str, Any], context: RunContext, where: str) -> SarifResult:
     rule_id, rule, facts = context.rule_of(result)
     identifiers = _identifiers(result, facts)
     message = _message_text(result.get("message"), rule)
@@ -472,7 +458,7 @@ def _read(result: dict[str, Any], context: RunContext, where: str) -> _Result:
         locations = expect_list(locations, f"{where}.locations")
     physical = _physical(locations[0] if locations else None)
     uri, path = context.resolve(physical.get("artifactLocation"))
-    region = _dict(physical.get("region"))
+    region = as_dict(physical.get("region"))
     suppressions = result.get("suppressions")
     suppression = (
         None
@@ -480,7 +466,7 @@ def _read(result: dict[str, Any], context: RunContext, where: str) -> _Result:
         else _suppression(suppressions, f"{where}.suppressions")
     )
     # Positional: this runs once per result.
-    return _Result(
+    return SarifResult(
         result,
         rule_id,
         rule,
@@ -488,7 +474,7 @@ def _read(result: dict[str, Any], context: RunContext, where: str) -> _Result:
         uri,
         path,
         region,
-        _dict(physical.get("contextRegion")),
+        as_dict(physical.get("contextRegion")),
         _snippet_text(region),
         suppression,
         identifiers,
@@ -511,12 +497,13 @@ def _identifiers(result: dict[str, Any], facts: _RuleFacts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(facts.identifiers + tuple(_result_identifiers(result))))
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is an object, else an empty one (SARIF's optional members)."""
     return value if isinstance(value, dict) else {}
 
 
 def _physical(location: Any) -> dict[str, Any]:
-    return _dict(location.get("physicalLocation")) if isinstance(location, dict) else {}
+    return as_dict(location.get("physicalLocation")) if isinstance(location, dict) else {}
 
 
 def _snippet_text(region: dict[str, Any]) -> str | None:
@@ -592,7 +579,8 @@ def _normalized_ids(text: str) -> list[str]:
     return ids
 
 
-def _strings(value: Any) -> list[str]:
+def string_list(value: Any) -> list[str]:
+    """The strings of a value that is one or a list of them (tags, CWE ids)."""
     items = value if isinstance(value, list) else [value]
     return [text for item in items if (text := as_str(item))]
 
@@ -603,11 +591,11 @@ def _rule_identifiers(rule_id: str, rule: dict[str, Any]) -> tuple[str, ...]:
     head = _CVE.match(rule_id) or _GHSA.match(rule_id) or _GO_ID.match(rule_id)
     if head:
         ids.extend(_normalized_ids(head.group(0)))
-    for text in _property_texts(_dict(rule.get("properties"))):
+    for text in _property_texts(as_dict(rule.get("properties"))):
         ids.extend(_normalized_ids(text))
     # Taxonomy links: gosec and ZAP relate their rules to CWE taxa.
     for relationship in expect_list(rule.get("relationships"), "rule.relationships"):
-        target = _dict(relationship.get("target")) if isinstance(relationship, dict) else {}
+        target = as_dict(relationship.get("target")) if isinstance(relationship, dict) else {}
         if _taxonomy_name(target) == "CWE" and (cwe := as_str(target.get("id"))):
             ids.extend(_normalized_ids(f"CWE-{cwe}"))
     return tuple(dict.fromkeys(ids))
@@ -615,11 +603,11 @@ def _rule_identifiers(rule_id: str, rule: dict[str, Any]) -> tuple[str, ...]:
 
 def _result_identifiers(result: dict[str, Any]) -> list[str]:
     ids: list[str] = []
-    for text in _property_texts(_dict(result.get("properties"))):
+    for text in _property_texts(as_dict(result.get("properties"))):
         ids.extend(_normalized_ids(text))
     for taxon in expect_list(result.get("taxa"), "result.taxa"):
         if isinstance(taxon, dict) and _taxonomy_name(taxon) == "CWE":
-            ids.extend(f"CWE-{int(cwe)}" for cwe in _strings(taxon.get("id")) if cwe.isdigit())
+            ids.extend(f"CWE-{int(cwe)}" for cwe in string_list(taxon.get("id")) if cwe.isdigit())
     return ids
 
 
@@ -627,7 +615,7 @@ def _property_texts(properties: dict[str, Any]) -> list[str]:
     texts: list[str] = []
     for key in ("tags", "cwe", "cwes", "cve", "aliases"):
         if key in properties:
-            texts.extend(_strings(properties[key]))
+            texts.extend(string_list(properties[key]))
     return texts
 
 
@@ -639,7 +627,7 @@ def _taxonomy_name(reference: dict[str, Any]) -> str | None:
 
 def _references(rule: dict[str, Any]) -> tuple[str, ...]:
     urls = [as_str(rule.get("helpUri"))]
-    urls += _strings(_dict(rule.get("properties")).get("references"))
+    urls += string_list(as_dict(rule.get("properties")).get("references"))
     return tuple(dict.fromkeys(u for u in urls if u and u.startswith(("https://", "http://"))))
 
 
@@ -648,7 +636,8 @@ def _severity_text(properties: dict[str, Any]) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def _security_severity(view: _Result) -> str | None:
+def security_severity(view: SarifResult) -> str | None:
+    """The result's ``security-severity`` property, else its rule's."""
     properties = view.raw.get("properties")
     if isinstance(properties, dict) and "security-severity" in properties:
         value = _severity_text(properties)
@@ -657,36 +646,42 @@ def _security_severity(view: _Result) -> str | None:
     return view.facts.security_severity
 
 
-#: (word table, security-severity) -> the severity pair; a log repeats a few values.
-_SCORES: dict[tuple[str, str], tuple[Severity, str] | None] = {}
+#: (id of a word table, security-severity) -> the table and the severity pair: a log repeats
+#: a few values.  Each entry holds its table, so no other table can take that id.
+_SCORES: dict[tuple[int, str], tuple[Mapping[str, Severity], tuple[Severity, str] | None]] = {}
 _LEVELS: dict[str, tuple[Severity, str]] = {}
 _MAX_REMEMBERED = 4096
 
 
-def _score_severity(view: _Result, word_table: str = "sarif") -> tuple[Severity, str] | None:
-    """security-severity: a CVSS-like score, or a severity word of ``word_table``."""
-    score = _security_severity(view)
+def score_severity(
+    view: SarifResult, words: Mapping[str, Severity] = severity.SARIF_LEVELS
+) -> tuple[Severity, str] | None:
+    """security-severity: a CVSS-like score, or a severity word of ``words``."""
+    score = security_severity(view)
     if score is None:
         return None
-    key = (word_table, score)
-    if key in _SCORES:
-        return _SCORES[key]
-    normalized = severity.from_cvss(score) or severity.TABLES[word_table].get(score.upper())
+    key = (id(words), score)
+    known = _SCORES.get(key)
+    if known is not None:
+        return known[1]
+    normalized = severity.from_cvss(score) or words.get(score.upper())
     pair = (normalized, score) if normalized is not None else None
     if len(_SCORES) < _MAX_REMEMBERED:
-        _SCORES[key] = pair
+        _SCORES[key] = (words, pair)
     return pair
 
 
-def _generic_severity(view: _Result, word_table: str = "sarif") -> tuple[Severity, str]:
+def generic_severity(
+    view: SarifResult, words: Mapping[str, Severity] = severity.SARIF_LEVELS
+) -> tuple[Severity, str]:
     """security-severity first, else the result's level, the rule's default, "warning"."""
-    scored = _score_severity(view, word_table)
+    scored = score_severity(view, words)
     if scored is not None:
         return scored
     level = view.level or "warning"
     pair = _LEVELS.get(level)
     if pair is None:
-        pair = (severity.lookup("sarif", level), level)
+        pair = (severity.lookup(severity.SARIF_LEVELS, level), level)
         if len(_LEVELS) < _MAX_REMEMBERED:
             _LEVELS[level] = pair
     return pair
@@ -696,11 +691,11 @@ _CONFIDENCE_TAG = re.compile(r"^\s*(\w+)\s+confidence\s*$", re.IGNORECASE)
 
 
 def _confidence(rule: dict[str, Any]) -> str | None:
-    properties = _dict(rule.get("properties"))
+    properties = as_dict(rule.get("properties"))
     explicit = as_str(properties.get("confidence"))
     if explicit:
         return explicit
-    for tag in _strings(properties.get("tags")):
+    for tag in string_list(properties.get("tags")):
         match = _CONFIDENCE_TAG.match(tag)
         if match:
             return match.group(1).lower()
@@ -712,12 +707,14 @@ def _confidence(rule: dict[str, Any]) -> str | None:
 _WHITESPACE = re.compile(r"\s+")
 
 
-def _one_line(text: str, limit: int = MAX_LINE) -> str:
+def one_line(text: str, limit: int = MAX_LINE) -> str:
+    """``text`` on one line, cut to ``limit`` characters."""
     line = _WHITESPACE.sub(" ", text).strip()
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _rule_text(rule: dict[str, Any], *keys: str) -> str | None:
+def rule_text(rule: dict[str, Any], *keys: str) -> str | None:
+    """The first of the rule's ``keys`` (``shortDescription``...) that holds text."""
     for key in keys:
         value = rule.get(key)
         text = as_str(value.get("text")) if isinstance(value, dict) else as_str(value)
@@ -727,11 +724,11 @@ def _rule_text(rule: dict[str, Any], *keys: str) -> str | None:
 
 
 def _title(rule_id: str, rule: dict[str, Any]) -> str:
-    text = _rule_text(rule, "shortDescription", "name", "fullDescription")
-    return redact(_one_line(text or rule_id or "SARIF result", MAX_TITLE))
+    text = rule_text(rule, "shortDescription", "name", "fullDescription")
+    return redact(one_line(text or rule_id or "SARIF result", MAX_TITLE))
 
 
-def _display_message(text: str) -> str:
+def display_message(text: str) -> str:
     """Redacted message; ``[text](1)`` links to related locations read as their text."""
     if "](" in text:
         text = _EMBEDDED_LINK.sub(_link_text, text)
@@ -742,15 +739,17 @@ def _link_text(match: re.Match[str]) -> str:
     return match.group(1)
 
 
-def _related(view: _Result, context: RunContext, with_snippets: bool) -> Sequence[CodeLocation]:
+def related_locations(
+    view: SarifResult, context: RunContext, with_snippets: bool
+) -> Sequence[CodeLocation]:
     """relatedLocations, then code-flow steps, at most ``MAX_RELATED`` of them."""
     if "relatedLocations" not in view.raw and "codeFlows" not in view.raw:
         return ()
     candidates: list[Any] = list(expect_list(view.raw.get("relatedLocations"), "relatedLocations"))
     for flow in expect_list(view.raw.get("codeFlows"), "codeFlows"):
-        for thread in expect_list(_dict(flow).get("threadFlows"), "threadFlows"):
-            for step in expect_list(_dict(thread).get("locations"), "threadFlow.locations"):
-                candidates.append(_dict(step).get("location"))
+        for thread in expect_list(as_dict(flow).get("threadFlows"), "threadFlows"):
+            for step in expect_list(as_dict(thread).get("locations"), "threadFlow.locations"):
+                candidates.append(as_dict(step).get("location"))
     related: list[CodeLocation] = []
     seen: set[tuple[str, int | None, int | None]] = set()
     for candidate in candidates:
@@ -758,7 +757,7 @@ def _related(view: _Result, context: RunContext, with_snippets: bool) -> Sequenc
             break
         physical = _physical(candidate)
         _uri, path = context.resolve(physical.get("artifactLocation"))
-        region = _dict(physical.get("region"))
+        region = as_dict(physical.get("region"))
         key = (path or "", as_int(region.get("startLine")), as_int(region.get("startColumn")))
         if not path or key in seen:  # a flow often repeats its related locations
             continue
@@ -778,10 +777,10 @@ def _related(view: _Result, context: RunContext, with_snippets: bool) -> Sequenc
     return related
 
 
-# --- code findings (generic, gosec, semgrep) ----------------------------------------------
+# --- code findings ------------------------------------------------------------------------
 
 
-def _context_lines(view: _Result) -> str | None:
+def _context_lines(view: SarifResult) -> str | None:
     """The flagged lines of ``contextRegion``: region start..end within the context."""
     text = _snippet_text(view.context_region)
     context_start = as_int(view.context_region.get("startLine"))
@@ -793,7 +792,9 @@ def _context_lines(view: _Result) -> str | None:
     return "\n".join(selected) if selected else None
 
 
-def _generic_identity(view: _Result) -> list[str]:
+def generic_identity(view: SarifResult) -> list[str]:
+    """A code finding's identity input when its tool has none of its own: the snippet, the
+    flagged lines of the context region, else the message without version numbers."""
     if view.snippet is not None and view.snippet.strip():
         return [fingerprint.text_digest(view.snippet)]
     flagged = _context_lines(view)
@@ -802,8 +803,8 @@ def _generic_identity(view: _Result) -> list[str]:
     return [fingerprint.text_digest(fingerprint.strip_versions(view.message))]
 
 
-def _code_finding(
-    view: _Result,
+def code_finding(
+    view: SarifResult,
     context: RunContext,
     *,
     identity: list[str],
@@ -813,6 +814,8 @@ def _code_finding(
     suppression: Suppression | None = None,
     credential: bool = False,
 ) -> Finding:
+    """A code finding of the result, with what its dialect decided (identity, severity and
+    the tool's word, ``credential`` for a hard-coded-credential rule) and the rest generic."""
     if not credential:
         # Only identifiers the result adds to its rule's can change the rule's verdict.
         added = len(view.identifiers) > len(view.facts.identifiers)
@@ -828,9 +831,9 @@ def _code_finding(
         severity=severity_pair[0],
         tool_severity=severity_pair[1],
         confidence=confidence or view.facts.confidence,
-        message=_display_message(view.message),
+        message=display_message(view.message),
         location=view.location(snippet),
-        related_locations=_related(view, context, with_snippets=not credential),
+        related_locations=related_locations(view, context, with_snippets=not credential),
         identifiers=view.identifiers,
         references=view.facts.references,
         suppression=suppression or view.suppression,
@@ -838,407 +841,41 @@ def _code_finding(
     )
 
 
-def _generic(view: _Result, context: RunContext) -> Finding:
-    return _code_finding(
-        view, context, identity=_generic_identity(view), severity_pair=_generic_severity(view)
+def _generic(view: SarifResult, context: RunContext) -> Finding:
+    return code_finding(
+        view, context, identity=generic_identity(view), severity_pair=generic_severity(view)
     )
 
 
-#: gosec rules about hard-coded credentials, whatever CWE a version maps them to.
-GOSEC_CREDENTIAL_RULES = frozenset({"G101"})
-_GOSEC_WORD = re.compile(r"^(HIGH|MEDIUM|LOW)$")
-_GOSEC_CONFIDENCE = re.compile(r"Confidence:\s*(\w+)", re.IGNORECASE)
-
-
-def _gosec(view: _Result, context: RunContext) -> Finding:
-    # gosec tags each rule with its own severity word and writes "Confidence: X" in help text.
-    word = next(
-        (t for t in _strings(view.rule_properties.get("tags")) if _GOSEC_WORD.match(t)), None
-    )
-    severity_pair = (severity.lookup("gosec", word), word) if word else _generic_severity(view)
-    help_text = _rule_text(view.rule, "help") or ""
-    confidence_match = _GOSEC_CONFIDENCE.search(help_text)
-    identity = _generic_identity(view)
-    if view.snippet is not None and view.snippet.strip() and view.start_line is not None:
-        flagged = gosec.flagged_text(view.snippet, view.start_line, view.end_line or 0)
-        identity = [fingerprint.text_digest(flagged)]
-    return _code_finding(
-        view,
-        context,
-        identity=identity,
-        severity_pair=severity_pair,
-        confidence=confidence_match.group(1) if confidence_match else None,
-        credential=view.rule_id in GOSEC_CREDENTIAL_RULES,
-    )
-
-
-_SEMGREP_LEVELS = {"error": "ERROR", "warning": "WARNING", "note": "INFO", "none": "INFO"}
-
-
-def _semgrep(view: _Result, context: RunContext) -> Finding:
-    severity_pair = _score_severity(view, word_table="semgrep")
-    if severity_pair is None:
-        word = _SEMGREP_LEVELS.get((view.level or "warning").lower(), "WARNING")
-        severity_pair = (severity.lookup("semgrep", word), word)
-    suppression = view.suppression
-    if suppression is not None and suppression.kind == "inSource" and not suppression.justification:
-        suppression = Suppression(kind="inSource", justification="nosemgrep")
-    return _code_finding(
-        view,
-        context,
-        # The message, as semgrep's JSON parser hashes it (see the module docstring).
-        identity=[fingerprint.text_digest(view.message)],
-        severity_pair=severity_pair,
-        title=_semgrep_title(view),
-        suppression=suppression,
-    )
-
-
-def _semgrep_title(view: _Result) -> str:
-    """semgrep writes "Semgrep Finding: <rule>" when a rule has no short description.
-
-    Before 1.x it wrote the rule's message template (``Function $F ...``) as both short and
-    full description: no title either, so the JSON parser's title from the rule id stands.
-    """
-    short = _rule_text(view.rule, "shortDescription")
-    if (
-        short
-        and not short.startswith("Semgrep Finding:")
-        and short != _rule_text(view.rule, "fullDescription")
-    ):
-        return redact(_one_line(short, MAX_TITLE))
-    last = view.rule_id.rsplit(".", 1)[-1]
-    words = re.sub(r"[-_]+", " ", last).strip() or view.rule_id
-    return redact(words[:1].upper() + words[1:])
-
-
-# --- secrets (gitleaks) -------------------------------------------------------------------
+# --- secrets ------------------------------------------------------------------------------
 
 REDACTED_MARK = "REDACTED"
-_V7_MESSAGE = re.compile(r"^(?P<rule>.+?) secret detected\s*$")
 
 
-def _gitleaks(view: _Result, context: RunContext) -> Finding:
-    rule_id, rule = view.rule_id, view.rule
-    if not rule_id:
-        # gitleaks v7 writes no ruleId: "AWS Access Key secret detected" names the rule.
-        match = _V7_MESSAGE.match(view.message)
-        named = match.group("rule") if match else "gitleaks"
-        # A name no rule carries is shown only redacted: the message may hold the secret.
-        rule_id = named if named in context.rules_by_id else redact(named)
-        rule = context.rules_by_id.get(rule_id, rule)
-    properties = view.result_properties
-    offender = as_str(properties.get("offender"))  # v7: the secret; the snippet is the line
-    secret = offender if offender is not None else view.snippet
-    commit = as_str(properties.get("commit")) or as_str(
-        _dict(view.raw.get("partialFingerprints")).get("commitSha")
-    )
-    # Never the message: gitleaks v7 can put the secret in it.  The rule's description only:
-    # some v8 releases write it as ``name`` and the rule's regex as ``shortDescription``.
-    description = _rule_text(rule, "name", "shortDescription", "fullDescription") or rule_id
-    title = redact(_one_line(description, MAX_TITLE))
-    return Finding(
-        tool=context.tool,
-        kind=Kind.secret,
-        rule_id=rule_id,
-        title=title,
-        severity=severity.SECRET_DEFAULT,
-        message=title,
-        location=view.location(None),
-        identifiers=view.identifiers,
-        references=view.facts.references,
-        suppression=view.suppression,
-        commits=[commit] if commit else [],
-        identity=_secret_identity(rule_id, secret, view.snippet),
-    )
-
-
-def _secret_identity(rule_id: str, secret: str | None, match: str | None) -> list[str]:
+def secret_identity(rule_id: str, secret: str | None, match: str | None) -> list[str]:
+    """A secret's identity input: the slow hash of the secret, or for a redacted one (or
+    none) a digest of the text matched."""
     if not secret or REDACTED_MARK in secret:
         return ["redacted", fingerprint.text_digest(match or "")]
     return ["hash", fingerprint.secret_digest(rule_id, secret)]
 
 
-# --- trivy --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SarifDialect:
+    """How one tool's SARIF reads beyond what SARIF itself says.  The tool's parser carries
+    it (``Parser.sarif_dialect``) and the parser registry finds it, so a new tool brings its
+    dialect in its own module; the helpers above do the generic part of a finding."""
 
-_FACT_LINE = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z ]*?):\s?(?P<value>.*)$")
-_TRIVY_CLASSES = {
-    "OsPackageVulnerability": Kind.dependency,
-    "LanguageSpecificPackageVulnerability": Kind.dependency,
-    "Misconfiguration": Kind.config,
-    "Secret": Kind.secret,
-    "License": Kind.license,
-}
-_VULN_ID = re.compile(
-    r"^(?:CVE-|GHSA-|GO-|RUSTSEC-|PYSEC-|OSV-|DLA-|DSA-|ALAS|ELSA-|RHSA-|USN-|TEMP-|NSWG-|SNYK-)",
-    re.IGNORECASE,
-)
+    #: Whether a run is this tool's, by its ``tool.driver.name`` (stripped, lower-cased).
+    claims: Callable[[str], bool]
+    #: One result -> its finding, or its findings.
+    convert: Callable[[SarifResult, RunContext], Finding | list[Finding]]
+    #: The targets a run scanned, from the run object and its findings (on which it sets
+    #: their ``target``); None: the run names none (one unnamed target).
+    targets: Callable[[dict[str, Any], list[Finding]], list[str]] | None = None
+    #: The rule id of a result that names none ("": ``convert`` reads the rule elsewhere).
+    no_rule: str = UNKNOWN_RULE
 
-
-def _facts(message: str) -> dict[str, str]:
-    """trivy's message lines: ``Package: x``, ``Installed Version: y``, ``Secret <title>`` ..."""
-    facts: dict[str, str] = {}
-    for line in message.splitlines():
-        match = _FACT_LINE.match(line)
-        if match:
-            facts.setdefault(match.group("key").strip(), match.group("value").strip())
-        elif line.startswith("License "):
-            facts.setdefault("License", line[len("License ") :].strip())
-    return facts
-
-
-def _trivy_kind(view: _Result, facts: dict[str, str]) -> Kind:
-    named = _TRIVY_CLASSES.get(as_str(view.rule.get("name")) or "")
-    if named is not None:
-        return named
-    if _VULN_ID.match(view.rule_id) or "Package" in facts:
-        return Kind.dependency
-    return Kind.config
-
-
-def _trivy_severity(view: _Result, facts: dict[str, str]) -> tuple[Severity, str]:
-    # The per-result word trivy itself assigned (rules are shared by every package of an id).
-    word = facts.get("Severity")
-    if word and word.upper() in severity.TABLES["trivy"]:
-        return severity.lookup("trivy", word), word
-    return _generic_severity(view, word_table="trivy")
-
-
-def _trivy(view: _Result, context: RunContext) -> Finding:
-    facts = _facts(view.message)
-    kind = _trivy_kind(view, facts)
-    severity_pair = _trivy_severity(view, facts)
-    uri = view.uri or ""
-    title = view.facts.title if kind is not Kind.secret else _trivy_secret_title(view)
-    base: dict[str, Any] = {
-        "tool": context.tool,
-        "kind": kind,
-        "rule_id": view.rule_id,
-        "title": title,
-        "severity": severity_pair[0],
-        "tool_severity": severity_pair[1],
-        "identifiers": view.identifiers,
-        "references": view.facts.references,
-        "suppression": view.suppression,
-        "properties": {"class": name} if (name := as_str(view.rule.get("name"))) else NO_PROPERTIES,
-    }
-    if kind is Kind.dependency:
-        package = facts.get("Package", "")
-        os_package = view.rule.get("name") == "OsPackageVulnerability"
-        return Finding(
-            **base,
-            message=_display_message(view.message),
-            # An OS package's uri is the image name, not a file of the repository.
-            location=None if os_package else view.location(None),
-            component=Component(
-                name=package,
-                installed_version=facts.get("Installed Version") or None,
-                fixed_version=facts.get("Fixed Version") or None,
-                target=uri or None,
-            ),
-            identity=[view.rule_id.upper(), package, uri],
-        )
-    if kind is Kind.secret:
-        return Finding(
-            **base,
-            message=title,
-            location=view.location(None),
-            identity=_secret_identity(view.rule_id, None, facts.get("Match")),
-        )
-    if kind is Kind.license:
-        license_name = facts.get("License") or view.rule_id
-        package = facts.get("PkgName", "")
-        return Finding(
-            **base,
-            message=_display_message(view.message),
-            component=Component(name=package, target=uri or None) if package else None,
-            identity=[license_name, uri, package],
-        )
-    return Finding(
-        **base,
-        message=_display_message(facts.get("Message") or view.message),
-        location=view.location(None),
-        identity=[trivy.canonical_check_id(view.rule_id, None), uri, ""],
-    )
-
-
-def _trivy_secret_title(view: _Result) -> str:
-    # Only the short description (the secret's title): trivy puts the match in the others.
-    text = _rule_text(view.rule, "shortDescription") or view.rule_id
-    return redact(_one_line(text, MAX_TITLE))
-
-
-# --- govulncheck --------------------------------------------------------------------------
-
-_REACHABILITY = (
-    (re.compile(r"\bcalls vulnerable\b", re.IGNORECASE), "symbol"),
-    (re.compile(r"\bimports \d+ vulnerable\b", re.IGNORECASE), "package"),
-    (re.compile(r"\bdepends on \d+ vulnerable\b", re.IGNORECASE), "module"),
-)
-#: The packages or modules a result's message names: "in 2 packages (a, b)".
-_NAMED = re.compile(r"\b(modules?|packages?) \(([^)]*)\)")
-_OSV_PREFIX = re.compile(r"^\[[^\]]+\]\s*")
-
-
-def _reachability(message: str) -> str | None:
-    for pattern, level in _REACHABILITY:
-        if pattern.search(message):
-            return level
-    return None
-
-
-def _flow_modules(view: _Result) -> list[str]:
-    """``module@version`` of the vulnerable end of each code flow (its last step), else of
-    each stack's last frame: binary scans of older releases write no code flows, only
-    stacks whose frames name their module without a version."""
-    modules: list[str] = []
-    for flow in expect_list(view.raw.get("codeFlows"), "codeFlows"):
-        for thread in expect_list(_dict(flow).get("threadFlows"), "threadFlows"):
-            steps = expect_list(_dict(thread).get("locations"), "threadFlow.locations")
-            if steps and (module := as_str(_dict(steps[-1]).get("module"))):
-                modules.append(module)
-    if not modules:
-        for stack in expect_list(view.raw.get("stacks"), "stacks"):
-            frames = expect_list(_dict(stack).get("frames"), "stack.frames")
-            if frames and (module := as_str(_dict(frames[-1]).get("module"))):
-                modules.append(module)
-    return modules
-
-
-def _govulncheck_modules(view: _Result, context: RunContext) -> list[tuple[str, str | None]]:
-    """Every vulnerable module of a result, with its version where known, in order: the code
-    flows' modules, else the modules or packages the message names (a package's module
-    from go.mod under ``--source-root``, else from its path)."""
-    found: dict[str, str | None] = {}
-    for module in _flow_modules(view):
-        name, _sep, version = module.partition("@")
-        if name and not found.get(name):
-            found[name] = version or None
-    if found:
-        return list(found.items())
-    named = _NAMED.search(view.message)
-    if named is None:
-        return []
-    requirements = context.go_requirements(view.path)
-    for name in (part.strip() for part in named.group(2).split(",")):
-        if not name:
-            continue
-        if named.group(1).startswith("module"):
-            module = name
-        else:
-            module = govulncheck.module_of_package(name, requirements)
-        found.setdefault(module, requirements.get(module))
-    return list(found.items())
-
-
-def _govulncheck(view: _Result, context: RunContext) -> list[Finding]:
-    reachability = _reachability(view.message)
-    level = view.level or "warning"
-    if reachability:
-        scan_level = as_str(context.driver_properties.get("scan_level"))
-        normalized = severity.govulncheck(
-            reachability, scan_level, severity.from_cvss(_security_severity(view))
-        )
-    else:
-        normalized = severity.lookup("sarif", level)
-    summary = _rule_text(view.rule, "fullDescription", "shortDescription") or view.rule_id
-    base: dict[str, Any] = {
-        "tool": context.tool,
-        "kind": Kind.dependency,
-        "rule_id": view.rule_id,
-        "title": redact(_one_line(_OSV_PREFIX.sub("", summary), MAX_TITLE)),
-        "severity": normalized,
-        "tool_severity": level,
-        "message": _display_message(view.message),
-        "identifiers": view.identifiers,
-        "references": view.facts.references,
-        "reachability": reachability,
-        "suppression": view.suppression,
-    }
-    modules = _govulncheck_modules(view, context)
-    if not modules:
-        # Nothing names a module: the OSV id alone, as v1 keyed every result.
-        return [
-            Finding(
-                **base,
-                location=view.location(None),
-                related_locations=_related(view, context, with_snippets=False),
-                identity=[view.rule_id, "", ""],
-            )
-        ]
-    findings = []
-    for module, version in modules:
-        # Each its own locations: paths are normalized in place, once per finding.
-        findings.append(
-            Finding(
-                **base,
-                location=view.location(None),
-                related_locations=_related(view, context, with_snippets=False),
-                component=Component(
-                    name=module, installed_version=version, ecosystem="go", target=module
-                ),
-                # As govulncheck's JSON keys it (parsers.govulncheck): neither level nor
-                # version, so a finding that becomes reachable keeps its identity.
-                identity=[view.rule_id, module, module],
-                previous_identity=[view.rule_id, "", ""],
-            )
-        )
-    return findings
-
-
-# --- zap ----------------------------------------------------------------------------------
-
-
-def _zap(view: _Result, context: RunContext) -> Finding:
-    request = _dict(view.raw.get("webRequest"))
-    method = (as_str(request.get("method")) or "").strip().upper() or None
-    url = view.uri or as_str(request.get("target")) or ""
-    locations = expect_list(view.raw.get("locations"), "locations")
-    location_properties = _dict(locations[0].get("properties")) if locations else {}
-    param = as_str(location_properties.get("param")) or None
-    properties: dict[str, Any] = {}
-    for key in ("evidence", "attack"):
-        value = as_str(location_properties.get(key))
-        if value and value.strip():
-            properties[key] = redact(_one_line(value, MAX_EVIDENCE))
-    confidence = as_str(view.rule_properties.get("confidence"))
-    false_positive = (confidence or "").replace("-", " ").lower() == "false positive"
-    severity_pair = _generic_severity(view)
-    return Finding(
-        tool=context.tool,
-        kind=Kind.dast,
-        rule_id=view.rule_id,
-        title=view.facts.title,
-        severity=severity_pair[0],
-        tool_severity=severity_pair[1],
-        confidence=confidence,
-        message=_display_message(view.message),
-        endpoint=Endpoint(
-            method=method, url=zap.display_url(url), param=redact(param) if param else None
-        ),
-        identifiers=view.identifiers,
-        references=view.facts.references,
-        suppression=view.suppression or (ZAP_FALSE_POSITIVE if false_positive else None),
-        target=targets.site(url),
-        identity=zap.endpoint_identity(view.rule_id, method, url, param, view.facts.title),
-        properties=properties,
-    )
-
-
-ZAP_FALSE_POSITIVE = Suppression(
-    kind="falsePositive", justification="ZAP confidence: false positive"
-)
-
-_Dialect = Callable[[_Result, RunContext], "Finding | list[Finding]"]
-
-DIALECTS: dict[str, _Dialect] = {
-    "gosec": _gosec,
-    "semgrep": _semgrep,
-    "gitleaks": _gitleaks,
-    "trivy": _trivy,
-    "govulncheck": _govulncheck,
-    "zap": _zap,
-}
 
 #: Result kinds that report no problem: not findings.
 _NOT_FAILURES = frozenset({"pass", "notApplicable"})
@@ -1256,7 +893,8 @@ def convert_result(result: Any, context: RunContext, where: str = "result") -> S
         context.absent += 1
         return ()
     view = _read(entry, context, where)
-    found = DIALECTS.get(context.tool, _generic)(view, context)
+    convert = context.dialect.convert if context.dialect else _generic
+    found = convert(view, context)
     return (found,) if type(found) is Finding else found  # type: ignore[return-value]
 
 
@@ -1292,18 +930,18 @@ def _notifications(run: dict[str, Any], where: str) -> _Notifications:
 def _notification_line(note: dict[str, Any]) -> str:
     """One redacted line: the descriptor id, where, and the message."""
     parts = []
-    descriptor = as_str(_dict(note.get("descriptor")).get("id"))
+    descriptor = as_str(as_dict(note.get("descriptor")).get("id"))
     if descriptor:
         parts.append(descriptor)
     locations = note.get("locations")
     if isinstance(locations, list) and locations:
-        where = as_str(_dict(_physical(locations[0]).get("artifactLocation")).get("uri"))
+        where = as_str(as_dict(_physical(locations[0]).get("artifactLocation")).get("uri"))
         if where:
             parts.append(where)
     text = _message_text(note.get("message"), {})
     if text.strip():
         parts.append(text)
-    return redact(_one_line(": ".join(parts) or "notification without message"))
+    return redact(one_line(": ".join(parts) or "notification without message"))
 
 
 def _web_uri(value: Any) -> str | None:
@@ -1364,14 +1002,14 @@ def _finish_run(
 ) -> ToolRun:
     """The ToolRun of a run whose results were converted with ``context`` into ``findings``
     (its skipped results are added by the caller)."""
-    driver = _dict(_dict(run_obj.get("tool")).get("driver"))
+    driver = as_dict(as_dict(run_obj.get("tool")).get("driver"))
     tool_run = ToolRun(
         tool=context.tool,
         format=SarifParser.format,
         version=_version(driver),
         information_uri=_web_uri(driver.get("informationUri")),
-        database_date=as_str(_dict(driver.get("properties")).get("db_last_modified")),
-        targets=_scan_targets(context.tool, run_obj, findings),
+        database_date=as_str(as_dict(driver.get("properties")).get("db_last_modified")),
+        targets=_scan_targets(context, run_obj, findings),
     )
     if results_missing:
         tool_run.warnings.append("run has no 'results' array: the tool may not have completed")
@@ -1386,30 +1024,14 @@ def _finish_run(
     return tool_run
 
 
-def _scan_targets(tool: str, run_obj: dict[str, Any], findings: list[Finding]) -> list[str]:
-    """The targets a run scanned, set on its findings where the dialect knows them: trivy's
-    image (``properties.imageName``) or scanned folder (the ``ROOTPATH`` base), ZAP's sites
-    (each result's, from its URL: ZAP's SARIF lists no site it found nothing on).  Other
-    tools' SARIF names no target: one unnamed target per tool."""
-    if tool == "zap":
-        return sorted({f.target for f in findings if f.target is not None})
-    if tool != "trivy":
+def _scan_targets(
+    context: RunContext, run_obj: dict[str, Any], findings: list[Finding]
+) -> list[str]:
+    """The targets a run scanned, where its dialect knows them: other SARIF names no target,
+    one unnamed target per tool."""
+    if context.dialect is None or context.dialect.targets is None:
         return []
-    target = _trivy_target(run_obj)
-    for finding in findings:
-        finding.target = target
-    return [target] if target else []
-
-
-def _trivy_target(run_obj: dict[str, Any]) -> str | None:
-    image = as_str(_dict(run_obj.get("properties")).get("imageName"))
-    if image and image.strip():
-        return trivy.scan_target(image, "container_image")
-    root = as_str(_dict(_dict(run_obj.get("originalUriBaseIds")).get("ROOTPATH")).get("uri"))
-    folder = targets.path(root) if root else None
-    if folder and folder != "/":
-        return trivy.scan_target(folder, "filesystem")
-    return None
+    return context.dialect.targets(run_obj, findings)
 
 
 def _apply_notifications(tool_run: ToolRun, notes: _Notifications, has_results: bool) -> None:

@@ -30,23 +30,42 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 
 from hardening import fingerprint, targets
 from hardening.errors import ParseError
+from hardening.jsonread import decode, loads
 from hardening.model import Endpoint, Finding, Kind, RunStatus, Severity, ToolRun
 from hardening.parsers._io import (
     as_int,
     as_seconds,
     as_str,
-    decode,
     expect_dict,
     expect_list,
-    loads,
     shown,
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
 from hardening.redact import redact
-from hardening.severity import SCHEMATHESIS_CHECKS, SCHEMATHESIS_DEFAULT
 
 TOOL = "schemathesis"
+
+#: Check (canonical id) -> severity, the same whichever format named the check.
+CHECK_SEVERITIES: dict[str, Severity] = {
+    "not_a_server_error": Severity.high,
+    "ignored_auth": Severity.high,
+    "object_level_authorization": Severity.high,
+    "use_after_free": Severity.high,
+    "response_schema_conformance": Severity.medium,
+    "negative_data_rejection": Severity.medium,
+    "positive_data_acceptance": Severity.medium,
+    "ensure_resource_availability": Severity.medium,
+    "missing_required_header": Severity.medium,
+    "status_code_conformance": Severity.low,
+    "content_type_conformance": Severity.low,
+    "response_headers_conformance": Severity.low,
+    "unsupported_method": Severity.low,
+    "allow_header_conformance": Severity.low,
+    "max_response_time": Severity.low,
+}
+#: The severity of a check not in the table (a custom one).
+CHECK_DEFAULT = Severity.medium
 
 # ---------------------------------------------------------------------------------------------
 # Check names: every name a format uses -> one canonical check id (the check function's name).
@@ -201,7 +220,7 @@ LEGACY_MESSAGES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 _CUSTOM_CHECK_TITLE = re.compile(r"^(?:Custom check failed:\s*|Check\s+)`([^`]+)`")
-_KNOWN_CHECKS = frozenset(CHECK_TITLES) | frozenset(SCHEMATHESIS_CHECKS)
+_KNOWN_CHECKS = frozenset(CHECK_TITLES) | frozenset(CHECK_SEVERITIES)
 
 
 def canonical_check(
@@ -246,7 +265,7 @@ def check_title(check: str, tool_title: str | None) -> str:
 
 
 def check_severity(check: str) -> Severity:
-    return SCHEMATHESIS_CHECKS.get(check, SCHEMATHESIS_DEFAULT)
+    return CHECK_SEVERITIES.get(check, CHECK_DEFAULT)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,12 +17,14 @@ results.  semgrep's GitLab SAST output (``--gitlab-sast``) is claimed only to be
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
 from hardening import fingerprint, severity
 from hardening.errors import ParseError
+from hardening.jsonread import JsonStream, NotStreamable, read_json
 from hardening.model import (
     CodeLocation,
     Component,
@@ -33,16 +35,14 @@ from hardening.model import (
     Suppression,
     ToolRun,
 )
+from hardening.parsers import sarif
 from hardening.parsers._io import (
-    JsonStream,
-    NotStreamable,
     as_int,
     as_seconds,
     as_str,
     expect_dict,
     expect_list,
     path_mentions,
-    read_json,
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
@@ -88,11 +88,33 @@ MAX_ERROR_LINE = 300
 MAX_LISTED_RULES = 5
 
 
+#: semgrep's legacy vocabulary (ERROR/WARNING/INFO) and its newer one -> normalized: semgrep
+#: itself equates INFO with LOW, and EXPERIMENTAL/INVENTORY rules are informational.
+SEVERITIES: Mapping[str, Severity] = {
+    "CRITICAL": Severity.critical,
+    "HIGH": Severity.high,
+    "ERROR": Severity.high,
+    "MEDIUM": Severity.medium,
+    "MODERATE": Severity.medium,  # Supply Chain advisories' sca-severity
+    "WARNING": Severity.medium,
+    "LOW": Severity.low,
+    "INFO": Severity.low,
+    "EXPERIMENT": Severity.info,
+    "EXPERIMENTAL": Severity.info,
+    "INVENTORY": Severity.info,
+}
+
+
 class SemgrepJsonParser(Parser):
     name = "semgrep-json"
     information_uri = "https://semgrep.dev"
     tool = "semgrep"
+    severities = SEVERITIES
     format = "json"
+
+    @classmethod
+    def sarif_dialect(cls) -> sarif.SarifDialect:
+        return SARIF_DIALECT
 
     @classmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
@@ -494,7 +516,7 @@ _SEVERITIES: dict[str | None, Severity] = {}
 def _severity(word: str | None) -> Severity:
     known = _SEVERITIES.get(word)
     if known is None:
-        known = severity.lookup("semgrep", word)
+        known = severity.lookup(SEVERITIES, word)
         if len(_SEVERITIES) < _MAX_RULES:
             _SEVERITIES[word] = known
     return known
@@ -623,3 +645,53 @@ def _rule_properties(metadata: dict[str, Any]) -> dict[str, Any]:
         if text:
             properties[key] = redact(text)
     return properties
+
+
+# --- SARIF dialect ------------------------------------------------------------------------
+# semgrep's SARIF, as the SARIF parser (``parsers.sarif``) reads it: the message as
+# identity, as the JSON parser hashes it (semgrep's JSON drops source text when logged out).
+
+_SEMGREP_LEVELS = {"error": "ERROR", "warning": "WARNING", "note": "INFO", "none": "INFO"}
+
+
+def _sarif_finding(view: sarif.SarifResult, context: sarif.RunContext) -> Finding:
+    severity_pair = sarif.score_severity(view, SEVERITIES)
+    if severity_pair is None:
+        word = _SEMGREP_LEVELS.get((view.level or "warning").lower(), "WARNING")
+        severity_pair = (severity.lookup(SEVERITIES, word), word)
+    suppression = view.suppression
+    if suppression is not None and suppression.kind == "inSource" and not suppression.justification:
+        suppression = Suppression(kind="inSource", justification="nosemgrep")
+    return sarif.code_finding(
+        view,
+        context,
+        # The message, as semgrep's JSON parser hashes it (see the module docstring).
+        identity=[fingerprint.text_digest(view.message)],
+        severity_pair=severity_pair,
+        title=_semgrep_title(view),
+        suppression=suppression,
+    )
+
+
+def _semgrep_title(view: sarif.SarifResult) -> str:
+    """semgrep writes "Semgrep Finding: <rule>" when a rule has no short description.
+
+    Before 1.x it wrote the rule's message template (``Function $F ...``) as both short and
+    full description: no title either, so the JSON parser's title from the rule id stands.
+    """
+    short = sarif.rule_text(view.rule, "shortDescription")
+    if (
+        short
+        and not short.startswith("Semgrep Finding:")
+        and short != sarif.rule_text(view.rule, "fullDescription")
+    ):
+        return redact(sarif.one_line(short, sarif.MAX_TITLE))
+    last = view.rule_id.rsplit(".", 1)[-1]
+    words = re.sub(r"[-_]+", " ", last).strip() or view.rule_id
+    return redact(words[:1].upper() + words[1:])
+
+
+SARIF_DIALECT = sarif.SarifDialect(
+    claims=lambda name: name.startswith("semgrep"),
+    convert=_sarif_finding,
+)

@@ -26,14 +26,16 @@ trivy's JUnit and GitLab templates and its table output are recognised and skipp
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
 from hardening import fingerprint, severity, targets
 from hardening.errors import ParseError
+from hardening.jsonread import JsonStream, JsonSyntaxError, NotStreamable, read_json
 from hardening.model import (
+    NO_PROPERTIES,
     CodeLocation,
     Component,
     Finding,
@@ -43,17 +45,14 @@ from hardening.model import (
     Suppression,
     ToolRun,
 )
+from hardening.parsers import sarif
 from hardening.parsers._io import (
-    JsonStream,
-    JsonSyntaxError,
-    NotStreamable,
     as_int,
     as_str,
     expect_dict,
     expect_list,
     path_mentions,
     plain_key,
-    read_json,
     shown,
     strip_bom,
 )
@@ -162,11 +161,26 @@ _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[^/@\s]+@[^/:\s]+:)", re.IGNOREC
 _WINDOWS_DRIVE = re.compile(r"^[a-z]:/", re.IGNORECASE)
 
 
+#: trivy's severity words -> normalized.
+SEVERITIES: Mapping[str, Severity] = {
+    "CRITICAL": Severity.critical,
+    "HIGH": Severity.high,
+    "MEDIUM": Severity.medium,
+    "LOW": Severity.low,
+    "UNKNOWN": Severity.info,
+}
+
+
 class TrivyJsonParser(Parser):
     name = "trivy-json"
     information_uri = "https://trivy.dev"
     tool = TOOL
+    severities = SEVERITIES
     format = "json"
+
+    @classmethod
+    def sarif_dialect(cls) -> sarif.SarifDialect:
+        return SARIF_DIALECT
 
     @classmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
@@ -714,7 +728,7 @@ def _vulnerability_severity(
     """trivy's own word; when it has none (or UNKNOWN), the CVSS v3 score it carries."""
     word = (raw or "").strip().upper()
     if word and word != "UNKNOWN":
-        return severity.lookup(TOOL, word)
+        return severity.lookup(SEVERITIES, word)
     for vendor in (source, "nvd", "ghsa", *sorted(cvss)):
         if vendor and vendor in cvss:
             rated = severity.from_cvss(cvss[vendor])
@@ -824,7 +838,7 @@ def _misconfiguration(entry: dict[str, Any], where: str, context: _ResultContext
         kind=Kind.config,
         rule_id=check_id,
         title=redact(as_str(entry.get("Title")) or check_id),
-        severity=severity.lookup(TOOL, raw_severity or "UNKNOWN"),
+        severity=severity.lookup(SEVERITIES, raw_severity or "UNKNOWN"),
         tool_severity=raw_severity,
         message=redact(as_str(entry.get("Message")) or as_str(entry.get("Description")) or ""),
         location=CodeLocation(
@@ -911,7 +925,7 @@ def _secret(entry: dict[str, Any], where: str, context: _ResultContext) -> Findi
         kind=Kind.secret,
         rule_id=rule,
         title=redact(title),
-        severity=severity.lookup(TOOL, raw_severity or "UNKNOWN"),
+        severity=severity.lookup(SEVERITIES, raw_severity or "UNKNOWN"),
         tool_severity=raw_severity,
         message=redact(title),
         location=CodeLocation(
@@ -968,7 +982,7 @@ def _license(entry: dict[str, Any], where: str, context: _ResultContext) -> Find
         kind=Kind.license,
         rule_id=name,
         title=f"License {name} is {category}" if category else f"License {name}",
-        severity=severity.lookup(TOOL, raw_severity or "UNKNOWN"),
+        severity=severity.lookup(SEVERITIES, raw_severity or "UNKNOWN"),
         tool_severity=raw_severity,
         message=redact(message),
         location=location,
@@ -1125,3 +1139,144 @@ def _references(entry: dict[str, Any]) -> list[str]:
 def _one_line(text: str, limit: int = 300) -> str:
     line = " ".join(redact(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# --- SARIF dialect ------------------------------------------------------------------------
+# trivy's SARIF, as the SARIF parser (``parsers.sarif``) reads it: ruleId is the
+# vulnerability, misconfiguration, secret or license id; the facts trivy writes as ``Key:
+# value`` lines in the message give package and versions; the scanned image or folder is the
+# target.
+
+_FACT_LINE = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z ]*?):\s?(?P<value>.*)$")
+_TRIVY_CLASSES = {
+    "OsPackageVulnerability": Kind.dependency,
+    "LanguageSpecificPackageVulnerability": Kind.dependency,
+    "Misconfiguration": Kind.config,
+    "Secret": Kind.secret,
+    "License": Kind.license,
+}
+_VULN_ID = re.compile(
+    r"^(?:CVE-|GHSA-|GO-|RUSTSEC-|PYSEC-|OSV-|DLA-|DSA-|ALAS|ELSA-|RHSA-|USN-|TEMP-|NSWG-|SNYK-)",
+    re.IGNORECASE,
+)
+
+
+def _facts(message: str) -> dict[str, str]:
+    """trivy's message lines: ``Package: x``, ``Installed Version: y``, ``Secret <title>`` ..."""
+    facts: dict[str, str] = {}
+    for line in message.splitlines():
+        match = _FACT_LINE.match(line)
+        if match:
+            facts.setdefault(match.group("key").strip(), match.group("value").strip())
+        elif line.startswith("License "):
+            facts.setdefault("License", line[len("License ") :].strip())
+    return facts
+
+
+def _trivy_kind(view: sarif.SarifResult, facts: dict[str, str]) -> Kind:
+    named = _TRIVY_CLASSES.get(as_str(view.rule.get("name")) or "")
+    if named is not None:
+        return named
+    if _VULN_ID.match(view.rule_id) or "Package" in facts:
+        return Kind.dependency
+    return Kind.config
+
+
+def _trivy_severity(view: sarif.SarifResult, facts: dict[str, str]) -> tuple[Severity, str]:
+    # The per-result word trivy itself assigned (rules are shared by every package of an id).
+    word = facts.get("Severity")
+    if word and word.upper() in SEVERITIES:
+        return severity.lookup(SEVERITIES, word), word
+    return sarif.generic_severity(view, SEVERITIES)
+
+
+def _sarif_finding(view: sarif.SarifResult, context: sarif.RunContext) -> Finding:
+    facts = _facts(view.message)
+    kind = _trivy_kind(view, facts)
+    severity_pair = _trivy_severity(view, facts)
+    uri = view.uri or ""
+    title = view.facts.title if kind is not Kind.secret else _trivy_secret_title(view)
+    base: dict[str, Any] = {
+        "tool": context.tool,
+        "kind": kind,
+        "rule_id": view.rule_id,
+        "title": title,
+        "severity": severity_pair[0],
+        "tool_severity": severity_pair[1],
+        "identifiers": view.identifiers,
+        "references": view.facts.references,
+        "suppression": view.suppression,
+        "properties": {"class": name} if (name := as_str(view.rule.get("name"))) else NO_PROPERTIES,
+    }
+    if kind is Kind.dependency:
+        package = facts.get("Package", "")
+        os_package = view.rule.get("name") == "OsPackageVulnerability"
+        return Finding(
+            **base,
+            message=sarif.display_message(view.message),
+            # An OS package's uri is the image name, not a file of the repository.
+            location=None if os_package else view.location(None),
+            component=Component(
+                name=package,
+                installed_version=facts.get("Installed Version") or None,
+                fixed_version=facts.get("Fixed Version") or None,
+                target=uri or None,
+            ),
+            identity=[view.rule_id.upper(), package, uri],
+        )
+    if kind is Kind.secret:
+        return Finding(
+            **base,
+            message=title,
+            location=view.location(None),
+            identity=sarif.secret_identity(view.rule_id, None, facts.get("Match")),
+        )
+    if kind is Kind.license:
+        license_name = facts.get("License") or view.rule_id
+        package = facts.get("PkgName", "")
+        return Finding(
+            **base,
+            message=sarif.display_message(view.message),
+            component=Component(name=package, target=uri or None) if package else None,
+            identity=[license_name, uri, package],
+        )
+    return Finding(
+        **base,
+        message=sarif.display_message(facts.get("Message") or view.message),
+        location=view.location(None),
+        identity=[canonical_check_id(view.rule_id, None), uri, ""],
+    )
+
+
+def _trivy_secret_title(view: sarif.SarifResult) -> str:
+    # Only the short description (the secret's title): trivy puts the match in the others.
+    text = sarif.rule_text(view.rule, "shortDescription") or view.rule_id
+    return redact(sarif.one_line(text, sarif.MAX_TITLE))
+
+
+def _sarif_target(run_obj: dict[str, Any]) -> str | None:
+    image = as_str(sarif.as_dict(run_obj.get("properties")).get("imageName"))
+    if image and image.strip():
+        return scan_target(image, "container_image")
+    bases = sarif.as_dict(run_obj.get("originalUriBaseIds"))
+    root = as_str(sarif.as_dict(bases.get("ROOTPATH")).get("uri"))
+    folder = targets.path(root) if root else None
+    if folder and folder != "/":
+        return scan_target(folder, "filesystem")
+    return None
+
+
+def _sarif_targets(run_obj: dict[str, Any], findings: list[Finding]) -> list[str]:
+    """The image (``properties.imageName``) or folder (the ``ROOTPATH`` base) a run scanned,
+    set on its findings."""
+    target = _sarif_target(run_obj)
+    for finding in findings:
+        finding.target = target
+    return [target] if target else []
+
+
+SARIF_DIALECT = sarif.SarifDialect(
+    claims=lambda name: name.startswith("trivy"),
+    convert=_sarif_finding,
+    targets=_sarif_targets,
+)

@@ -36,13 +36,14 @@ from defusedxml import DefusedXmlException, DTDForbidden
 
 from hardening import fingerprint, severity, targets
 from hardening.errors import ParseError
+from hardening.jsonread import loads
 from hardening.model import Endpoint, Finding, Kind, RunStatus, Severity, Suppression, ToolRun
+from hardening.parsers import sarif
 from hardening.parsers._io import (
     as_int,
     as_str,
     expect_dict,
     expect_list,
-    loads,
     looks_like_json,
     shown,
     strip_bom,
@@ -66,6 +67,17 @@ CONFIDENCE_WORDS = {
     "4": "user confirmed",
 }
 _RISK_WORDS = {"3": "High", "2": "Medium", "1": "Low", "0": "Informational"}
+#: ZAP's riskcode (3 high, 2 medium, 1 low, 0 informational) and risk words -> normalized.
+SEVERITIES: Mapping[str, Severity] = {
+    "3": Severity.high,
+    "2": Severity.medium,
+    "1": Severity.low,
+    "0": Severity.info,
+    "HIGH": Severity.high,
+    "MEDIUM": Severity.medium,
+    "LOW": Severity.low,
+    "INFORMATIONAL": Severity.info,
+}
 
 #: Alert fields read; anything else (tags, request/response dumps) is ignored.
 _ALERT_FIELDS = frozenset(
@@ -400,9 +412,9 @@ def _severity(fields: Mapping[str, str]) -> tuple[Severity, str | None]:
     riskdesc = fields.get("riskdesc", "").strip()
     risk_word = riskdesc.split("(", 1)[0].strip() or None
     if code in _RISK_WORDS:
-        normalized = severity.lookup(TOOL, code)
+        normalized = severity.lookup(SEVERITIES, code)
     else:
-        normalized = severity.lookup(TOOL, risk_word)
+        normalized = severity.lookup(SEVERITIES, risk_word)
     return normalized, riskdesc or _RISK_WORDS.get(code)
 
 
@@ -772,6 +784,7 @@ class ZapXmlParser(Parser):
 
     name = "zap-xml"
     tool = TOOL
+    severities = SEVERITIES
     format = "xml"
 
     @classmethod
@@ -788,7 +801,12 @@ class ZapJsonParser(Parser):
     name = "zap-json"
     information_uri = "https://www.zaproxy.org"
     tool = TOOL
+    severities = SEVERITIES
     format = "json"
+
+    @classmethod
+    def sarif_dialect(cls) -> sarif.SarifDialect:
+        return SARIF_DIALECT
 
     @classmethod
     def detect(cls, head: bytes, path: PurePath) -> Detection | None:
@@ -796,3 +814,63 @@ class ZapJsonParser(Parser):
 
     def parse(self, artifact: Artifact) -> ParseResult:
         return parse_json(artifact.read_bytes())
+
+
+# --- SARIF dialect ------------------------------------------------------------------------
+# ZAP's SARIF, as the SARIF parser (``parsers.sarif``) reads it: DAST endpoints from the
+# location URI and ``webRequest.method``; the sites of its results are the targets.
+
+_ZAP_NAME = re.compile(r"\bzap\b|zed attack proxy", re.IGNORECASE)
+
+
+def _sarif_finding(view: sarif.SarifResult, context: sarif.RunContext) -> Finding:
+    request = sarif.as_dict(view.raw.get("webRequest"))
+    method = (as_str(request.get("method")) or "").strip().upper() or None
+    url = view.uri or as_str(request.get("target")) or ""
+    locations = expect_list(view.raw.get("locations"), "locations")
+    location_properties = sarif.as_dict(locations[0].get("properties")) if locations else {}
+    param = as_str(location_properties.get("param")) or None
+    properties: dict[str, Any] = {}
+    for key in ("evidence", "attack"):
+        value = as_str(location_properties.get(key))
+        if value and value.strip():
+            properties[key] = redact(sarif.one_line(value, sarif.MAX_EVIDENCE))
+    confidence = as_str(view.rule_properties.get("confidence"))
+    false_positive = (confidence or "").replace("-", " ").lower() == "false positive"
+    severity_pair = sarif.generic_severity(view)
+    return Finding(
+        tool=context.tool,
+        kind=Kind.dast,
+        rule_id=view.rule_id,
+        title=view.facts.title,
+        severity=severity_pair[0],
+        tool_severity=severity_pair[1],
+        confidence=confidence,
+        message=sarif.display_message(view.message),
+        endpoint=Endpoint(
+            method=method, url=display_url(url), param=redact(param) if param else None
+        ),
+        identifiers=view.identifiers,
+        references=view.facts.references,
+        suppression=view.suppression or (ZAP_FALSE_POSITIVE if false_positive else None),
+        target=targets.site(url),
+        identity=endpoint_identity(view.rule_id, method, url, param, view.facts.title),
+        properties=properties,
+    )
+
+
+ZAP_FALSE_POSITIVE = Suppression(
+    kind="falsePositive", justification="ZAP confidence: false positive"
+)
+
+
+def _sarif_targets(run_obj: dict[str, Any], findings: list[Finding]) -> list[str]:
+    """Each result's site, from its URL: ZAP's SARIF lists no site it found nothing on."""
+    return sorted({f.target for f in findings if f.target is not None})
+
+
+SARIF_DIALECT = sarif.SarifDialect(
+    claims=lambda name: _ZAP_NAME.search(name) is not None,
+    convert=_sarif_finding,
+    targets=_sarif_targets,
+)

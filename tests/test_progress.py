@@ -28,8 +28,7 @@ def test_bar_advances_by_size_and_cleans_names(tmp_path: Path) -> None:
 
 
 def test_bar_follows_the_streaming_reader_inside_one_artifact(tmp_path: Path) -> None:
-    from hardening.parsers._io import JsonStream
-    from hardening.progress import READING
+    from hardening.jsonread import JsonStream
 
     report = tmp_path / "big.json"
     report.write_text("[" + ",".join(['{"k": "' + "v" * 100 + '"}'] * 2000) + "]")
@@ -38,19 +37,46 @@ def test_bar_follows_the_streaming_reader_inside_one_artifact(tmp_path: Path) ->
     bar = ProgressBar(stream)
     bar.begin([report])
     bar.update("big.json", 0, 1)
-    assert READING.position == 0
-    with JsonStream(report, chunk_bytes=4096) as reader:
+    assert bar.position == 0
+    with JsonStream(report, chunk_bytes=4096, on_read=bar.reached) as reader:
         reader.start()
         values = reader.values()
         next(values)
-        partway = READING.position
+        partway = bar.position
         assert 0 < partway < size
         bar._draw()  # what the clock thread draws every half second
         assert f"({partway / 1e6:.1f}/{size / 1e6:.1f} MB)" in stream.getvalue()
         for _value in values:
             pass
-    assert READING.position == size
+    assert bar.position == size
     bar.close()
+
+
+def test_aggregate_hands_the_bar_to_the_parser_that_streams(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipeline sets each artifact's ``on_read`` to its progress display: a streamed
+    report moves the bar from inside the parser."""
+    from hardening import jsonread
+    from hardening.pipeline import AggregateOptions, aggregate
+
+    monkeypatch.setattr(jsonread, "STREAM_MIN_BYTES", 1)  # every JSON report streamed
+    first, second = tmp_path / "a" / "semgrep.json", tmp_path / "b" / "semgrep.json"
+    for copy in (first, second):
+        copy.parent.mkdir()
+        copy.write_bytes((SAMPLES / "semgrep" / "semgrep.json").read_bytes())
+    positions: list[tuple[int, int]] = []
+
+    class Recorder(ProgressBar):
+        def reached(self, position: int) -> None:
+            super().reached(position)
+            positions.append((self.index, self.position))
+
+    bar = Recorder(io.StringIO())
+    aggregate(AggregateOptions(paths=[first, second], progress=bar))
+    bar.close()
+    size = first.stat().st_size
+    assert (0, size) in positions and (1, size) in positions
 
 
 def test_stages_after_reading_name_what_runs_and_clean_the_text() -> None:

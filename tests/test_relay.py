@@ -101,23 +101,24 @@ def big_findings_json(path: Path, count: int = 30_000) -> dict:
 def test_a_big_relayed_findings_json_is_streamed_to_the_same_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hardening.parsers import _io, findings_json
+    from hardening import jsonread
+    from hardening.parsers import findings_json
     from hardening.parsers.interface import Artifact
 
     path = tmp_path / "findings.json"
     big_findings_json(path)
-    assert path.stat().st_size > _io.STREAM_MIN_BYTES
+    assert path.stat().st_size > jsonread.STREAM_MIN_BYTES
     calls: list[str] = []
     real = findings_json._streamed
 
-    def spy(stream: _io.JsonStream) -> object:
+    def spy(stream: jsonread.JsonStream) -> object:
         calls.append("streamed")
         return real(stream)
 
     monkeypatch.setattr(findings_json, "_streamed", spy)
     streamed = findings_json.FindingsJsonParser().parse(Artifact(path=path, name="f.json"))
     assert calls == ["streamed"]
-    monkeypatch.setattr(_io, "STREAM_MIN_BYTES", 2**40)  # now read whole
+    monkeypatch.setattr(jsonread, "STREAM_MIN_BYTES", 2**40)  # now read whole
     whole = findings_json.FindingsJsonParser().parse(Artifact(path=path, name="f.json"))
     assert calls == ["streamed"]
     assert len(streamed.findings) == 15_000  # fixed and unknown are not findings of this run
@@ -128,7 +129,7 @@ def test_a_big_relayed_findings_json_is_streamed_to_the_same_result(
 def test_a_big_findings_json_skips_an_invalid_finding_as_the_whole_reader_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hardening.parsers import _io
+    from hardening import jsonread
     from hardening.parsers.findings_json import FindingsJsonParser
     from hardening.parsers.interface import Artifact
 
@@ -136,10 +137,10 @@ def test_a_big_findings_json_skips_an_invalid_finding_as_the_whole_reader_does(
     data = big_findings_json(path)
     data["findings"][20_000]["severity"] = "urgent"
     path.write_text(json.dumps(data))
-    assert path.stat().st_size >= _io.STREAM_MIN_BYTES  # read as a stream
+    assert path.stat().st_size >= jsonread.STREAM_MIN_BYTES  # read as a stream
 
     streamed = FindingsJsonParser().parse(Artifact(path=path, name="findings.json"))
-    monkeypatch.setattr(_io, "STREAM_MIN_BYTES", 1 << 62)
+    monkeypatch.setattr(jsonread, "STREAM_MIN_BYTES", 1 << 62)
     whole = FindingsJsonParser().parse(Artifact(path=path, name="findings.json"))
 
     assert [run.warnings for run in streamed.runs] == [run.warnings for run in whole.runs]

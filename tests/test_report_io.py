@@ -116,7 +116,7 @@ def test_a_big_findings_json_is_read_as_a_stream_to_the_same_report(
     path = tmp_path / "findings.json"
     write_report(report, path)
     whole = load_report(path)
-    monkeypatch.setattr("hardening.parsers._io.STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr("hardening.jsonread.STREAM_MIN_BYTES", 0)
     with monkeypatch.context() as patched:
         patched.setattr(Report, "model_validate_json", None)  # the whole reader: not used
         streamed = load_report(path)
@@ -141,7 +141,7 @@ def test_a_big_findings_json_that_is_invalid_gives_the_whole_readers_error(
     path.write_bytes(mangle(path.read_bytes()))
     with pytest.raises(HardeningError) as whole:
         load_report(path)
-    monkeypatch.setattr("hardening.parsers._io.STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr("hardening.jsonread.STREAM_MIN_BYTES", 0)
     with pytest.raises(HardeningError) as streamed:
         load_report(path)
     assert str(streamed.value) == str(whole.value)

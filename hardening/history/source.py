@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from hardening.errors import HardeningError
+from hardening.report_io import not_valid
 
 #: findings.json schema versions this reader understands (every one written so far).
 READABLE_MAJOR = "1"
@@ -94,7 +95,7 @@ def parse_document(document: Any, origin: str) -> PipelineRun:
     runs = document.get("runs")
     findings = document.get("findings")
     if not isinstance(runs, list) or not isinstance(findings, list):
-        raise HistoryError(f"{origin}: not a valid findings.json: runs or findings missing")
+        raise HistoryError(f"{origin}: {not_valid('runs or findings missing')}")
     tools, versions = _runs(runs)
     summaries: list[FindingSummary] = []
     seen: set[str] = set()

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from hardening import jsonread
 from hardening.cli import cli
 from hardening.model import RunStatus
-from hardening.parsers import _io
 from hardening.parsers.interface import SkippedEntries
 from hardening.paths import PathNormalizer
 from hardening.reading import ArtifactOutcome, read_artifact
@@ -555,7 +555,7 @@ def both_readers(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[ArtifactOu
     outcomes = []
     for threshold in (1 << 62, 1):  # whole, then streamed
         with monkeypatch.context() as patch:
-            patch.setattr(_io, "STREAM_MIN_BYTES", threshold)
+            patch.setattr(jsonread, "STREAM_MIN_BYTES", threshold)
             outcomes.append(read(path))
     return outcomes
 

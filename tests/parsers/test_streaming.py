@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from hardening import jsonread
 from hardening.model import RunStatus
-from hardening.parsers import _io
 from hardening.paths import PathNormalizer
 from hardening.reading import ArtifactOutcome, read_artifact
 
@@ -151,14 +151,14 @@ def trivy_report(count: int) -> dict[str, Any]:
 def read(path: Path, monkeypatch: pytest.MonkeyPatch, *, streamed: bool) -> ArtifactOutcome:
     with monkeypatch.context() as patch:
         if streamed:
-            patch.setattr(_io, "STREAM_MIN_BYTES", 1)
+            patch.setattr(jsonread, "STREAM_MIN_BYTES", 1)
 
             def whole(data: bytes) -> Any:
                 raise AssertionError("read whole, not streamed")
 
-            patch.setattr(_io, "loads", whole)
+            patch.setattr(jsonread, "loads", whole)
         else:
-            patch.setattr(_io, "STREAM_MIN_BYTES", 1 << 62)
+            patch.setattr(jsonread, "STREAM_MIN_BYTES", 1 << 62)
         return read_artifact(path, path.name, PathNormalizer())
 
 
@@ -178,7 +178,7 @@ def test_a_big_sarif_log_streams_to_the_same_findings(
     keys = ("tool", "originalUriBaseIds", "invocations", "results")
     path.write_text(json.dumps(sarif_log(20_000, run_keys=keys)))
     # The default threshold streams it too.
-    assert path.stat().st_size >= _io.STREAM_MIN_BYTES
+    assert path.stat().st_size >= jsonread.STREAM_MIN_BYTES
 
     outcome = assert_same_outcome(path, monkeypatch)
 
