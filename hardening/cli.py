@@ -78,6 +78,8 @@ def _command_name(ctx: click.Context | None) -> str:
     if ctx is None or ctx.parent is None:
         return ""
     return ctx.command_path.split(" ", 1)[-1] + ": "
+
+
 class _Interrupted(click.ClickException):
     """Ctrl-C (SIGINT): one line, exit 130 as shells report it; files being written are
     left as they were (every write is atomic)."""
@@ -807,13 +809,8 @@ def comment(
 
     Report-only: a failure to post is a warning and exits 0 unless --strict.
     """
-    from hardening.publish.comment import (
-        Action,
-        CommentOptions,
-        Platform,
-        RetryPolicy,
-        publish,
-    )
+    from hardening.publish.forges import publish
+    from hardening.publish.interface import Action, CommentOptions, Platform, RetryPolicy
     from hardening.render import markdown
     from hardening.report_io import load_report
 

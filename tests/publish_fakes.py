@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from hardening.publish.comment import RetryPolicy
+from hardening.publish.interface import RetryPolicy
 
 GITLAB_TOKEN = "glpat-Xq3vT9mK2pL7wR4nB8cZ"
 GITHUB_TOKEN = "ghs_" + "k3Jd9QmZp2Lx7Vt4Rb8Nc1Hw6Ys0Ea5Fg3Ui"

@@ -25,14 +25,14 @@ from sqlalchemy import Engine, select
 from hardening import __version__
 from hardening.history import schema, store
 from hardening.history.source import HistoryError, normalize_time, parse_document
-from hardening.publish.comment import (
+from hardening.publish.gitlab import NO_RETRY
+from hardening.publish.interface import (
     ApiError,
     Retrier,
     RetryPolicy,
     network_failure,
     server_detail,
 )
-from hardening.publish.gitlab import NO_RETRY
 
 T = TypeVar("T")
 _MAX_REDIRECTS = 5

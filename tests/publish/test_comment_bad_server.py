@@ -23,13 +23,9 @@ from publish_fakes import (
 )
 
 from hardening.model import Report
-from hardening.publish.comment import (
-    MARKER,
-    Action,
-    CommentOptions,
-    RetryPolicy,
-    publish,
-)
+from hardening.publish.forges import publish
+from hardening.publish.interface import Action, CommentOptions, RetryPolicy
+from hardening.render.markdown import MARKER
 from hardening.report_io import write_report
 
 NOTES = "/api/v4/projects/42/merge_requests/7/notes"

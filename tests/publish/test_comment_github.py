@@ -9,17 +9,10 @@ from pathlib import Path
 
 from publish_fakes import GITHUB_TOKEN, FakeClock, FakeGitHub
 
-from hardening.publish.comment import (
-    DEFAULT_GITHUB_API,
-    GITHUB_MAX_CHARS,
-    MARKER,
-    Action,
-    CommentOptions,
-    GitHubTarget,
-    Skip,
-    github_target,
-    publish,
-)
+from hardening.publish.forges import publish
+from hardening.publish.github import DEFAULT_API, MAX_CHARS, github_target
+from hardening.publish.interface import Action, CommentOptions, GitHubTarget, Skip
+from hardening.render.markdown import MARKER
 
 REPO = "/repos/acme/payments-api"
 COMMENTS = f"{REPO}/issues/12/comments"
@@ -371,8 +364,8 @@ def test_the_body_is_re_rendered_until_it_fits_githubs_limit(
 
     assert outcome.action is Action.created
     posted = github_server.requests[-1].body["body"]
-    assert len(posted) <= GITHUB_MAX_CHARS
-    assert budgets[0] < GITHUB_MAX_CHARS
+    assert len(posted) <= MAX_CHARS
+    assert budgets[0] < MAX_CHARS
     assert len(budgets) >= 2
 
 
@@ -388,14 +381,14 @@ def test_a_body_within_budget_is_rendered_once(
     publish(render, options(clock), env_for(github_server, tmp_path))
 
     assert len(budgets) == 1
-    assert 60_000 < budgets[0] < GITHUB_MAX_CHARS
+    assert 60_000 < budgets[0] < MAX_CHARS
 
 
 def test_a_body_that_never_fits_is_not_posted(
     github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
 ) -> None:
     outcome = publish(
-        lambda _: MARKER + "x" * GITHUB_MAX_CHARS, options(clock), env_for(github_server, tmp_path)
+        lambda _: MARKER + "x" * MAX_CHARS, options(clock), env_for(github_server, tmp_path)
     )
 
     assert outcome.action is Action.failed
@@ -511,7 +504,7 @@ def test_the_pull_request_comes_from_the_event_payload(tmp_path: Path) -> None:
     }
 
     assert github_target(env, None) == GitHubTarget(
-        api_url=DEFAULT_GITHUB_API,
+        api_url=DEFAULT_API,
         server_url="https://github.com",
         repository="acme/payments-api",
         number=31,

@@ -15,17 +15,10 @@ from publish_fakes import (
     self_signed_tls,
 )
 
-from hardening.publish.comment import (
-    GITLAB_MAX_CHARS,
-    MARKER,
-    Action,
-    CommentOptions,
-    GitLabTarget,
-    Platform,
-    Skip,
-    gitlab_target,
-    publish,
-)
+from hardening.publish.forges import publish
+from hardening.publish.gitlab import MAX_CHARS, gitlab_target
+from hardening.publish.interface import Action, CommentOptions, GitLabTarget, Platform, Skip
+from hardening.render.markdown import MARKER
 
 NOTES = "/api/v4/projects/42/merge_requests/7/notes"
 PROJECT_URL = "https://gitlab.example.com/acme/payments-api"
@@ -373,16 +366,14 @@ def test_the_body_is_re_rendered_until_it_fits(gitlab_server: FakeGitLab, clock:
 
     assert outcome.action is Action.created
     posted = gitlab_server.requests[-1].body["body"]
-    assert len(posted) <= GITLAB_MAX_CHARS
+    assert len(posted) <= MAX_CHARS
     assert len(budgets) >= 2
     assert budgets == sorted(budgets, reverse=True)
-    assert budgets[0] < GITLAB_MAX_CHARS
+    assert budgets[0] < MAX_CHARS
 
 
 def test_a_body_that_never_fits_is_not_posted(gitlab_server: FakeGitLab, clock: FakeClock) -> None:
-    outcome = publish(
-        lambda _: MARKER + "x" * GITLAB_MAX_CHARS, options(clock), env_for(gitlab_server)
-    )
+    outcome = publish(lambda _: MARKER + "x" * MAX_CHARS, options(clock), env_for(gitlab_server))
 
     assert outcome.action is Action.failed
     assert outcome.exit_code == 0
