@@ -20,9 +20,8 @@ import click
 
 from hardening import __version__
 from hardening.errors import HardeningError
+from hardening.render.registry import OutputFormat
 
-#: Output format names, kept here so --help does not import the renderers.
-FORMAT_CHOICES = ["json", "markdown", "html", "sarif", "codequality"]
 DEFAULT_BASELINE = ".hardening/baseline.json"
 #: Inputs above this size are refused (the largest real reports seen are under 1 GB).
 DEFAULT_MAX_INPUT_BYTES = 2 * 1024**3
@@ -315,7 +314,7 @@ def _progress(quiet: bool = False) -> Any:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(FORMAT_CHOICES),
+    type=click.Choice([fmt.value for fmt in OutputFormat]),
     help="Outputs to write with --out (repeatable; default: all).",
 )
 @click.option(
@@ -368,9 +367,10 @@ def aggregate(**params: Any) -> None:
     from hardening import ci
     from hardening.config import parse_gate
     from hardening.diff import usable_reference
-    from hardening.outputs import FILE_NAMES, OutputFormat, RenderSettings, write_outputs
     from hardening.pipeline import aggregate as run_aggregate
     from hardening.render import terminal
+    from hardening.render.interface import RenderSettings
+    from hardening.render.registry import write_outputs
 
     if params["formats"] and params["out"] is None:
         raise click.UsageError("--format chooses what --out writes: give --out DIR too")
@@ -419,9 +419,7 @@ def aggregate(**params: Any) -> None:
                 params["out"],
                 chosen,
                 RenderSettings(max_chars=max_chars),
-                before=(lambda fmt: progress.stage(f"writing {FILE_NAMES[fmt]}"))
-                if progress
-                else None,
+                before=(lambda name: progress.stage(f"writing {name}")) if progress else None,
             )
     finally:
         if progress is not None:

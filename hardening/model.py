@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from operator import attrgetter
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
@@ -702,3 +702,31 @@ class Report(_Model):
     def finding_totals(self) -> Totals:
         """As recorded, or counted now by the same definition."""
         return self.totals if self.totals is not None else Totals.of(self)
+
+
+class NamedParser(Protocol):
+    """What an outcome keeps of the parser that read an artifact (``parsers.interface.Parser``
+    has it): the model knows no parser."""
+
+    name: ClassVar[str]
+
+
+@dataclass
+class ArtifactOutcome:
+    """What became of one file: parsed into runs and findings, skipped, or failed."""
+
+    name: str
+    #: The parser class that read it (``name`` is all the model needs of it).
+    parser: type[NamedParser] | None = None
+    runs: list[ToolRun] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    skipped: SkippedArtifact | None = None
+    prefixes_used: set[str] = field(default_factory=set)
+    absolute_paths: int = 0
+    #: The exact secret values the parser hashed: the run masks them wherever another finding
+    #: quotes them (``redact.KnownSecrets``).  Never written anywhere.
+    secrets: set[str] = field(default_factory=set, repr=False)
+
+    @property
+    def failed(self) -> bool:
+        return any(run.status is RunStatus.failed for run in self.runs)

@@ -17,6 +17,7 @@ from hardening.config import GateConfig, SeverityOverride
 from hardening.filters import SnapshotFilter, go_build_input, reason_phrase
 from hardening.model import (
     FILTERED_BY,
+    ArtifactOutcome,
     Completeness,
     FilterCounts,
     Finding,
@@ -31,7 +32,7 @@ from hardening.model import (
 from hardening.paths import PathNormalizer
 from hardening.profiles import PROFILES, Profile
 from hardening.progress import Progress
-from hardening.reading import ArtifactOutcome, read_artifact
+from hardening.reading import read_artifact
 from hardening.redact import KnownSecrets, screen_finding
 
 #: How many places a merged finding lists beyond its first.

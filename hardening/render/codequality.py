@@ -37,6 +37,7 @@ from typing import Any
 
 from hardening.model import Finding, Report, Severity, State
 from hardening.render import jsonstream
+from hardening.render.interface import Renderer, RenderSettings
 from hardening.render.links import package_place, url_path
 from hardening.render.text import one_line
 
@@ -133,3 +134,13 @@ def _fallback_fingerprint(finding: Finding) -> str:
     line = finding.location.start_line if finding.location else None
     parts = [finding.tool, finding.kind.value, finding.rule_id, location_path(finding), str(line)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class CodeQuality(Renderer):
+    file_name = "gl-code-quality-report.json"
+
+    def write(self, report: Report, path: Path, settings: RenderSettings) -> None:
+        write(report, path)
+
+
+RENDERER = CodeQuality()

@@ -37,6 +37,7 @@ import orjson
 from markupsafe import Markup
 
 from hardening.model import Finding, Kind, Report, RunStatus, Severity, State
+from hardening.render.interface import Renderer, RenderSettings
 from hardening.render.links import advisory_url, link_base
 from hardening.report_io import write_atomic
 
@@ -569,3 +570,13 @@ def _property_text(value: Any, limit: int = 300) -> str:
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Page(Renderer):
+    file_name = "report.html"
+
+    def write(self, report: Report, path: Path, settings: RenderSettings) -> None:
+        write(report, path)
+
+
+RENDERER = Page()

@@ -10,12 +10,15 @@ from identifiers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from hardening.model import CalibrationRow, Finding, Report, RunStatus, State, Totals
 from hardening.render import text
+from hardening.render.interface import Renderer, RenderSettings
 from hardening.render.links import advisory_url, package_label, source_url
 from hardening.render.terminal import reachability_sentence
+from hardening.report_io import write_atomic
 
 #: Hidden marker by which the comment bot finds its own note.
 MARKER = "<!-- hardening:summary -->"
@@ -436,3 +439,13 @@ def _calibration_row(row: CalibrationRow) -> str:
 
 def _row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
+
+
+class Summary(Renderer):
+    file_name = "summary.md"
+
+    def write(self, report: Report, path: Path, settings: RenderSettings) -> None:
+        write_atomic(path, render(report, max_chars=settings.max_chars))
+
+
+RENDERER = Summary()

@@ -65,6 +65,7 @@ from hardening.model import (
 )
 from hardening.redact import is_credential_rule
 from hardening.render import jsonstream
+from hardening.render.interface import Renderer, RenderSettings
 from hardening.render.links import advisory_url, package_place, url_path
 from hardening.render.text import one_line
 
@@ -644,3 +645,13 @@ def to_json(value: Any) -> Any:
         for name, item in vars(value).items()
         if item is not None and (name not in defaults or item != defaults[name])
     }
+
+
+class Sarif(Renderer):
+    file_name = "hardening.sarif"
+
+    def write(self, report: Report, path: Path, settings: RenderSettings) -> None:
+        write(report, path)
+
+
+RENDERER = Sarif()
