@@ -35,10 +35,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hardening.model import Finding, Report, Severity, State
+from hardening.model import CodeLocation, Component, Endpoint, Finding, Report, Severity, State
 from hardening.render import jsonstream
 from hardening.render.interface import Renderer, RenderSettings
-from hardening.render.links import package_place, url_path
+from hardening.render.links import package_place, url_path, where
 from hardening.render.text import one_line
 
 SEVERITIES: dict[Severity, str] = {
@@ -119,13 +119,14 @@ def description(finding: Finding) -> str:
 
 def location_path(finding: Finding) -> str:
     """The file GitLab attaches the issue to; a stable stand-in where there is no file."""
-    if finding.location is not None and finding.location.path:
-        return finding.location.path
-    if finding.component is not None:
-        return package_place(finding.component)
-    if finding.endpoint is not None:
+    place = where(finding)
+    if isinstance(place, CodeLocation):
+        return place.path
+    if isinstance(place, Component):
+        return package_place(place)
+    if isinstance(place, Endpoint):
         # A bare origin has the root path: never the URL itself, which is no relative path.
-        return url_path(finding.endpoint.url) or "/"
+        return url_path(place.url) or "/"
     return finding.artifact or (finding.artifacts[0] if finding.artifacts else finding.tool)
 
 

@@ -36,9 +36,18 @@ import jinja2
 import orjson
 from markupsafe import Markup
 
-from hardening.model import Finding, Kind, Report, RunStatus, Severity, State
+from hardening.model import (
+    CodeLocation,
+    Component,
+    Finding,
+    Kind,
+    Report,
+    RunStatus,
+    Severity,
+    State,
+)
 from hardening.render.interface import Renderer, RenderSettings
-from hardening.render.links import advisory_url, link_base
+from hardening.render.links import advisory_url, link_base, place_label, where
 from hardening.report_io import write_atomic
 
 TEMPLATE = "report.html.j2"
@@ -469,15 +478,14 @@ def _table_data(report: Report) -> Iterator[bytes]:
 
 
 def _where(finding: Finding) -> tuple[str, int]:
-    if finding.location is not None:
-        return finding.location.path, finding.location.start_line or 0
-    if finding.component is not None:
-        comp = finding.component
-        return f"{comp.name} {comp.installed_version or ''}".strip(), 0
-    if finding.endpoint is not None:
-        ep = finding.endpoint
-        return f"{ep.method or ''} {ep.url}".strip(), 0
-    return "", 0
+    """The table's place column and line: a package by name and version alone (the details
+    show where it lives)."""
+    place = where(finding)
+    if isinstance(place, CodeLocation):
+        return place.path, place.start_line or 0
+    if isinstance(place, Component):
+        return f"{place.name} {place.installed_version or ''}".strip(), 0
+    return place_label(place), 0
 
 
 def _details(finding: Finding, strings: _Strings, advisories: dict[str, str]) -> dict[str, Any]:

@@ -13,10 +13,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hardening.model import CalibrationRow, Finding, Report, RunStatus, State, Totals
+from hardening.model import (
+    CalibrationRow,
+    CodeLocation,
+    Component,
+    Finding,
+    Report,
+    RunStatus,
+    State,
+    Totals,
+)
 from hardening.render import text
 from hardening.render.interface import Renderer, RenderSettings
-from hardening.render.links import advisory_url, package_label, source_url
+from hardening.render.links import advisory_url, place_label, source_url, where
 from hardening.render.terminal import reachability_sentence
 from hardening.report_io import write_atomic
 
@@ -385,18 +394,16 @@ def _ordered(report: Report, findings: list[Finding]) -> list[Finding]:
 
 
 def _where(finding: Finding, report: Report) -> str:
-    loc = finding.location
-    if loc is not None:
-        label = loc.path + (f":{loc.start_line}" if loc.start_line else "")
-        code = text.markdown_code(label, 120)
-        link = source_url(report.link_base, loc.path, loc.start_line)
+    place = where(finding)
+    if place is None:
+        return ""
+    if isinstance(place, CodeLocation):
+        code = text.markdown_code(place_label(place), 120)
+        link = source_url(report.link_base, place.path, place.start_line)
         return f"[{code}]({link})" if link else code
-    if finding.component is not None:
-        return text.markdown_code(text.middle(package_label(finding.component, fixed=True), 120))
-    if finding.endpoint is not None:
-        ep = finding.endpoint
-        return text.markdown_code(f"{ep.method or ''} {ep.url}".strip(), 120)
-    return ""
+    if isinstance(place, Component):
+        return text.markdown_code(text.middle(place_label(place, fixed=True), 120))
+    return text.markdown_code(place_label(place), 120)
 
 
 def _rule(finding: Finding) -> str:

@@ -9,7 +9,7 @@ import click
 
 from hardening.model import Finding, Report, RunStatus, Severity, State
 from hardening.render import text
-from hardening.render.links import package_label
+from hardening.render.links import place_label, where
 
 _SEVERITY_COLOUR = {
     Severity.critical: "magenta",
@@ -191,15 +191,6 @@ def _finding_line(finding: Finding, colour: bool) -> str:
     sev = f"{finding.severity.value:8}"
     if colour:
         sev = click.style(sev, fg=_SEVERITY_COLOUR[finding.severity])
-    where = ""
-    if finding.location:
-        where = finding.location.path
-        if finding.location.start_line:
-            where += f":{finding.location.start_line}"
-    elif finding.component:
-        where = package_label(finding.component)
-    elif finding.endpoint:
-        where = f"{finding.endpoint.method or ''} {finding.endpoint.url}".strip()
     state = f"[{finding.state.value.replace('_', ' ')}] " if finding.state else ""
     if finding.drift:
         state += "[drift?] "
@@ -207,7 +198,7 @@ def _finding_line(finding: Finding, colour: bool) -> str:
         state += "[not called] "
     return (
         f"{sev} {state}{text.terminal(finding.tool, 40)} {text.middle(finding.rule_id, 60)} "
-        f"{text.middle(where, 100)}  {text.terminal(finding.title, 100)}"
+        f"{text.middle(place_label(where(finding)), 100)}  {text.terminal(finding.title, 100)}"
     )
 
 
