@@ -527,8 +527,9 @@ def _add_history_line(report: Any, db: str, gate_config: Any) -> None:
     from hardening.history.trends import GateSpec
     from hardening.model import State
 
-    gone = (State.fixed, State.unknown, State.accepted, State.false_positive, State.suppressed)
-    current = {f.fingerprint for f in report.findings if f.state not in gone and not f.suppressed}
+    current = {
+        f.fingerprint for f in report.findings if State.is_open(f.state) and not f.suppressed
+    }
     try:
         report.history = api.summary(
             db, os.environ, current, GateSpec(gate_config.rule, dict(gate_config.tools))

@@ -379,25 +379,10 @@ def _union(first: Sequence[str], second: Sequence[str]) -> list[str]:
     return list(dict.fromkeys([*first, *second]))
 
 
-#: Order of states in every listing: what a change introduced leads.
-STATE_ORDER = {
-    None: 0,
-    "new": 0,
-    "expired": 1,
-    "updated": 2,
-    "unchanged": 3,
-    "accepted": 4,
-    "false_positive": 5,
-    "suppressed": 6,
-    "unknown": 7,
-    "fixed": 8,
-}
-
-
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     def key(f: Finding) -> tuple[int, int, str, str, int, str]:
         line = f.location.start_line or 0 if f.location else 0
-        state = STATE_ORDER[f.state.value if f.state else None]
+        state = State.RANK[f.state] if f.state else 0
         return (state, -f.severity.rank, f.tool, f.path or "", line, f.fingerprint)
 
     return sorted(findings, key=key)

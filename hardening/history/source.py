@@ -17,13 +17,14 @@ from typing import Any
 import orjson
 
 from hardening.errors import HardeningError
+from hardening.model import State
 
 #: findings.json schema versions this reader understands (every one written so far).
 READABLE_MAJOR = "1"
 #: Titles, paths and other summary texts are cut to this many characters.
 MAX_TEXT = 500
 #: Diff states of findings.json entries that are not findings of that run.
-_NOT_CURRENT = {"fixed", "unknown"}
+_NOT_CURRENT = {state.value for state in State.GONE}
 #: Diff states kept per pipeline (triage seen that day); others are open.
 MARK_STATES = ("accepted", "false_positive", "suppressed", "expired")
 SEVERITIES = ("critical", "high", "medium", "low", "info")

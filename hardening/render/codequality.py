@@ -19,7 +19,9 @@ severity            critical -> blocker, high -> critical, medium -> major, low 
 description         ``<tool>: <title> (<package> <version>, fixed in <version>)``, then
                     ``[not called]`` where govulncheck shows the vulnerable code is not called
 check_name          ``<tool>:<rule_id>``
-fingerprint         the v1 fingerprint (unique per finding after merging; a repeat is skipped)
+fingerprint         the v1 fingerprint (unique per finding after merging; a repeat is skipped);
+                    for a finding built without the pipeline, a digest of its tool, kind, rule
+                    and place and of how many such findings came before it: never its line
 location.path       the code location's path; else, for a package, its lockfile, manifest or
                     image (``component.target``), its path in the artifact, or its purl or
                     name; for a DAST or API finding, the URL path of the endpoint; else the
@@ -31,6 +33,7 @@ location.lines      ``begin``: the start line, or 1 where there is none
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,10 +52,6 @@ SEVERITIES: dict[Severity, str] = {
     Severity.info: "info",
 }
 
-#: States of findings that are not open today.
-CLOSED_STATES = frozenset(
-    {State.fixed, State.unknown, State.accepted, State.false_positive, State.suppressed}
-)
 #: Longest description written; GitLab shows it as one line in the widget.
 MAX_DESCRIPTION = 500
 
@@ -73,10 +72,11 @@ def render(report: Report) -> list[dict[str, Any]]:
 def issues(report: Report) -> Iterator[dict[str, Any]]:
     """One Code Quality issue per open finding, in report order, fingerprints unique."""
     seen: set[str] = set()
+    occurrences: Counter[str] = Counter()
     for finding in report.findings:
         if not is_open(finding):
             continue
-        fingerprint = finding.fingerprint or _fallback_fingerprint(finding)
+        fingerprint = finding.fingerprint or _fallback_fingerprint(finding, occurrences)
         if fingerprint in seen:
             continue
         seen.add(fingerprint)
@@ -84,7 +84,7 @@ def issues(report: Report) -> Iterator[dict[str, Any]]:
 
 
 def is_open(finding: Finding) -> bool:
-    return finding.suppression is None and finding.state not in CLOSED_STATES
+    return finding.suppression is None and State.is_open(finding.state)
 
 
 def issue(finding: Finding, fingerprint: str) -> dict[str, Any]:
@@ -130,11 +130,17 @@ def location_path(finding: Finding) -> str:
     return finding.artifact or (finding.artifacts[0] if finding.artifacts else finding.tool)
 
 
-def _fallback_fingerprint(finding: Finding) -> str:
-    """For a finding built without the pipeline (no fingerprint): stable from what it is."""
-    line = finding.location.start_line if finding.location else None
-    parts = [finding.tool, finding.kind.value, finding.rule_id, location_path(finding), str(line)]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+def _fallback_fingerprint(finding: Finding, occurrences: Counter[str]) -> str:
+    """For a finding built without the pipeline (no fingerprint): stable from what it is and
+    where, never from its line (a line moved by an edit above it is no new finding); a second
+    alike finding in one place is told apart by its occurrence index, counted in
+    ``occurrences`` in report order (as ``fingerprint`` does)."""
+    parts = [finding.tool, finding.kind.value, finding.rule_id, location_path(finding)]
+    base = "\x1f".join(parts)
+    index = occurrences[base]
+    occurrences[base] += 1
+    text = f"{base}\x1f{index}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class CodeQuality(Renderer):

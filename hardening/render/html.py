@@ -56,12 +56,10 @@ PAGE_SIZE = 200
 #: Calibration rows shown; the rest are in findings.json.
 MAX_CALIBRATION_ROWS = 500
 #: States always shown in the headline (others only when non-zero), as in summary.md.
-HEADLINE_STATES = (State.new, State.fixed, State.unchanged, State.accepted, State.unknown)
 _SEVERITIES = list(Severity)
 _STATES = list(State)
 _STATE_BY_NAME = {state.value: state for state in State}
 #: Findings that went away are not part of today's picture in the chart.
-_GONE_STATES = frozenset({State.fixed, State.unknown})
 
 # C0 and C1 controls except tab, newline and carriage return, and bidirectional overrides
 # (which can make text read differently from what it is).
@@ -273,11 +271,11 @@ def _states_present(report: Report) -> set[State]:
 def _headline(report: Report) -> list[_Count]:
     if report.diff is not None:
         counts = report.diff.counts
-        shown = [*HEADLINE_STATES, *(s for s in _STATES if s not in HEADLINE_STATES)]
+        shown = [*State.HEADLINE, *(s for s in _STATES if s not in State.HEADLINE)]
         return [
             _Count(state.value.replace("_", " "), counts.get(state.value, 0), state.value)
             for state in shown
-            if state in HEADLINE_STATES or counts.get(state.value, 0)
+            if state in State.HEADLINE or counts.get(state.value, 0)
         ]
     totals = report.finding_totals()
     cards = [_Count(s.value, totals.by_severity.get(s.value, 0), s.value) for s in _SEVERITIES]
@@ -340,12 +338,9 @@ def _problems(report: Report) -> list[tuple[str, str]]:
 
 def _chart(report: Report) -> _Chart | None:
     """Findings present today (not fixed or unknown), by tool and severity, as stacked bars."""
-    counted = Counter((f.tool, f.severity) for f in report.findings if f.state not in _GONE_STATES)
-    if not counted:
+    by_tool = report.present_by_tool()
+    if not by_tool:
         return None
-    by_tool: dict[str, Counter[Severity]] = {}
-    for (tool, severity), n in counted.items():
-        by_tool.setdefault(tool, Counter())[severity] = n
     largest = max(c.total() for c in by_tool.values())
     bars = []
     for row, tool in enumerate(sorted(by_tool, key=lambda t: (-by_tool[t].total(), t))):

@@ -39,10 +39,8 @@ _STATUS_LABEL = {
     RunStatus.missing: "**missing**",
     RunStatus.not_exercised: "**not exercised**",
 }
-_HEADLINE_STATES = (State.new, State.fixed, State.unchanged, State.accepted, State.unknown)
 #: States listed, after new ones, as needing attention: acceptance lapsed, severity or fix changed.
-_REOPENED = (State.expired, State.updated)
-_BACKLOG = (State.unchanged, State.accepted, State.false_positive, State.suppressed)
+_BACKLOG = (State.unchanged, *State.QUIET)
 _FINDINGS_HEADER = "| Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|"
 _STATE_HEADER = "| State | Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|---|"
 
@@ -83,7 +81,7 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         )
     if with_diff:
         # Open again or changed, not new: listed beside new ones, each with its state.
-        reopened = _ordered(report, [f for f in report.findings if f.state in _REOPENED])
+        reopened = _ordered(report, [f for f in report.findings if f.state in State.REOPENED])
         if reopened:
             out.table(
                 f"### Reopened or updated ({len(reopened)})",
@@ -288,10 +286,11 @@ def _headline(report: Report) -> str:
     seen = _totals_line(totals)
     if report.diff is not None:
         counts = report.diff.counts
-        parts = [f"**{counts.get(s.value, 0)} {s.value}**" for s in _HEADLINE_STATES]
+        parts = [f"**{counts.get(s.value, 0)} {s.value}**" for s in State.HEADLINE]
         others = [
             f"{counts[s.value]} {s.value.replace('_', ' ')}"
-            for s in (State.expired, State.updated, State.false_positive, State.suppressed)
+            for s in State.ORDER
+            if s not in State.HEADLINE
             if counts.get(s.value)
         ]
         line = " · ".join(parts)
@@ -307,7 +306,7 @@ def _headline(report: Report) -> str:
 
 def _totals_line(totals: Totals) -> str:
     """``47 open (2 critical, 18 high; 1 of them not called), 8 suppressed; 3 filtered out``."""
-    details = ", ".join(f"{n} {severity}" for severity, n in totals.by_severity.items())
+    details = text.severities(totals.by_severity)
     if totals.not_called:
         details += f"; {totals.not_called} of them not called"
     line = f"{totals.open} open" + (f" ({details})" if details else "")
@@ -351,9 +350,7 @@ def _run_rows(report: Report) -> list[str]:
         if run.status is RunStatus.ok:
             counts = str(run.findings)
             if run.severity_counts:
-                counts += (
-                    " (" + ", ".join(f"{n} {sev}" for sev, n in run.severity_counts.items()) + ")"
-                )
+                counts += f" ({text.severities(run.severity_counts)})"
         rows.append(
             "| {} | {} | {} | {} | {} | {} |".format(
                 text.markdown(run.tool),

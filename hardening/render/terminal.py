@@ -25,7 +25,7 @@ _STATUS_COLOUR = {
     RunStatus.not_exercised: "yellow",
 }
 #: States listed first, in this order: what a change introduced leads.
-_LEAD_STATES = (State.new, State.expired, State.updated)
+_LEAD_STATES = (State.new, *State.REOPENED)
 
 
 def wants_colour(no_color: bool, environ: Mapping[str, str], is_tty: bool) -> bool:
@@ -61,9 +61,7 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
         if run.status is RunStatus.ok:
             counts = f"{run.findings} finding(s)"
             if run.severity_counts:
-                counts += (
-                    " (" + ", ".join(f"{n} {sev}" for sev, n in run.severity_counts.items()) + ")"
-                )
+                counts += f" ({text.severities(run.severity_counts)})"
         where = text.terminal(run.artifact, 80) if run.artifact else ""
         tool = text.terminal(run.tool, 40)
         lines.append(f"  {tool:13} {version:12} {status} {where}".rstrip())
@@ -164,7 +162,7 @@ def _profile(report: Report) -> str:
 
 def _counts_line(report: Report) -> str:
     totals = report.finding_totals()
-    by_severity = ", ".join(f"{n} {severity}" for severity, n in totals.by_severity.items())
+    by_severity = text.severities(totals.by_severity)
     summary = f"Findings: {totals.findings} ({totals.open} open"
     summary += f": {by_severity}" if by_severity else ""
     if totals.not_called:
