@@ -652,30 +652,14 @@ def _triage(
     extra = load_report(report_path) if report_path else None
     with baseline_mod.locked(path):
         current = baseline_mod.load_or_empty(path)
-        for prefix in paths:
-            try:
-                fingerprint = current.find(prefix)
-            except HardeningError:
-                if extra is None:
-                    raise
-                matches = [f for f in extra.findings if f.fingerprint.startswith(prefix)]
-                if len(matches) != 1:
-                    raise HardeningError(
-                        f"fingerprint {prefix!r} matches {len(matches)} findings in {report_path}"
-                    ) from None
-                fingerprint = matches[0].fingerprint
-                current.entries[fingerprint] = baseline_mod.summarize(
-                    matches[0], date.today().isoformat()
-                )
-            entry = current.entries[fingerprint]
-            entry.triage = baseline_mod.Triage(triage)
-            entry.reason = reason
-            entry.expires = expires.isoformat() if expires else None
+        done = baseline_mod.triage(
+            current, paths, baseline_mod.Triage(triage), reason, expires, extra, str(report_path)
+        )
+        for fingerprint, entry in done:
             click.echo(
                 f"{fingerprint[:12]} {text.terminal(entry.tool, 40)} "
                 f"{text.terminal(entry.rule_id, 80)}: {triage}"
             )
-        current.entries = dict(sorted(current.entries.items()))
         baseline_mod.save(current, path)
 
 
@@ -743,22 +727,13 @@ def baseline_show(baseline_path: Path, triaged: bool) -> None:
     from hardening.render import text
 
     current = baseline_mod.load(baseline_path)
-    today = date.today()
     click.echo(f"{baseline_path}: {len(current.entries)} entries")
-    for fingerprint, entry in current.entries.items():
-        if triaged and not entry.triaged:
-            continue
-        age = (today - date.fromisoformat(entry.first_seen)).days
-        status = entry.triage.value
-        if entry.expired(today):
-            status = "expired"
-        elif entry.expires:
-            status += f" until {entry.expires}"
-        where = entry.path or entry.package or entry.endpoint or ""
+    for row in baseline_mod.shown(current, date.today(), triaged_only=triaged):
+        entry = row.entry
         line = (
-            f"{fingerprint[:12]}  {entry.severity.value:8} {entry.tool:12} "
-            f"{text.terminal(entry.rule_id, 50)}  {text.terminal(where, 60)}  "
-            f"{status}, {age}d"
+            f"{row.fingerprint[:12]}  {entry.severity.value:8} {entry.tool:12} "
+            f"{text.terminal(entry.rule_id, 50)}  {text.terminal(row.where, 60)}  "
+            f"{row.status}, {row.age_days}d"
         )
         if entry.reason:
             line += f"  ({text.terminal(entry.reason, 80)})"
