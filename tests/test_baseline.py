@@ -490,7 +490,7 @@ def test_triage_is_library_logic_usable_without_the_cli() -> None:
     assert [fp for fp, _ in done] == ["a" * 64, "b" * 64]
     assert list(current.entries) == ["a" * 64, "b" * 64]
     assert all(entry.triage is baseline_mod.Triage.accepted for _, entry in done)
-    with pytest.raises(BaselineError, match="'c' matches 0 findings in r.json"):
+    with pytest.raises(BaselineError, match=r"'c' matches 0 findings in r\.json"):
         baseline_mod.triage(
             current, ["c"], baseline_mod.Triage.accepted, "x", None, report, "r.json"
         )
