@@ -12,9 +12,9 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -25,6 +25,12 @@ from hardening.render.registry import OutputFormat
 DEFAULT_BASELINE = ".hardening/baseline.json"
 #: Inputs above this size are refused (the largest real reports seen are under 1 GB).
 DEFAULT_MAX_INPUT_BYTES = 2 * 1024**3
+
+if TYPE_CHECKING:  # the commands import these when they run: --help stays fast
+    from hardening.config import Config
+    from hardening.filters import SnapshotFilter
+    from hardening.pipeline import AggregateOptions
+    from hardening.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -234,7 +240,9 @@ def _add_reading_options(func: F, *, paths_must_exist: bool) -> F:
     return func
 
 
-def _build(params: dict[str, Any], *, baseline_required: bool) -> Any:
+def _build(
+    params: dict[str, Any], *, baseline_required: bool
+) -> tuple[AggregateOptions, Config, Path | None]:
     """AggregateOptions from the shared reading options, config and baseline."""
     from hardening import baseline as baseline_mod
     from hardening import config as config_mod
@@ -275,8 +283,8 @@ def _build(params: dict[str, Any], *, baseline_required: bool) -> Any:
 
 
 def _snapshot_filter(
-    params: dict[str, Any], config: Any, source_root: Path | None, tracked_only: bool
-) -> Any:
+    params: dict[str, Any], config: Config, source_root: Path | None, tracked_only: bool
+) -> SnapshotFilter:
     """The one SnapshotFilter ``aggregate``'s filters and ``snapshot`` both decide with."""
     from hardening.filters import FilterError, SnapshotFilter, SourceTree
 
@@ -292,7 +300,7 @@ def _snapshot_filter(
         raise click.UsageError(str(exc)) from None
 
 
-def _progress(quiet: bool = False) -> Any:
+def _progress(quiet: bool = False) -> Progress | None:
     """A progress bar on stderr on a terminal (erased when done, so also with -q); elsewhere
     (a CI log) one line per slow stage, but none with -q."""
     from hardening.progress import ProgressBar, StageLog
@@ -300,6 +308,34 @@ def _progress(quiet: bool = False) -> Any:
     if sys.stderr.isatty():
         return ProgressBar()
     return None if quiet else StageLog()
+
+
+def _aggregate_options(params: dict[str, Any]) -> tuple[AggregateOptions, Config]:
+    """``aggregate``'s options on top of the shared ones: the reference, the enforced gates,
+    the link base and changed files (from the CI environment unless given), the time."""
+    from hardening import ci
+    from hardening.config import parse_gate
+    from hardening.model import utc_now
+    from hardening.pipeline import compare_to
+
+    options, config, _ = _build(params, baseline_required=False)
+    if params["compare_to"] is not None:
+        compare_to(options, params["compare_to"])
+    for rule in params["fail_on"]:
+        try:
+            parse_gate(rule)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    options.fail_on = list(dict.fromkeys(params["fail_on"]))
+    options.link_base = params["link_base"] or ci.link_base(os.environ)
+    if params["changed_files"] is not None:
+        options.changed_files = ci.read_changed_files(params["changed_files"])
+    else:
+        options.changed_files = ci.changed_files_from_git(
+            os.environ, params["source_root"] or Path.cwd()
+        )
+    options.created = utc_now()
+    return options, config
 
 
 @cli.command(epilog=EXIT_CODES_AGGREGATE)
@@ -364,9 +400,6 @@ def aggregate(**params: Any) -> None:
     Report-only: exits 0 whatever it finds.  A PATH that does not exist is listed as
     skipped, not an error.
     """
-    from hardening import ci
-    from hardening.config import parse_gate
-    from hardening.diff import usable_reference
     from hardening.pipeline import aggregate as run_aggregate
     from hardening.render import terminal
     from hardening.render.interface import RenderSettings
@@ -374,43 +407,16 @@ def aggregate(**params: Any) -> None:
 
     if params["formats"] and params["out"] is None:
         raise click.UsageError("--format chooses what --out writes: give --out DIR too")
-    options, config, _ = _build(params, baseline_required=False)
-    warnings: list[str] = []
-    if params["compare_to"] is not None:
-        has_baseline = options.baseline is not None
-        if options.baseline is None:
-            from hardening.baseline import Baseline
-
-            options.baseline = Baseline()
-        # In CI the target branch's file is often absent or cut short: the run goes on
-        # against the baseline, and says so.
-        options.reference, warning = usable_reference(
-            params["compare_to"], options.today, has_baseline=has_baseline
-        )
-        if warning is not None:
-            warnings.append(warning)
-    for rule in params["fail_on"]:
-        try:
-            parse_gate(rule)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
-    options.fail_on = list(dict.fromkeys(params["fail_on"]))
+    options, config = _aggregate_options(params)
     progress = options.progress = _progress(params["quiet"])
     written: list[Path] = []
     try:
         report = run_aggregate(options)
-        report.warnings[:0] = warnings
-        report.link_base = params["link_base"] or ci.link_base(os.environ)
-        report.created = _now_iso()
         history_db = params["history_db"] or config.history
         if history_db:
-            _add_history_line(report, history_db, options.gate)
-        if params["changed_files"] is not None:
-            report.changed_files = ci.read_changed_files(params["changed_files"])
-        else:
-            report.changed_files = ci.changed_files_from_git(
-                os.environ, params["source_root"] or Path.cwd()
-            )
+            from hardening.history import api
+
+            api.add_trend_line(report, history_db, os.environ, options.gate)
         if params["out"] is not None:
             chosen = [OutputFormat(f) for f in params["formats"]] or list(OutputFormat)
             max_chars = params["max_chars"] or config.max_chars or 60_000
@@ -515,32 +521,6 @@ def snapshot(**params: Any) -> None:
         click.echo(snapshot_text.render(plan, written, str(out)), nl=False)
 
 
-def _now_iso() -> str:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _add_history_line(report: Any, db: str, gate_config: Any) -> None:
-    """The trend line from the history database, or a warning: never a failed report."""
-    from hardening.history import api
-    from hardening.history.trends import GateSpec
-    from hardening.model import State
-
-    current = {
-        f.fingerprint for f in report.findings if State.is_open(f.state) and not f.suppressed
-    }
-    try:
-        report.history = api.summary(
-            db, os.environ, current, GateSpec(gate_config.rule, dict(gate_config.tools))
-        )
-    except HardeningError as exc:
-        report.warnings.append(f"history: {exc}")
-    else:
-        if report.history is None:
-            report.warnings.append("history: no pipeline of this ref is recorded yet")
-
-
 @cli.command(epilog=EXIT_CODES_DONE)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
@@ -615,6 +595,7 @@ def baseline_update(**params: Any) -> None:
 
     params["baseline_path"] = params["baseline_path"] or None
     options, _, path = _build(params, baseline_required=True)
+    assert path is not None  # a required baseline has the default path at least
     with baseline_mod.locked(path):
         # Read under the lock, so a concurrent update's work is seen and kept.
         current = baseline_mod.load_or_empty(path)
@@ -681,7 +662,7 @@ def _triage(
 def baseline_accept(
     fingerprints: tuple[str, ...],
     reason: str,
-    expires: Any,
+    expires: datetime | None,
     report_path: Path | None,
     baseline_path: Path,
 ) -> None:

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from enum import StrEnum
 from operator import attrgetter
 from typing import Annotated, Any, ClassVar, Protocol, Self
@@ -690,6 +691,12 @@ class HistorySummary(_Model):
     new_per_pipeline: float = Field(description="Mean new findings per recorded pipeline")
     gate: str
     pipelines_blocked: int = Field(description="Pipelines of the window the gate would block")
+
+
+def utc_now() -> str:
+    """Now, as every time hardening writes (findings.json's ``created``, the history's):
+    fixed-width UTC, so that text order is time order."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Report(_Model):

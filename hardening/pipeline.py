@@ -64,6 +64,29 @@ class AggregateOptions:
     #: A progress display told about each artifact before it is read, then about merging;
     #: the caller closes it.
     progress: Progress | None = None
+    #: URL prefix of the project's files at the scanned commit: the outputs link into it.
+    link_base: str | None = None
+    #: The files the merge request changed (listed first); None when not known.
+    changed_files: Sequence[str] | None = None
+    #: Said first among the report's warnings (a --compare-to file that could not be used).
+    warnings: Sequence[str] = ()
+    #: When this report is written (``model.utc_now()``); None leaves it out.
+    created: str | None = None
+
+
+def compare_to(options: AggregateOptions, path: Path) -> None:
+    """Judge new and fixed against the target branch's findings.json at ``path``.
+
+    In CI that file is often absent or cut short: the run then goes on against the baseline
+    (an empty one when there is none) and says so in its first warning."""
+    has_baseline = options.baseline is not None
+    if options.baseline is None:
+        options.baseline = Baseline()
+    options.reference, warning = diff.usable_reference(
+        path, options.today, has_baseline=has_baseline
+    )
+    if warning is not None:
+        options.warnings = [*options.warnings, warning]
 
 
 def aggregate(options: AggregateOptions) -> Report:
@@ -175,6 +198,12 @@ def aggregate(options: AggregateOptions) -> Report:
     report.totals = Totals.of(report)
     report.gate = gate.evaluate(report, options.gate, enforced=options.fail_on)
     report.calibration = gate.calibration(report, options.gate)
+    report.warnings[:0] = options.warnings
+    report.link_base = options.link_base
+    report.created = options.created
+    report.changed_files = (
+        list(options.changed_files) if options.changed_files is not None else None
+    )
     return report
 
 
