@@ -490,7 +490,6 @@ def snapshot(**params: Any) -> None:
     """
     from hardening import config as config_mod
     from hardening import snapshot as snapshot_mod
-    from hardening.render import snapshot_text
 
     if bool(params["out"]) == params["as_list"]:
         raise click.UsageError("give exactly one of --out SNAP and --list")
@@ -500,25 +499,19 @@ def snapshot(**params: Any) -> None:
     config, _ = config_mod.discover(params["config_path"], Path.cwd())
     chosen = _snapshot_filter(params, config, root, tracked_only=False)
     out: Path | None = params["out"]
-    if out is not None:
-        snapshot_mod.check_out(root, out)
-    plan = snapshot_mod.plan(
+    plan, written = snapshot_mod.take(
         root,
         chosen,
+        out,
         tracked_only=params["tracked_only"],
         drop_build_inputs=params["drop_build_inputs"],
-        skip=(out,) if out is not None else (),
+        force=params["force"],
     )
-    if out is not None:
-        snapshot_mod.check_listed(plan, out)
-        snapshot_mod.check_replace(out, force=params["force"])
     if out is None:
         sys.stdout.write(snapshot_mod.listing(plan, nul=params["nul"]))
-        click.echo(snapshot_text.render(plan, None, None), err=True, nl=False)
-        return
-    written = snapshot_mod.materialize(plan, out)
-    if not params["quiet"]:
-        click.echo(snapshot_text.render(plan, written, str(out)), nl=False)
+        click.echo(snapshot_mod.summary(plan, None, None), err=True, nl=False)
+    elif not params["quiet"]:
+        click.echo(snapshot_mod.summary(plan, written, str(out)), nl=False)
 
 
 @cli.command(epilog=EXIT_CODES_DONE)
