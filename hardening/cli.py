@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 import click
 
@@ -33,6 +33,51 @@ if TYPE_CHECKING:  # the commands import these when they run: --help stays fast
     from hardening.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _FilterParams(TypedDict):
+    """The options of the source-snapshot filters, shared by ``aggregate`` and ``snapshot``."""
+
+    no_default_excludes: bool
+    exclude: tuple[str, ...]
+    include: tuple[str, ...]
+    config_path: Path | None
+    tracked_only: bool
+
+
+class _ReadingParams(_FilterParams):
+    """The options of every command that reads artifacts (``reading_options``)."""
+
+    paths: tuple[Path, ...]
+    profile: str | None
+    inputs: tuple[str, ...]
+    strip_prefix: tuple[str, ...]
+    source_root: Path | None
+    baseline_path: Path | None
+    max_input_bytes: int
+
+
+class _AggregateParams(_ReadingParams):
+    out: Path | None
+    formats: tuple[str, ...]
+    compare_to: Path | None
+    fail_on: tuple[str, ...]
+    max_chars: int | None
+    link_base: str | None
+    changed_files: Path | None
+    history_db: str | None
+    quiet: bool
+    no_color: bool
+
+
+class _SnapshotParams(_FilterParams):
+    source_root: Path
+    out: Path | None
+    as_list: bool
+    nul: bool
+    force: bool
+    drop_build_inputs: bool
+    quiet: bool
 
 
 class _UserError(click.ClickException):
@@ -241,7 +286,7 @@ def _add_reading_options(func: F, *, paths_must_exist: bool) -> F:
 
 
 def _build(
-    params: dict[str, Any], *, baseline_required: bool
+    params: _ReadingParams, *, baseline_required: bool
 ) -> tuple[AggregateOptions, Config, Path | None]:
     """AggregateOptions from the shared reading options, config and baseline."""
     from hardening import baseline as baseline_mod
@@ -283,7 +328,7 @@ def _build(
 
 
 def _snapshot_filter(
-    params: dict[str, Any], config: Config, source_root: Path | None, tracked_only: bool
+    params: _FilterParams, config: Config, source_root: Path | None, tracked_only: bool
 ) -> SnapshotFilter:
     """The one SnapshotFilter ``aggregate``'s filters and ``snapshot`` both decide with."""
     from hardening.filters import FilterError, SnapshotFilter, SourceTree
@@ -310,7 +355,7 @@ def _progress(quiet: bool = False) -> Progress | None:
     return None if quiet else StageLog()
 
 
-def _aggregate_options(params: dict[str, Any]) -> tuple[AggregateOptions, Config]:
+def _aggregate_options(params: _AggregateParams) -> tuple[AggregateOptions, Config]:
     """``aggregate``'s options on top of the shared ones: the reference, the enforced gates,
     the link base and changed files (from the CI environment unless given), the time."""
     from hardening import ci
@@ -394,7 +439,7 @@ def _aggregate_options(params: dict[str, Any]) -> tuple[AggregateOptions, Config
     is_flag=True,
     help="No colour (else NO_COLOR, then FORCE_COLOR, then whether stdout is a terminal).",
 )
-def aggregate(**params: Any) -> None:
+def aggregate(**params: Unpack[_AggregateParams]) -> None:
     """Read every report under PATHS and summarize them.
 
     Report-only: exits 0 whatever it finds.  A PATH that does not exist is listed as
@@ -409,6 +454,7 @@ def aggregate(**params: Any) -> None:
         raise click.UsageError("--format chooses what --out writes: give --out DIR too")
     options, config = _aggregate_options(params)
     progress = options.progress = _progress(params["quiet"])
+    out = params["out"]
     written: list[Path] = []
     try:
         report = run_aggregate(options)
@@ -417,14 +463,14 @@ def aggregate(**params: Any) -> None:
             from hardening.history import api
 
             api.add_trend_line(report, history_db, os.environ, options.gate)
-        if params["out"] is not None:
+        if out is not None:
             chosen = [OutputFormat(f) for f in params["formats"]] or list(OutputFormat)
-            max_chars = params["max_chars"] or config.max_chars or 60_000
+            max_chars = params["max_chars"] or config.max_chars
             written = write_outputs(
                 report,
-                params["out"],
+                out,
                 chosen,
-                RenderSettings(max_chars=max_chars),
+                RenderSettings(max_chars=max_chars) if max_chars else RenderSettings(),
                 before=(lambda name: progress.stage(f"writing {name}")) if progress else None,
             )
     finally:
@@ -433,9 +479,9 @@ def aggregate(**params: Any) -> None:
     if not params["quiet"]:
         colour = terminal.wants_colour(params["no_color"], os.environ, sys.stdout.isatty())
         click.echo(terminal.render(report, colour=colour), nl=False, color=colour)
-        if written:
+        if out is not None and written:
             names = ", ".join(path.name for path in written)
-            click.echo(f"Wrote {click.format_filename(params['out'])}/: {names}")
+            click.echo(f"Wrote {click.format_filename(out)}/: {names}")
     if report.gate is not None and report.gate.failed:
         # The reason stays visible with -q: exit 1 is not a success.
         click.echo(f"hardening: {report.gate.verdict}", err=True)
@@ -481,7 +527,7 @@ def aggregate(**params: Any) -> None:
     "searched upward).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (with --out).")
-def snapshot(**params: Any) -> None:
+def snapshot(**params: Unpack[_SnapshotParams]) -> None:
     """Materialize the tracked-source snapshot that scanners should scan.
 
     The files git lists in the source root (submodules' included), minus what aggregate's
@@ -580,7 +626,7 @@ def baseline_file_option(func: F) -> F:
 
 @baseline.command("update", epilog=EXIT_CODES_DONE)
 @reading_options()
-def baseline_update(**params: Any) -> None:
+def baseline_update(**params: Unpack[_ReadingParams]) -> None:
     """Write today's state of PATHS into the baseline (keeps triage and unknown entries)."""
     from hardening import baseline as baseline_mod
     from hardening import diff
