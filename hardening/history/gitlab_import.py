@@ -19,13 +19,13 @@ from urllib.parse import quote, urljoin, urlsplit
 import gitlab
 import orjson
 import requests
-from gitlab.exceptions import GitlabError, GitlabParsingError
+from gitlab.exceptions import GitlabError
 from sqlalchemy import Engine, select
 
 from hardening import __version__
 from hardening.history import schema, store
 from hardening.history.source import HistoryError, normalize_time, parse_document
-from hardening.publish.gitlab import NO_RETRY
+from hardening.publish.gitlab import NO_RETRY, failure
 from hardening.publish.interface import (
     ApiError,
     Retrier,
@@ -113,13 +113,8 @@ class _GitLab:
     def _once(self, operation: Callable[[], T]) -> T:
         try:
             return operation()
-        except GitlabParsingError:
-            raise ApiError(
-                None, "GitLab sent a response that is not JSON", retryable=False
-            ) from None
         except GitlabError as exc:
-            detail = server_detail(exc.error_message or "no details")
-            raise ApiError(exc.response_code, detail) from None
+            raise failure(exc) from None
         except requests.RequestException as exc:
             raise network_failure(exc) from None
 

@@ -234,16 +234,8 @@ class GitLabNotes:
         self._retry_after = None
         try:
             return operation()
-        except GitlabParsingError:
-            raise ApiError(
-                None, "GitLab sent a response that is not JSON", retryable=False
-            ) from None
         except GitlabError as exc:
-            status = exc.response_code
-            detail = server_detail(exc.error_message or "no details")
-            if status is None:
-                raise ApiError(None, detail, retryable=False) from None
-            raise ApiError(status, detail, retry_after=self._retry_after) from None
+            raise failure(exc, self._retry_after) from None
         except requests.RequestException as exc:
             raise network_failure(exc) from None
         except (TypeError, AttributeError, KeyError, ValueError, IndexError):
@@ -255,6 +247,17 @@ class GitLabNotes:
         self, response: requests.Response, *args: object, **kwargs: object
     ) -> None:
         self._retry_after = parse_retry_after(response.headers.get("Retry-After"))
+
+
+def failure(exc: GitlabError, retry_after: float | None = None) -> ApiError:
+    """The ApiError of a python-gitlab failure: an answer that is not JSON, an HTTP status
+    with GitLab's message (redacted), or neither."""
+    if isinstance(exc, GitlabParsingError):
+        return ApiError(None, "GitLab sent a response that is not JSON", retryable=False)
+    detail = server_detail(exc.error_message or "no details")
+    if exc.response_code is None:
+        return ApiError(None, detail, retryable=False)
+    return ApiError(exc.response_code, detail, retry_after=retry_after)
 
 
 def _is_id(value: object) -> TypeGuard[int]:
