@@ -100,7 +100,7 @@ def chunks(report: Report) -> Iterator[bytes]:
     with _gc_paused():
         # The cut is a plain token (no markup), replaced by the streamed data below.
         token = Markup(cut)  # noqa: S704
-        page = _template().render(csp=_content_security_policy, data=token, view=_view(report))
+        page = load_template().render(csp=content_security_policy, data=token, view=_view(report))
     head, found, tail = page.partition(cut)
     if not found:  # pragma: no cover - the template always places the data
         raise AssertionError("report.html template lost its data block")
@@ -129,18 +129,20 @@ def _gc_paused() -> Iterator[None]:
 
 
 @cache
-def _template() -> jinja2.Template:
+def load_template(name: str = TEMPLATE, *, keep_trailing_newline: bool = True) -> jinja2.Template:
+    """An installed page template (report.html's, trends.html's), autoescaped, strict about
+    undefined names."""
     env = jinja2.Environment(
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        keep_trailing_newline=True,
+        keep_trailing_newline=keep_trailing_newline,
     )
-    return env.from_string(template_source())
+    return env.from_string(_template_source(name))
 
 
-def template_source(name: str = TEMPLATE) -> str:
+def _template_source(name: str = TEMPLATE) -> str:
     """The text of one of the installed templates (report.html's, trends.html's)."""
     try:
         folder = resources.files("hardening.templates")
@@ -156,17 +158,13 @@ def _csp_hash(source: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
-def _content_security_policy(style: str, script: str) -> str:
-    """Called by the template with the exact text of its one style and one script."""
-    return "; ".join(
-        [
-            "default-src 'none'",
-            f"style-src {_csp_hash(style)}",
-            f"script-src {_csp_hash(script)}",
-            "base-uri 'none'",
-            "form-action 'none'",
-        ]
-    )
+def content_security_policy(style: str, script: str | None = None) -> str:
+    """Called by a page's template with the exact text of its one style and its one script
+    (none: the page runs no script): nothing else may load or run."""
+    sources = [f"style-src {_csp_hash(style)}"]
+    if script is not None:
+        sources.append(f"script-src {_csp_hash(script)}")
+    return "; ".join(["default-src 'none'", *sources, "base-uri 'none'", "form-action 'none'"])
 
 
 def _script_json(value: Any) -> bytes:
