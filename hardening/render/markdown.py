@@ -218,16 +218,10 @@ class _Budget:
             if empty:
                 self.block(f"{heading}\n\n{empty}")
             return
-        head = f"{heading}\n\n{header}".rstrip()
-        shown, hidden = self._fit_rows(head, rows, "")
-        if not shown:
+        body, _ = self._fitted(f"{heading}\n\n{header}".rstrip(), rows, "", whole=False)
+        if body is None:
             self.block(f"{heading}\n\n_Not shown here (size budget)._")
-            self.left_out += len(rows)
             return
-        body = head + "\n" + "\n".join(shown)
-        if hidden:
-            body += "\n\n_The rest is not shown here (size budget)._"
-            self.left_out += hidden
         self._append(body)
 
     def details(self, summary: str, header: str, rows: Rows, *, whole: bool = False) -> bool:
@@ -236,17 +230,25 @@ class _Budget:
         if not rows:
             return True
         head = f"<details><summary>{summary}</summary>\n\n{header}"
-        tail = "\n\n</details>"
+        body, hidden = self._fitted(head, rows, "\n\n</details>", whole=whole)
+        if body is None:
+            return False
+        self._append(body)
+        return not hidden
+
+    def _fitted(self, head: str, rows: Rows, tail: str, *, whole: bool) -> tuple[str | None, int]:
+        """``head``, the rows that fit, a note when some did not, ``tail``; and how many rows
+        were left out.  None when no row fits (``whole``: when not every row does): then all
+        of them are left out."""
         shown, hidden = self._fit_rows(head, rows, tail)
         if not shown or (whole and hidden):
             self.left_out += len(rows)
-            return False
+            return None, len(rows)
         body = head + "\n" + "\n".join(shown)
         if hidden:
             body += "\n\n_The rest is not shown here (size budget)._"
             self.left_out += hidden
-        self._append(body + tail)
-        return not hidden
+        return body + tail, hidden
 
     def finish(self) -> str:
         closing = self.closing
