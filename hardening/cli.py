@@ -624,6 +624,15 @@ def baseline_file_option(func: F) -> F:
     )(func)
 
 
+def _report_option(func: F) -> F:
+    return click.option(
+        "--report",
+        "report_path",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        help="findings.json to take findings not yet in the baseline from.",
+    )(func)
+
+
 @baseline.command("update", epilog=EXIT_CODES_DONE)
 @reading_options()
 def baseline_update(**params: Unpack[_ReadingParams]) -> None:
@@ -691,12 +700,7 @@ def _triage(
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Date (YYYY-MM-DD) after which the finding is open again.",
 )
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="findings.json to take findings not yet in the baseline from.",
-)
+@_report_option
 @baseline_file_option
 def baseline_accept(
     fingerprints: tuple[str, ...],
@@ -724,12 +728,7 @@ def baseline_accept(
 @baseline.command("false-positive", epilog=EXIT_CODES_DONE)
 @click.argument("fingerprints", nargs=-1, required=True)
 @click.option("--reason", required=True, help="Why the finding is not real.")
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="findings.json to take findings not yet in the baseline from.",
-)
+@_report_option
 @baseline_file_option
 def baseline_false_positive(
     fingerprints: tuple[str, ...], reason: str, report_path: Path | None, baseline_path: Path
