@@ -39,7 +39,7 @@ _STATUS_LABEL = {
     RunStatus.missing: "**missing**",
     RunStatus.not_exercised: "**not exercised**",
 }
-#: States listed, after new ones, as needing attention: acceptance lapsed, severity or fix changed.
+#: States of the folded backlog: seen before and unchanged, or decided not to act on.
 _BACKLOG = (State.unchanged, *State.QUIET)
 _FINDINGS_HEADER = "| Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|"
 _STATE_HEADER = "| State | Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|---|"
