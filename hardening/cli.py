@@ -907,12 +907,13 @@ def history_import_gitlab(
     """Backfill from the findings.json artifacts of past pipelines (skips recorded ones)."""
     from hardening.history import gitlab_import, schema
 
-    verify: bool | str = ca_file or next(
-        (v for v in map(os.environ.get, ("REQUESTS_CA_BUNDLE", "CI_SERVER_TLS_CA_FILE")) if v),
-        True,
-    )
     request = gitlab_import.ImportRequest(
-        project=project, ref=ref, last=last, job=job, artifact=artifact, verify=verify
+        project=project,
+        ref=ref,
+        last=last,
+        job=job,
+        artifact=artifact,
+        verify=gitlab_import.ca_bundle(ca_file, os.environ),
     )
     engine = schema.open_engine(_history_db(db))
     bar: Any = None

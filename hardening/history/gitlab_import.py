@@ -52,6 +52,13 @@ class ImportRequest:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
+def ca_bundle(ca_file: str | None, env: Mapping[str, str]) -> bool | str:
+    """``verify`` for the GitLab connection: ``--ca-file``, else REQUESTS_CA_BUNDLE, else the
+    runner's CI_SERVER_TLS_CA_FILE (a self-managed GitLab), else the system's CAs."""
+    names = ("REQUESTS_CA_BUNDLE", "CI_SERVER_TLS_CA_FILE")
+    return ca_file or next((v for v in map(env.get, names) if v), True)
+
+
 @dataclass
 class ImportOutcome:
     recorded: int = 0
