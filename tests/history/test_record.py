@@ -58,6 +58,12 @@ def record_daily(tmp_path: Path, db: str, pipelines: list[list[F]], first_id: in
         assert record(path, db, env=env)[0] == 0
 
 
+def trends_report(
+    db: str, out: Path, *options: str, env: dict[str, str] | None = GITLAB_ENV
+) -> tuple[int, str]:
+    return run("history", "report", "--db", db, *options, "--out", str(out), env=env)
+
+
 def pipelines_of(url: str) -> list[tuple[str, str, str]]:
     engine = schema.open_engine(url)
     with engine.connect() as connection:
@@ -248,17 +254,8 @@ def test_a_database_of_a_newer_hardening_is_refused(tmp_path: Path, db_url: str)
         f"hardening: error: the history database is at schema version {newer}, "
         f"written by a newer hardening (this one knows {known}); upgrade hardening\n"
     )
-    code, out = run(
-        "history",
-        "report",
-        "--db",
-        db_url,
-        "--project",
-        "group/app",
-        "--ref",
-        "release/1.4",
-        "--out",
-        str(tmp_path / "t"),
+    code, out = trends_report(
+        db_url, tmp_path / "t", "--project", "group/app", "--ref", "release/1.4", env=None
     )
     assert code == 2 and "written by a newer hardening" in out
 
@@ -291,17 +288,7 @@ def test_report_writes_trends_and_a_terminal_summary(tmp_path: Path, sqlite_url:
     record_daily(
         tmp_path, sqlite_url, [[F(fingerprint(1))], [F(fingerprint(1)), F(fingerprint(2))]]
     )
-    code, out = run(
-        "history",
-        "report",
-        "--db",
-        sqlite_url,
-        "--last",
-        "10",
-        "--out",
-        str(tmp_path / "t"),
-        env=GITLAB_ENV,
-    )
+    code, out = trends_report(sqlite_url, tmp_path / "t", "--last", "10")
     assert code == 0, out
     assert (
         out.splitlines()[0]
@@ -317,34 +304,15 @@ def test_report_writes_trends_and_a_terminal_summary(tmp_path: Path, sqlite_url:
 def test_report_of_an_unknown_project_is_one_line(tmp_path: Path, sqlite_url: str):
     path = write_pipeline(tmp_path / "r", Pipeline([]))
     assert record(path, sqlite_url)[0] == 0
-    code, out = run(
-        "history",
-        "report",
-        "--db",
-        sqlite_url,
-        "--project",
-        "nope",
-        "--ref",
-        "main",
-        "--out",
-        str(tmp_path / "t"),
+    code, out = trends_report(
+        sqlite_url, tmp_path / "t", "--project", "nope", "--ref", "main", env=None
     )
     assert (code, out) == (2, "hardening: error: no pipeline of nope on main is recorded\n")
 
 
 def test_report_since_a_date(tmp_path: Path, sqlite_url: str):
     record_daily(tmp_path, sqlite_url, [[], [], []], first_id=0)
-    code, out = run(
-        "history",
-        "report",
-        "--db",
-        sqlite_url,
-        "--since",
-        "2024-05-02",
-        "--out",
-        str(tmp_path / "t"),
-        env=GITLAB_ENV,
-    )
+    code, out = trends_report(sqlite_url, tmp_path / "t", "--since", "2024-05-02")
     assert code == 0, out
     assert [
         p["pipeline"] for p in json.loads((tmp_path / "t" / "trends.json").read_text())["pipelines"]
