@@ -15,23 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-RULES = """\
-rules:
-  - id: go-weak-hash-md5
-    languages: [go]
-    severity: WARNING
-    message: MD5 is a weak hash
-    pattern: md5.New()
-"""
-FLAGGED = 'package p{n}\n\nimport "crypto/md5"\n\nfunc Sum{n}() {{\n\t_ = md5.New()\n}}\n'
-CLEAN = "package p{n}\n\nfunc Clean{n}() int {{\n\treturn {n}\n}}\n"
+from go_project import CLEAN, FLAGGED, RULES, semgrep_command, semgrep_env
 
 
 def generate(root: Path, tracked: int, cached: int) -> None:
@@ -43,17 +33,17 @@ def generate(root: Path, tracked: int, cached: int) -> None:
         folder = root / "internal" / f"pkg{n % 100}"
         folder.mkdir(parents=True, exist_ok=True)
         template = FLAGGED if n % 10 == 0 else CLEAN
-        (folder / f"file{n}.go").write_text(template.format(n=n))
+        (folder / f"file{n}.go").write_text(template.format(name=f"p{n}", n=n))
     vendor = root / "vendor" / "github.com" / "acme" / "legacy"
     vendor.mkdir(parents=True)
-    (vendor / "legacy.go").write_text(FLAGGED.format(n=0))
+    (vendor / "legacy.go").write_text(FLAGGED.format(name="p0", n=0))
     (root / "go.mod").write_text("module example.com/bench\n\ngo 1.22\n")
     subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
     cache = root / ".cache" / "go-build"
     for n in range(cached):
         folder = cache / f"{n % 256:02x}"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"scratch{n}.go").write_text(FLAGGED.format(n=n))
+        (folder / f"scratch{n}.go").write_text(FLAGGED.format(name=f"p{n}", n=n))
 
 
 def timed(
@@ -67,25 +57,10 @@ def timed(
 
 
 def semgrep_scan(semgrep: str, target: Path, report: Path, rules: Path) -> dict[str, object]:
-    env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
     wall = timed(
-        [
-            semgrep,
-            "scan",
-            "--config",
-            str(rules),
-            "--metrics",
-            "off",
-            "--disable-version-check",
-            "--json",
-            "--time",
-            "--quiet",
-            "--output",
-            str(report),
-            ".",
-        ],
+        semgrep_command(semgrep, rules, report),
         target,
-        env,
+        semgrep_env(),
         check=False,  # semgrep exits non-zero on some errors; its report says which
     )
     data = json.loads(report.read_text())

@@ -31,6 +31,7 @@ from hardening.model import (
     Endpoint,
     Finding,
     Kind,
+    Report,
     Severity,
     _Model,
     _Record,
@@ -189,6 +190,88 @@ class Baseline(_Model):
         if not matches:
             raise BaselineError(f"no baseline entry has fingerprint {prefix!r}")
         raise BaselineError(f"fingerprint prefix {prefix!r} matches {len(matches)} entries")
+
+
+def triage(
+    baseline: Baseline,
+    prefixes: Iterable[str],
+    decision: Triage,
+    reason: str,
+    expires: date | None,
+    report: Report | None = None,
+    report_origin: str = "the report",
+    today: date | None = None,
+) -> list[tuple[str, BaselineEntry]]:
+    """Record ``decision`` on the entry each fingerprint prefix names (``baseline accept``,
+    ``false-positive``), in place; the entries come back in the prefixes' order.
+
+    A prefix no entry has is looked up in ``report`` (a findings.json): its one finding with
+    that prefix becomes an entry first, so a finding can be triaged before any ``baseline
+    update`` recorded it.  The entries are then kept sorted by fingerprint, as ``save``
+    writes them."""
+    first_seen = (today or date.today()).isoformat()
+    done = []
+    for prefix in prefixes:
+        fingerprint = _entry_or_finding(baseline, prefix, report, report_origin, first_seen)
+        entry = baseline.entries[fingerprint]
+        entry.triage = decision
+        entry.reason = reason
+        entry.expires = expires.isoformat() if expires else None
+        done.append((fingerprint, entry))
+    baseline.entries = dict(sorted(baseline.entries.items()))
+    return done
+
+
+def _entry_or_finding(
+    baseline: Baseline, prefix: str, report: Report | None, origin: str, first_seen: str
+) -> str:
+    """The fingerprint ``prefix`` names: a baseline entry's, else one finding's of ``report``
+    (added to the baseline)."""
+    try:
+        return baseline.find(prefix)
+    except BaselineError:
+        if report is None:
+            raise
+    matches = [f for f in report.findings if f.fingerprint.startswith(prefix)]
+    if len(matches) != 1:
+        raise BaselineError(
+            f"fingerprint {prefix!r} matches {len(matches)} findings in {origin}"
+        ) from None
+    fingerprint = matches[0].fingerprint
+    baseline.entries[fingerprint] = summarize(matches[0], first_seen)
+    return fingerprint
+
+
+@dataclass(frozen=True)
+class ShownEntry:
+    """One row of ``baseline show``: an entry with its triage status and age today."""
+
+    fingerprint: str
+    entry: BaselineEntry
+    #: ``accepted``, ``accepted until 2025-01-31``, ``expired``, ``open``, ``false_positive``
+    status: str
+    age_days: int
+
+    @property
+    def where(self) -> str:
+        return self.entry.path or self.entry.package or self.entry.endpoint or ""
+
+
+def shown(baseline: Baseline, today: date, *, triaged_only: bool = False) -> list[ShownEntry]:
+    """``baseline show``'s rows, in the file's order (``triaged_only``: accepted and
+    false-positive entries)."""
+    rows = []
+    for fingerprint, entry in baseline.entries.items():
+        if triaged_only and not entry.triaged:
+            continue
+        status = entry.triage.value
+        if entry.expired(today):
+            status = "expired"
+        elif entry.expires:
+            status += f" until {entry.expires}"
+        age = (today - date.fromisoformat(entry.first_seen)).days
+        rows.append(ShownEntry(fingerprint, entry, status, age))
+    return rows
 
 
 # Older layouts are upgraded on read.  Format 1 listed entries as an array with their

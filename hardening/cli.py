@@ -12,23 +12,73 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 import click
 
 from hardening import __version__
 from hardening.errors import HardeningError
 from hardening.profiles import PROFILES
+from hardening.render.registry import OutputFormat
 
-#: Output format names, kept here so --help does not import the renderers.
-FORMAT_CHOICES = ["json", "markdown", "html", "sarif", "codequality"]
 DEFAULT_BASELINE = ".hardening/baseline.json"
 #: Inputs above this size are refused (the largest real reports seen are under 1 GB).
 DEFAULT_MAX_INPUT_BYTES = 2 * 1024**3
 
+if TYPE_CHECKING:  # the commands import these when they run: --help stays fast
+    from hardening.config import Config
+    from hardening.filters import SnapshotFilter
+    from hardening.pipeline import AggregateOptions
+    from hardening.progress import Progress
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _FilterParams(TypedDict):
+    """The options of the source-snapshot filters, shared by ``aggregate`` and ``snapshot``."""
+
+    no_default_excludes: bool
+    exclude: tuple[str, ...]
+    include: tuple[str, ...]
+    config_path: Path | None
+    tracked_only: bool
+
+
+class _ReadingParams(_FilterParams):
+    """The options of every command that reads artifacts (``reading_options``)."""
+
+    paths: tuple[Path, ...]
+    profile: str | None
+    inputs: tuple[str, ...]
+    strip_prefix: tuple[str, ...]
+    source_root: Path | None
+    baseline_path: Path | None
+    max_input_bytes: int
+
+
+class _AggregateParams(_ReadingParams):
+    out: Path | None
+    formats: tuple[str, ...]
+    compare_to: Path | None
+    fail_on: tuple[str, ...]
+    max_chars: int | None
+    link_base: str | None
+    changed_files: Path | None
+    history_db: str | None
+    quiet: bool
+    no_color: bool
+
+
+class _SnapshotParams(_FilterParams):
+    source_root: Path
+    out: Path | None
+    as_list: bool
+    nul: bool
+    force: bool
+    drop_build_inputs: bool
+    quiet: bool
 
 
 class _UserError(click.ClickException):
@@ -79,6 +129,8 @@ def _command_name(ctx: click.Context | None) -> str:
     if ctx is None or ctx.parent is None:
         return ""
     return ctx.command_path.split(" ", 1)[-1] + ": "
+
+
 class _Interrupted(click.ClickException):
     """Ctrl-C (SIGINT): one line, exit 130 as shells report it; files being written are
     left as they were (every write is atomic)."""
@@ -234,7 +286,9 @@ def _add_reading_options(func: F, *, paths_must_exist: bool) -> F:
     return func
 
 
-def _build(params: dict[str, Any], *, baseline_required: bool) -> Any:
+def _build(
+    params: _ReadingParams, *, baseline_required: bool
+) -> tuple[AggregateOptions, Config, Path | None]:
     """AggregateOptions from the shared reading options, config and baseline."""
     from hardening import baseline as baseline_mod
     from hardening import config as config_mod
@@ -275,8 +329,8 @@ def _build(params: dict[str, Any], *, baseline_required: bool) -> Any:
 
 
 def _snapshot_filter(
-    params: dict[str, Any], config: Any, source_root: Path | None, tracked_only: bool
-) -> Any:
+    params: _FilterParams, config: Config, source_root: Path | None, tracked_only: bool
+) -> SnapshotFilter:
     """The one SnapshotFilter ``aggregate``'s filters and ``snapshot`` both decide with."""
     from hardening.filters import FilterError, SnapshotFilter, SourceTree
 
@@ -292,7 +346,7 @@ def _snapshot_filter(
         raise click.UsageError(str(exc)) from None
 
 
-def _progress(quiet: bool = False) -> Any:
+def _progress(quiet: bool = False) -> Progress | None:
     """A progress bar on stderr on a terminal (erased when done, so also with -q); elsewhere
     (a CI log) one line per slow stage, but none with -q."""
     from hardening.progress import ProgressBar, StageLog
@@ -300,6 +354,34 @@ def _progress(quiet: bool = False) -> Any:
     if sys.stderr.isatty():
         return ProgressBar()
     return None if quiet else StageLog()
+
+
+def _aggregate_options(params: _AggregateParams) -> tuple[AggregateOptions, Config]:
+    """``aggregate``'s options on top of the shared ones: the reference, the enforced gates,
+    the link base and changed files (from the CI environment unless given), the time."""
+    from hardening import ci
+    from hardening.config import parse_gate
+    from hardening.model import utc_now
+    from hardening.pipeline import compare_to
+
+    options, config, _ = _build(params, baseline_required=False)
+    if params["compare_to"] is not None:
+        compare_to(options, params["compare_to"])
+    for rule in params["fail_on"]:
+        try:
+            parse_gate(rule)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    options.fail_on = list(dict.fromkeys(params["fail_on"]))
+    options.link_base = params["link_base"] or ci.link_base(os.environ)
+    if params["changed_files"] is not None:
+        options.changed_files = ci.read_changed_files(params["changed_files"])
+    else:
+        options.changed_files = ci.changed_files_from_git(
+            os.environ, params["source_root"] or Path.cwd()
+        )
+    options.created = utc_now()
+    return options, config
 
 
 @cli.command(epilog=EXIT_CODES_AGGREGATE)
@@ -314,7 +396,7 @@ def _progress(quiet: bool = False) -> Any:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(FORMAT_CHOICES),
+    type=click.Choice([fmt.value for fmt in OutputFormat]),
     help="Outputs to write with --out (repeatable; default: all).",
 )
 @click.option(
@@ -358,69 +440,39 @@ def _progress(quiet: bool = False) -> Any:
     is_flag=True,
     help="No colour (else NO_COLOR, then FORCE_COLOR, then whether stdout is a terminal).",
 )
-def aggregate(**params: Any) -> None:
+def aggregate(**params: Unpack[_AggregateParams]) -> None:
     """Read every report under PATHS and summarize them.
 
     Report-only: exits 0 whatever it finds.  A PATH that does not exist is listed as
     skipped, not an error.
     """
-    from hardening import ci
-    from hardening.config import parse_gate
-    from hardening.diff import usable_reference
-    from hardening.outputs import FILE_NAMES, OutputFormat, RenderSettings, write_outputs
     from hardening.pipeline import aggregate as run_aggregate
     from hardening.render import terminal
+    from hardening.render.interface import RenderSettings
+    from hardening.render.registry import write_outputs
 
     if params["formats"] and params["out"] is None:
         raise click.UsageError("--format chooses what --out writes: give --out DIR too")
-    options, config, _ = _build(params, baseline_required=False)
-    warnings: list[str] = []
-    if params["compare_to"] is not None:
-        has_baseline = options.baseline is not None
-        if options.baseline is None:
-            from hardening.baseline import Baseline
-
-            options.baseline = Baseline()
-        # In CI the target branch's file is often absent or cut short: the run goes on
-        # against the baseline, and says so.
-        options.reference, warning = usable_reference(
-            params["compare_to"], options.today, has_baseline=has_baseline
-        )
-        if warning is not None:
-            warnings.append(warning)
-    for rule in params["fail_on"]:
-        try:
-            parse_gate(rule)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
-    options.fail_on = list(dict.fromkeys(params["fail_on"]))
+    options, config = _aggregate_options(params)
     progress = options.progress = _progress(params["quiet"])
+    out = params["out"]
     written: list[Path] = []
     try:
         report = run_aggregate(options)
-        report.warnings[:0] = warnings
-        report.link_base = params["link_base"] or ci.link_base(os.environ)
-        report.created = _now_iso()
         history_db = params["history_db"] or config.history
         if history_db:
-            _add_history_line(report, history_db, options.gate)
-        if params["changed_files"] is not None:
-            report.changed_files = ci.read_changed_files(params["changed_files"])
-        else:
-            report.changed_files = ci.changed_files_from_git(
-                os.environ, params["source_root"] or Path.cwd()
-            )
-        if params["out"] is not None:
+            from hardening.history import api
+
+            api.add_trend_line(report, history_db, os.environ, options.gate)
+        if out is not None:
             chosen = [OutputFormat(f) for f in params["formats"]] or list(OutputFormat)
-            max_chars = params["max_chars"] or config.max_chars or 60_000
+            max_chars = params["max_chars"] or config.max_chars
             written = write_outputs(
                 report,
-                params["out"],
+                out,
                 chosen,
-                RenderSettings(max_chars=max_chars),
-                before=(lambda fmt: progress.stage(f"writing {FILE_NAMES[fmt]}"))
-                if progress
-                else None,
+                RenderSettings(max_chars=max_chars) if max_chars else RenderSettings(),
+                before=(lambda name: progress.stage(f"writing {name}")) if progress else None,
             )
     finally:
         if progress is not None:
@@ -428,9 +480,9 @@ def aggregate(**params: Any) -> None:
     if not params["quiet"]:
         colour = terminal.wants_colour(params["no_color"], os.environ, sys.stdout.isatty())
         click.echo(terminal.render(report, colour=colour), nl=False, color=colour)
-        if written:
+        if out is not None and written:
             names = ", ".join(path.name for path in written)
-            click.echo(f"Wrote {click.format_filename(params['out'])}/: {names}")
+            click.echo(f"Wrote {click.format_filename(out)}/: {names}")
     if report.gate is not None and report.gate.failed:
         # The reason stays visible with -q: exit 1 is not a success.
         click.echo(f"hardening: {report.gate.verdict}", err=True)
@@ -476,7 +528,7 @@ def aggregate(**params: Any) -> None:
     "searched upward).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (with --out).")
-def snapshot(**params: Any) -> None:
+def snapshot(**params: Unpack[_SnapshotParams]) -> None:
     """Materialize the tracked-source snapshot that scanners should scan.
 
     The files git lists in the source root (submodules' included), minus what aggregate's
@@ -485,7 +537,6 @@ def snapshot(**params: Any) -> None:
     """
     from hardening import config as config_mod
     from hardening import snapshot as snapshot_mod
-    from hardening.render import snapshot_text
 
     if bool(params["out"]) == params["as_list"]:
         raise click.UsageError("give exactly one of --out SNAP and --list")
@@ -495,50 +546,19 @@ def snapshot(**params: Any) -> None:
     config, _ = config_mod.discover(params["config_path"], Path.cwd())
     chosen = _snapshot_filter(params, config, root, tracked_only=False)
     out: Path | None = params["out"]
-    if out is not None:
-        snapshot_mod.check_out(root, out)
-    plan = snapshot_mod.plan(
+    plan, written = snapshot_mod.take(
         root,
         chosen,
+        out,
         tracked_only=params["tracked_only"],
         drop_build_inputs=params["drop_build_inputs"],
-        skip=(out,) if out is not None else (),
+        force=params["force"],
     )
-    if out is not None:
-        snapshot_mod.check_listed(plan, out)
-        snapshot_mod.check_replace(out, force=params["force"])
     if out is None:
         sys.stdout.write(snapshot_mod.listing(plan, nul=params["nul"]))
-        click.echo(snapshot_text.render(plan, None, None), err=True, nl=False)
-        return
-    written = snapshot_mod.materialize(plan, out)
-    if not params["quiet"]:
-        click.echo(snapshot_text.render(plan, written, str(out)), nl=False)
-
-
-def _now_iso() -> str:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _add_history_line(report: Any, db: str, gate_config: Any) -> None:
-    """The trend line from the history database, or a warning: never a failed report."""
-    from hardening.history import api
-    from hardening.history.trends import GateSpec
-    from hardening.model import State
-
-    gone = (State.fixed, State.unknown, State.accepted, State.false_positive, State.suppressed)
-    current = {f.fingerprint for f in report.findings if f.state not in gone and not f.suppressed}
-    try:
-        report.history = api.summary(
-            db, os.environ, current, GateSpec(gate_config.rule, dict(gate_config.tools))
-        )
-    except HardeningError as exc:
-        report.warnings.append(f"history: {exc}")
-    else:
-        if report.history is None:
-            report.warnings.append("history: no pipeline of this ref is recorded yet")
+        click.echo(snapshot_mod.summary(plan, None, None), err=True, nl=False)
+    elif not params["quiet"]:
+        click.echo(snapshot_mod.summary(plan, written, str(out)), nl=False)
 
 
 @cli.command(epilog=EXIT_CODES_DONE)
@@ -605,9 +625,18 @@ def baseline_file_option(func: F) -> F:
     )(func)
 
 
+def _report_option(func: F) -> F:
+    return click.option(
+        "--report",
+        "report_path",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        help="findings.json to take findings not yet in the baseline from.",
+    )(func)
+
+
 @baseline.command("update", epilog=EXIT_CODES_DONE)
 @reading_options()
-def baseline_update(**params: Any) -> None:
+def baseline_update(**params: Unpack[_ReadingParams]) -> None:
     """Write today's state of PATHS into the baseline (keeps triage and unknown entries)."""
     from hardening import baseline as baseline_mod
     from hardening import diff
@@ -615,6 +644,7 @@ def baseline_update(**params: Any) -> None:
 
     params["baseline_path"] = params["baseline_path"] or None
     options, _, path = _build(params, baseline_required=True)
+    assert path is not None  # a required baseline has the default path at least
     with baseline_mod.locked(path):
         # Read under the lock, so a concurrent update's work is seen and kept.
         current = baseline_mod.load_or_empty(path)
@@ -652,30 +682,14 @@ def _triage(
     extra = load_report(report_path) if report_path else None
     with baseline_mod.locked(path):
         current = baseline_mod.load_or_empty(path)
-        for prefix in paths:
-            try:
-                fingerprint = current.find(prefix)
-            except HardeningError:
-                if extra is None:
-                    raise
-                matches = [f for f in extra.findings if f.fingerprint.startswith(prefix)]
-                if len(matches) != 1:
-                    raise HardeningError(
-                        f"fingerprint {prefix!r} matches {len(matches)} findings in {report_path}"
-                    ) from None
-                fingerprint = matches[0].fingerprint
-                current.entries[fingerprint] = baseline_mod.summarize(
-                    matches[0], date.today().isoformat()
-                )
-            entry = current.entries[fingerprint]
-            entry.triage = baseline_mod.Triage(triage)
-            entry.reason = reason
-            entry.expires = expires.isoformat() if expires else None
+        done = baseline_mod.triage(
+            current, paths, baseline_mod.Triage(triage), reason, expires, extra, str(report_path)
+        )
+        for fingerprint, entry in done:
             click.echo(
                 f"{fingerprint[:12]} {text.terminal(entry.tool, 40)} "
                 f"{text.terminal(entry.rule_id, 80)}: {triage}"
             )
-        current.entries = dict(sorted(current.entries.items()))
         baseline_mod.save(current, path)
 
 
@@ -687,17 +701,12 @@ def _triage(
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Date (YYYY-MM-DD) after which the finding is open again.",
 )
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="findings.json to take findings not yet in the baseline from.",
-)
+@_report_option
 @baseline_file_option
 def baseline_accept(
     fingerprints: tuple[str, ...],
     reason: str,
-    expires: Any,
+    expires: datetime | None,
     report_path: Path | None,
     baseline_path: Path,
 ) -> None:
@@ -720,12 +729,7 @@ def baseline_accept(
 @baseline.command("false-positive", epilog=EXIT_CODES_DONE)
 @click.argument("fingerprints", nargs=-1, required=True)
 @click.option("--reason", required=True, help="Why the finding is not real.")
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="findings.json to take findings not yet in the baseline from.",
-)
+@_report_option
 @baseline_file_option
 def baseline_false_positive(
     fingerprints: tuple[str, ...], reason: str, report_path: Path | None, baseline_path: Path
@@ -743,22 +747,13 @@ def baseline_show(baseline_path: Path, triaged: bool) -> None:
     from hardening.render import text
 
     current = baseline_mod.load(baseline_path)
-    today = date.today()
     click.echo(f"{baseline_path}: {len(current.entries)} entries")
-    for fingerprint, entry in current.entries.items():
-        if triaged and not entry.triaged:
-            continue
-        age = (today - date.fromisoformat(entry.first_seen)).days
-        status = entry.triage.value
-        if entry.expired(today):
-            status = "expired"
-        elif entry.expires:
-            status += f" until {entry.expires}"
-        where = entry.path or entry.package or entry.endpoint or ""
+    for row in baseline_mod.shown(current, date.today(), triaged_only=triaged):
+        entry = row.entry
         line = (
-            f"{fingerprint[:12]}  {entry.severity.value:8} {entry.tool:12} "
-            f"{text.terminal(entry.rule_id, 50)}  {text.terminal(where, 60)}  "
-            f"{status}, {age}d"
+            f"{row.fingerprint[:12]}  {entry.severity.value:8} {entry.tool:12} "
+            f"{text.terminal(entry.rule_id, 50)}  {text.terminal(row.where, 60)}  "
+            f"{row.status}, {row.age_days}d"
         )
         if entry.reason:
             line += f"  ({text.terminal(entry.reason, 80)})"
@@ -808,13 +803,8 @@ def comment(
 
     Report-only: a failure to post is a warning and exits 0 unless --strict.
     """
-    from hardening.publish.comment import (
-        Action,
-        CommentOptions,
-        Platform,
-        RetryPolicy,
-        publish,
-    )
+    from hardening.publish.forges import publish
+    from hardening.publish.interface import Action, CommentOptions, Platform, RetryPolicy
     from hardening.render import markdown
     from hardening.report_io import load_report
 
@@ -918,12 +908,13 @@ def history_import_gitlab(
     """Backfill from the findings.json artifacts of past pipelines (skips recorded ones)."""
     from hardening.history import gitlab_import, schema
 
-    verify: bool | str = ca_file or next(
-        (v for v in map(os.environ.get, ("REQUESTS_CA_BUNDLE", "CI_SERVER_TLS_CA_FILE")) if v),
-        True,
-    )
     request = gitlab_import.ImportRequest(
-        project=project, ref=ref, last=last, job=job, artifact=artifact, verify=verify
+        project=project,
+        ref=ref,
+        last=last,
+        job=job,
+        artifact=artifact,
+        verify=gitlab_import.ca_bundle(ca_file, os.environ),
     )
     engine = schema.open_engine(_history_db(db))
     bar: Any = None

@@ -17,8 +17,6 @@ from hardening.model import Severity, State, _Model
 from hardening.redact import error_location
 
 _GATE = re.compile(r"^(?P<states>[a-z_]+(?:\s*,\s*[a-z_]+)*):(?P<severity>[a-z]+)$")
-#: States a gate may name: the ones that mean "open and not triaged".
-GATE_STATES = (State.new, State.expired, State.updated, State.unchanged)
 
 
 def parse_gate(value: str) -> tuple[frozenset[State], Severity]:
@@ -34,15 +32,15 @@ def parse_gate(value: str) -> tuple[frozenset[State], Severity]:
         states = frozenset(State(name) for name in names)
         severity = Severity(match["severity"])
     except ValueError:
-        allowed = ", ".join(s.value for s in GATE_STATES)
+        allowed = ", ".join(s.value for s in State.OPEN)
         severities = ", ".join(s.value for s in Severity)
         raise ValueError(
             f"{value!r}: state must be one of {allowed}; severity one of {severities}"
         ) from None
-    refused = [name for name in names if State(name) not in GATE_STATES]
+    refused = [name for name in names if State(name) not in State.OPEN]
     if refused:
         raise ValueError(
-            f"{value!r}: a gate counts {', '.join(s.value for s in GATE_STATES)}, "
+            f"{value!r}: a gate counts {', '.join(s.value for s in State.OPEN)}, "
             f"not {', '.join(refused)}"
         )
     return states, severity

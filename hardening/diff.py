@@ -44,9 +44,6 @@ from hardening.model import (
 )
 from hardening.report_io import InvalidFinding, not_valid, validation_reason, walk_findings
 
-#: States that never count as new and never count toward a gate.
-QUIET_STATES = frozenset({State.accepted, State.false_positive, State.suppressed})
-
 
 @dataclass
 class Reference:
@@ -61,9 +58,6 @@ class Reference:
     fingerprint_version: str = FINGERPRINT_VERSION
 
 
-_GONE = (State.fixed, State.unknown)
-
-
 def reference_from_file(path: Path, today: date) -> Reference:
     """A target branch's findings.json as the reference, read as a stream: one finding at a
     time is validated and summarized, so a million-finding file is never held as text or as
@@ -72,7 +66,7 @@ def reference_from_file(path: Path, today: date) -> Reference:
     first_seen = today.isoformat()
 
     def take(finding: Finding) -> None:
-        if finding.state not in _GONE:
+        if finding.state not in State.GONE:
             entries[finding.fingerprint] = summarize(finding, first_seen)
 
     try:
@@ -145,7 +139,7 @@ def reference_from_report(report: Report, origin: str, today: date) -> Reference
     entries = {
         f.fingerprint: summarize(f, today.isoformat())
         for f in report.findings
-        if f.state not in (State.fixed, State.unknown)
+        if f.state not in State.GONE
     }
     if not names_targets(report.schema_version):
         for entry in entries.values():

@@ -166,10 +166,10 @@ def reason_phrase(reason: str, count: int, noun: str | None = "file") -> str:
     the noun out (``1 under `node_modules/```), for the second item of a list."""
     things = "" if noun is None else " " + (noun if count == 1 else noun + "s")
     if reason.startswith(EXCLUDED_FOLDER):
-        return f"{count:,}{things} under `{reason[len(EXCLUDED_FOLDER):]}`"
+        return f"{count:,}{things} under `{reason[len(EXCLUDED_FOLDER) :]}`"
     if reason.startswith(GENERATED):
         where = " in" if noun not in (None, "file") else ""
-        return f"{count:,}{things}{where} generated{reason[len(GENERATED):]}"
+        return f"{count:,}{things}{where} generated{reason[len(GENERATED) :]}"
     return f"{count:,}{things} {reason}"
 
 

@@ -10,10 +10,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
-from hardening.config import GATE_STATES, GateConfig, SeverityOverride, parse_gate
+from hardening.config import GateConfig, SeverityOverride, parse_gate
 from hardening.filters import glob_match
 from hardening.model import (
-    GONE_STATES,
     CalibrationRow,
     Completeness,
     Finding,
@@ -156,7 +155,7 @@ class _Rules:
 def _describe(rule: _Rule) -> str:
     states, severity = rule
     above = "" if severity is Severity.critical else " or above"
-    names = " or ".join(s.value for s in GATE_STATES if s in states)
+    names = " or ".join(s.value for s in State.OPEN if s in states)
     return f"{names} {severity.value}{above}"
 
 
@@ -168,7 +167,7 @@ def calibration(report: Report, gate: GateConfig) -> list[CalibrationRow]:
     rows: dict[tuple[str, str], list[int]] = {}
     for finding in report.findings:
         state = finding.state
-        if state in GONE_STATES:
+        if state in State.GONE:
             continue
         key = (finding.tool, finding.rule_id)
         row = rows.get(key)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from enum import StrEnum
 from operator import attrgetter
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
@@ -81,6 +83,47 @@ class State(StrEnum):
     expired = "expired"
     false_positive = "false_positive"
     suppressed = "suppressed"
+
+    # The rules of states, spelled once (set below the class: members cannot name members
+    # inside its body).
+    #: Every listing's order: what a change introduced leads, what is gone comes last.
+    ORDER: ClassVar[tuple[State, ...]]
+    #: Position in ``ORDER`` (a finding without a state sorts with the new ones).
+    RANK: ClassVar[dict[State, int]]
+    #: Baseline entries not seen today: not findings of this run.
+    GONE: ClassVar[tuple[State, ...]]
+    #: Decided not to act on: never new, never counted by a gate.
+    QUIET: ClassVar[tuple[State, ...]]
+    #: Still to act on (a finding without a state too): what a gate may count.
+    OPEN: ClassVar[tuple[State, ...]]
+    #: Seen before, open again: a triage that expired, a finding that changed.
+    REOPENED: ClassVar[tuple[State, ...]]
+    #: Counted in a summary's headline whether or not any finding has them.
+    HEADLINE: ClassVar[tuple[State, ...]]
+
+    @staticmethod
+    def is_open(state: State | None) -> bool:
+        """Whether a finding in ``state`` (None: no baseline) is still to act on."""
+        return state is None or state in State.OPEN
+
+
+State.ORDER = (
+    State.new,
+    State.expired,
+    State.updated,
+    State.unchanged,
+    State.accepted,
+    State.false_positive,
+    State.suppressed,
+    State.unknown,
+    State.fixed,
+)
+State.RANK = {state: rank for rank, state in enumerate(State.ORDER)}
+State.GONE = (State.fixed, State.unknown)
+State.QUIET = (State.accepted, State.false_positive, State.suppressed)
+State.OPEN = (State.new, State.expired, State.updated, State.unchanged)
+State.REOPENED = (State.expired, State.updated)
+State.HEADLINE = (State.new, State.fixed, State.unchanged, State.accepted, State.unknown)
 
 
 class _Model(BaseModel):
@@ -588,9 +631,6 @@ class Completeness(_Model):
 
 _INCOMPLETE_ORDER = (RunStatus.failed, RunStatus.not_exercised, RunStatus.missing, RunStatus.ok)
 
-#: States of findings that stand for baseline entries not seen today.
-GONE_STATES = frozenset({State.fixed, State.unknown})
-
 
 class Totals(_Model):
     """How many findings this run saw: one definition that every output shows.
@@ -616,7 +656,7 @@ class Totals(_Model):
         seen = open_ = suppressed = accepted = false_positive = not_called = 0
         for finding in report.findings:
             state = finding.state
-            if state in GONE_STATES:
+            if state in State.GONE:
                 continue
             seen += 1
             if state is State.suppressed or finding.suppression is not None:
@@ -651,6 +691,12 @@ class HistorySummary(_Model):
     new_per_pipeline: float = Field(description="Mean new findings per recorded pipeline")
     gate: str
     pipelines_blocked: int = Field(description="Pipelines of the window the gate would block")
+
+
+def utc_now() -> str:
+    """Now, as every time hardening writes (findings.json's ``created``, the history's):
+    fixed-width UTC, so that text order is time order."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Report(_Model):
@@ -702,3 +748,39 @@ class Report(_Model):
     def finding_totals(self) -> Totals:
         """As recorded, or counted now by the same definition."""
         return self.totals if self.totals is not None else Totals.of(self)
+
+    def present_by_tool(self) -> dict[str, Counter[Severity]]:
+        """Findings present today (not fixed or unknown), open or not, by tool and severity."""
+        by_tool: dict[str, Counter[Severity]] = {}
+        for finding in self.findings:
+            if finding.state not in State.GONE:
+                by_tool.setdefault(finding.tool, Counter())[finding.severity] += 1
+        return by_tool
+
+
+class NamedParser(Protocol):
+    """What an outcome keeps of the parser that read an artifact (``parsers.interface.Parser``
+    has it): the model knows no parser."""
+
+    name: ClassVar[str]
+
+
+@dataclass
+class ArtifactOutcome:
+    """What became of one file: parsed into runs and findings, skipped, or failed."""
+
+    name: str
+    #: The parser class that read it (``name`` is all the model needs of it).
+    parser: type[NamedParser] | None = None
+    runs: list[ToolRun] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    skipped: SkippedArtifact | None = None
+    prefixes_used: set[str] = field(default_factory=set)
+    absolute_paths: int = 0
+    #: The exact secret values the parser hashed: the run masks them wherever another finding
+    #: quotes them (``redact.KnownSecrets``).  Never written anywhere.
+    secrets: set[str] = field(default_factory=set, repr=False)
+
+    @property
+    def failed(self) -> bool:
+        return any(run.status is RunStatus.failed for run in self.runs)

@@ -17,6 +17,7 @@ from hardening.config import GateConfig, SeverityOverride
 from hardening.filters import SnapshotFilter, go_build_input, reason_phrase
 from hardening.model import (
     FILTERED_BY,
+    ArtifactOutcome,
     Completeness,
     FilterCounts,
     Finding,
@@ -31,7 +32,7 @@ from hardening.model import (
 from hardening.paths import PathNormalizer
 from hardening.profiles import PROFILES, Profile
 from hardening.progress import Progress
-from hardening.reading import ArtifactOutcome, read_artifact
+from hardening.reading import read_artifact
 from hardening.redact import KnownSecrets, screen_finding
 
 #: How many places a merged finding lists beyond its first.
@@ -63,6 +64,29 @@ class AggregateOptions:
     #: A progress display told about each artifact before it is read, then about merging;
     #: the caller closes it.
     progress: Progress | None = None
+    #: URL prefix of the project's files at the scanned commit: the outputs link into it.
+    link_base: str | None = None
+    #: The files the merge request changed (listed first); None when not known.
+    changed_files: Sequence[str] | None = None
+    #: Said first among the report's warnings (a --compare-to file that could not be used).
+    warnings: Sequence[str] = ()
+    #: When this report is written (``model.utc_now()``); None leaves it out.
+    created: str | None = None
+
+
+def compare_to(options: AggregateOptions, path: Path) -> None:
+    """Judge new and fixed against the target branch's findings.json at ``path``.
+
+    In CI that file is often absent or cut short: the run then goes on against the baseline
+    (an empty one when there is none) and says so in its first warning."""
+    has_baseline = options.baseline is not None
+    if options.baseline is None:
+        options.baseline = Baseline()
+    options.reference, warning = diff.usable_reference(
+        path, options.today, has_baseline=has_baseline
+    )
+    if warning is not None:
+        options.warnings = [*options.warnings, warning]
 
 
 def aggregate(options: AggregateOptions) -> Report:
@@ -175,6 +199,12 @@ def aggregate(options: AggregateOptions) -> Report:
     report.totals = Totals.of(report)
     report.gate = gate.evaluate(report, options.gate, enforced=options.fail_on)
     report.calibration = gate.calibration(report, options.gate)
+    report.warnings[:0] = options.warnings
+    report.link_base = options.link_base
+    report.created = options.created
+    report.changed_files = (
+        list(options.changed_files) if options.changed_files is not None else None
+    )
     return report
 
 
@@ -379,25 +409,10 @@ def _union(first: Sequence[str], second: Sequence[str]) -> list[str]:
     return list(dict.fromkeys([*first, *second]))
 
 
-#: Order of states in every listing: what a change introduced leads.
-STATE_ORDER = {
-    None: 0,
-    "new": 0,
-    "expired": 1,
-    "updated": 2,
-    "unchanged": 3,
-    "accepted": 4,
-    "false_positive": 5,
-    "suppressed": 6,
-    "unknown": 7,
-    "fixed": 8,
-}
-
-
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     def key(f: Finding) -> tuple[int, int, str, str, int, str]:
         line = f.location.start_line or 0 if f.location else 0
-        state = STATE_ORDER[f.state.value if f.state else None]
+        state = State.RANK[f.state] if f.state else 0
         return (state, -f.severity.rank, f.tool, f.path or "", line, f.fingerprint)
 
     return sorted(findings, key=key)

@@ -8,36 +8,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from hardening import discover, fingerprint
 from hardening.errors import ParseError
 from hardening.jsonread import OnRead
-from hardening.model import Finding, RunStatus, Severity, SkippedArtifact, ToolRun
+from hardening.model import ArtifactOutcome, Finding, RunStatus, Severity, SkippedArtifact, ToolRun
 from hardening.parsers.interface import Artifact, Parser
 from hardening.paths import PathNormalizer, is_absolute
 from hardening.redact import redact, screen_finding, screen_run
-
-
-@dataclass
-class ArtifactOutcome:
-    """What became of one file: parsed into runs and findings, skipped, or failed."""
-
-    name: str
-    parser: type[Parser] | None = None
-    runs: list[ToolRun] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    skipped: SkippedArtifact | None = None
-    prefixes_used: set[str] = field(default_factory=set)
-    absolute_paths: int = 0
-    #: The exact secret values the parser hashed: the run masks them wherever another finding
-    #: quotes them (``redact.KnownSecrets``).  Never written anywhere.
-    secrets: set[str] = field(default_factory=set, repr=False)
-
-    @property
-    def failed(self) -> bool:
-        return any(run.status is RunStatus.failed for run in self.runs)
 
 
 def read_artifact(

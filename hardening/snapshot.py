@@ -25,6 +25,7 @@ from pathlib import Path
 from hardening.errors import HardeningError
 from hardening.filters import FilterError, SnapshotFilter, git_files, go_build_input
 from hardening.paths import SNAPSHOT_MARKER, SNAPSHOT_MARKER_KIND, is_snapshot
+from hardening.render import text
 
 #: Reasons only the snapshot has: what cannot be copied safely or at all.
 LINK_OUT_OF_ROOT = "symbolic link out of the source root"
@@ -85,6 +86,35 @@ class Written:
     linked: int = 0
     copied: int = 0
     links: int = 0
+
+
+def take(
+    root: Path,
+    snapshot_filter: SnapshotFilter,
+    out: Path | None,
+    *,
+    tracked_only: bool = False,
+    drop_build_inputs: bool = False,
+    force: bool = False,
+) -> tuple[Plan, Written | None]:
+    """``hardening snapshot``: decide what the snapshot of ``root`` holds and, given ``out``,
+    materialize it there (None: the plan alone, for ``--list``).  Every check that ``out``
+    may be written (not inside what git lists, not a snapshot to replace without ``force``)
+    comes before anything is written."""
+    if out is not None:
+        check_out(root, out)
+    result = plan(
+        root,
+        snapshot_filter,
+        tracked_only=tracked_only,
+        drop_build_inputs=drop_build_inputs,
+        skip=(out,) if out is not None else (),
+    )
+    if out is None:
+        return result, None
+    check_listed(result, out)
+    check_replace(out, force=force)
+    return result, materialize(result, out)
 
 
 def plan(
@@ -303,3 +333,53 @@ def listing(result: Plan, *, nul: bool) -> str:
     if nul:
         return "".join(f"{entry.path}\0" for entry in result.kept)
     return "".join(f"{entry.path}\n" for entry in result.kept)
+
+
+def summary(plan: Plan, written: Written | None, out: str | None) -> str:
+    """What ``hardening snapshot`` prints: what it kept (and how) and what it dropped, by
+    reason; report text (paths, reasons) is made safe for a terminal."""
+    source = "tracked files" if plan.tracked else "files (folder walk)"
+    lines = [f"note: {text.terminal(note, 300)}" for note in plan.notes]
+    where = f" into {text.terminal(out, 200)}" if out else ""
+    lines.append(
+        f"Snapshot of {text.terminal(str(plan.root), 200)}{where}: kept {_size(plan.kept_count)}"
+        f" {source} ({_bytes(plan.kept_bytes)})"
+    )
+    if written is not None:
+        how = [f"{written.linked:,} hard-linked", f"{written.copied:,} copied"]
+        if written.links:
+            how.append(f"{written.links:,} symbolic link(s) inside the root")
+        lines.append("  " + ", ".join(how))
+    if plan.build_inputs:
+        lines.append(
+            "  of which Go build inputs kept for gosec (their findings are still filtered; "
+            "--drop-build-inputs leaves them out):"
+        )
+        lines.extend(_rows(plan.build_inputs, "    "))
+    dropped = sum(t.files for t in plan.dropped.values())
+    dropped_bytes = sum(t.bytes for t in plan.dropped.values())
+    files = "file" if dropped == 1 else "files"
+    lines.append(f"Dropped {_size(dropped)} {files} ({_bytes(dropped_bytes)}):")
+    lines.extend(_rows(plan.dropped, "  "))
+    return "\n".join(lines) + "\n"
+
+
+def _rows(by_reason: dict[str, Tally], indent: str) -> list[str]:
+    ordered = sorted(by_reason.items(), key=lambda item: (-item[1].files, item[0]))
+    return [
+        f"{indent}{text.terminal(reason, 160)}: {_size(t.files)} ({_bytes(t.bytes)})"
+        for reason, t in ordered
+    ]
+
+
+def _size(count: int) -> str:
+    return f"{count:,}"
+
+
+def _bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{count:,} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{count:,} bytes"

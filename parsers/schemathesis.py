@@ -1100,26 +1100,33 @@ def _on_check(
     operation_label = as_str(failure.get("operation")) or _case_label(case_node) or label
     request = interaction.get("request") if isinstance(interaction, dict) else None
     response = interaction.get("response") if isinstance(interaction, dict) else None
-    state.collector.add(
-        FailureRecord(
-            check=resolve_check(
-                state.run.warnings,
-                name=name,
-                title=as_str(failure.get("title")),
-                code=as_str(failure.get("code")),
-                failure_type=as_str(failure.get("type")),
-            ),
-            operation=Operation.from_label(operation_label) if operation_label else None,
-            message=as_str(failure.get("message")) or "",
-            tool_title=as_str(failure.get("title")),
+    record = _failure_record(state.run.warnings, failure, operation_label, name=name)
+    record.status_code = as_int(response.get("status_code")) if isinstance(response, dict) else None
+    record.case_id = as_str(failure.get("case_id")) or case_id
+    record.curl = curl_from_request(request) if isinstance(request, dict) else None
+    record.concrete_url = as_str(request.get("uri")) if isinstance(request, dict) else None
+    record.phase = phase
+    state.collector.add(record)
+
+
+def _failure_record(
+    warnings: list[str], failure: dict[str, Any], operation: str | None, name: str | None = None
+) -> FailureRecord:
+    """What an event's failure object says of a failed check (its check, operation, message,
+    title, code and severity); the scenario event adds its case around it."""
+    return FailureRecord(
+        check=resolve_check(
+            warnings,
+            name=name,
+            title=as_str(failure.get("title")),
             code=as_str(failure.get("code")),
-            tool_severity=as_str(failure.get("severity")),
-            status_code=as_int(response.get("status_code")) if isinstance(response, dict) else None,
-            case_id=as_str(failure.get("case_id")) or case_id,
-            curl=curl_from_request(request) if isinstance(request, dict) else None,
-            concrete_url=as_str(request.get("uri")) if isinstance(request, dict) else None,
-            phase=phase,
-        )
+            failure_type=as_str(failure.get("type")),
+        ),
+        operation=Operation.from_label(operation) if operation else None,
+        message=as_str(failure.get("message")) or "",
+        tool_title=as_str(failure.get("title")),
+        code=as_str(failure.get("code")),
+        tool_severity=as_str(failure.get("severity")),
     )
 
 
@@ -1217,23 +1224,8 @@ def _on_engine_finished(state: _StreamState, data: dict[str, Any], lineno: int) 
                 f"the entry is {type(entry).__name__}, expected an object",
             )
             continue
-        failure = entry
-        label = as_str(failure.get("operation"))
-        state.collector.add(
-            FailureRecord(
-                check=resolve_check(
-                    state.run.warnings,
-                    title=as_str(failure.get("title")),
-                    code=as_str(failure.get("code")),
-                    failure_type=as_str(failure.get("type")),
-                ),
-                operation=Operation.from_label(label) if label else None,
-                message=as_str(failure.get("message")) or "",
-                tool_title=as_str(failure.get("title")),
-                code=as_str(failure.get("code")),
-                tool_severity=as_str(failure.get("severity")),
-            )
-        )
+        operation = as_str(entry.get("operation"))
+        state.collector.add(_failure_record(state.run.warnings, entry, operation))
 
 
 _EVENT_HANDLERS: dict[str, Callable[[_StreamState, dict[str, Any], int], None]] = {

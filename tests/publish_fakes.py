@@ -15,7 +15,7 @@ import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from hardening.publish.comment import RetryPolicy
+from hardening.publish.interface import CommentOptions, RetryPolicy
+from hardening.render.markdown import MARKER
 
 GITLAB_TOKEN = "glpat-Xq3vT9mK2pL7wR4nB8cZ"
 GITHUB_TOKEN = "ghs_" + "k3Jd9QmZp2Lx7Vt4Rb8Nc1Hw6Ys0Ea5Fg3Ui"
@@ -542,3 +543,22 @@ def merge_request_env(fake: FakeGitLab) -> dict[str, str]:
         "CI_MERGE_REQUEST_IID": str(fake.mr_iid),
         "HARDENING_GITLAB_TOKEN": GITLAB_TOKEN,
     }
+
+
+#: ``options(**changes)``: the comment options of a test, retrying on its fake clock.
+OptionsFactory = Callable[..., CommentOptions]
+
+
+def summary(text: str = "2 new high") -> Callable[[int], str]:
+    """A renderer of a short summary with the marker, whatever the budget."""
+    return lambda max_chars: f"{MARKER}\n## Hardening summary\n\n{text}\n"
+
+
+def changed(env: dict[str, str], changes: dict[str, str | None]) -> dict[str, str]:
+    """``env`` with ``changes``: a value sets a variable, None unsets it."""
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from hardening import baseline as baseline_mod
 from hardening.cli import cli
 from hardening.errors import BaselineError
-from hardening.model import Endpoint, Kind, Severity
-from support import SAMPLES
+from hardening.model import Endpoint, Kind, Report, Severity
+from support import SAMPLES, semgrep_finding
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -476,3 +476,33 @@ def test_a_baseline_under_proc_cannot_be_written(tmp_path: Path) -> None:
         assert code == 2, out
         assert out.startswith(f"hardening: error: {target}: cannot be written: "), out
         assert "lock" not in out and len(out.splitlines()) == 1
+
+
+def test_triage_is_library_logic_usable_without_the_cli() -> None:
+    """A prefix names an entry, or a finding of the report given (which becomes one)."""
+    current = baseline_mod.parse(
+        json.dumps({"schema_version": 3, "entries": {"b" * 64: _sample_entry()}}), "mem"
+    )
+    report = Report(findings=[semgrep_finding("a" * 64)])
+    done = baseline_mod.triage(
+        current, ["aaa", "bbb"], baseline_mod.Triage.accepted, "vendored", None, report, "r.json"
+    )
+    assert [fp for fp, _ in done] == ["a" * 64, "b" * 64]
+    assert list(current.entries) == ["a" * 64, "b" * 64]
+    assert all(entry.triage is baseline_mod.Triage.accepted for _, entry in done)
+    with pytest.raises(BaselineError, match=r"'c' matches 0 findings in r\.json"):
+        baseline_mod.triage(
+            current, ["c"], baseline_mod.Triage.accepted, "x", None, report, "r.json"
+        )
+
+
+def test_shown_rows_say_status_and_age() -> None:
+    entry = {**_sample_entry(), "triage": "accepted", "expires": "2026-03-31"}
+    current = baseline_mod.parse(
+        json.dumps({"schema_version": 3, "entries": {"f" * 64: entry}}), "mem"
+    )
+    first_seen = date.fromisoformat(current.entries["f" * 64].first_seen)
+    before, after = date(2026, 3, 30), date(2026, 4, 1)
+    assert baseline_mod.shown(current, before)[0].status == "accepted until 2026-03-31"
+    row = baseline_mod.shown(current, after, triaged_only=True)[0]
+    assert (row.status, row.age_days) == ("expired", (after - first_seen).days)

@@ -91,12 +91,14 @@ def test_govulncheck_sarif_names_the_module_its_json_keys_on(corpus: Path) -> No
     def modules(findings: list[Finding]) -> dict[str, str]:
         return {f.rule_id: f.component.name for f in findings if f.component}
 
-    assert modules(from_sarif) == modules(from_json) == {
-        "GO-2020-0015": "golang.org/x/text",
-        "GO-2021-0054": "github.com/tidwall/gjson",
-        "GO-2021-0113": "golang.org/x/text",
-        "GO-2021-0265": "github.com/tidwall/gjson",
-    }
-    assert {f.rule_id: f.severity for f in from_sarif} == {
-        f.rule_id: f.severity for f in from_json
-    }
+    assert (
+        modules(from_sarif)
+        == modules(from_json)
+        == {
+            "GO-2020-0015": "golang.org/x/text",
+            "GO-2021-0054": "github.com/tidwall/gjson",
+            "GO-2021-0113": "golang.org/x/text",
+            "GO-2021-0265": "github.com/tidwall/gjson",
+        }
+    )
+    assert {f.rule_id: f.severity for f in from_sarif} == {f.rule_id: f.severity for f in from_json}

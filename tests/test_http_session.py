@@ -9,7 +9,7 @@ import pytest
 import requests
 from publish_fakes import Answer, Elsewhere, FakeServer, Recorded, dripping_server
 
-from hardening.http_session import (
+from hardening.publish.http_session import (
     Deadline,
     DeadlineExceeded,
     HomeSession,

@@ -13,9 +13,10 @@ import pytest
 
 from hardening import baseline as baseline_mod
 from hardening import diff
-from hardening.outputs import OutputFormat, RenderSettings, write_outputs
 from hardening.pipeline import AggregateOptions, aggregate
 from hardening.render import terminal
+from hardening.render.interface import RenderSettings
+from hardening.render.registry import OutputFormat, write_outputs
 
 
 def sarif_log(count: int) -> dict[str, object]:

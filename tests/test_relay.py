@@ -144,8 +144,10 @@ def test_a_big_findings_json_skips_an_invalid_finding_as_the_whole_reader_does(
     whole = FindingsJsonParser().parse(Artifact(path=path, name="findings.json"))
 
     assert [run.warnings for run in streamed.runs] == [run.warnings for run in whole.runs]
-    assert streamed.runs[0].warnings[-1].startswith(
-        "skipped findings[20000]: severity: Input should be"
+    assert (
+        streamed.runs[0]
+        .warnings[-1]
+        .startswith("skipped findings[20000]: severity: Input should be")
     )
     assert len(streamed.findings) == len(whole.findings)
     assert [f.fingerprint for f in streamed.findings] == [f.fingerprint for f in whole.findings]

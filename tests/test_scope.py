@@ -29,6 +29,16 @@ def invoke(*args: str) -> str:
     return result.output
 
 
+def record(baseline: Path, *reports: Path) -> None:
+    """``baseline update`` from ``reports``."""
+    invoke("baseline", "update", *map(str, reports), "--baseline", str(baseline))
+
+
+def judge(baseline: Path, out: Path, *reports: Path) -> None:
+    """``aggregate`` of ``reports`` against ``baseline``, its outputs into ``out``."""
+    invoke("aggregate", *map(str, reports), "--baseline", str(baseline), "--out", str(out), "-q")
+
+
 def findings_json(out: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((out / "findings.json").read_text())
     return data
@@ -63,17 +73,17 @@ def test_trivy_config_findings_stay_unknown_when_only_the_image_is_scanned(
     config = corpus / "trivy/trivy-action-config.json"
     image = corpus / "trivy/dd-schema2-image-5.json"
     baseline = tmp_path / "baseline.json"
-    invoke("baseline", "update", str(config), str(image), "--baseline", str(baseline))
+    record(baseline, config, image)
 
     out = tmp_path / "out"
-    invoke("aggregate", str(image), "--baseline", str(baseline), "--out", str(out), "-q")
+    judge(baseline, out, image)
     assert states_by_target(findings_json(out)) == {
         ("unchanged", "teamdojo"): 5,
         ("unknown", "test/data/config-scan"): 8,
     }
 
     before = load(baseline).entries
-    invoke("baseline", "update", str(image), "--baseline", str(baseline))
+    record(baseline, image)
     assert load(baseline).entries == before  # the 8 config findings are kept
 
 
@@ -83,16 +93,16 @@ def test_zap_findings_of_a_site_not_scanned_today_stay_unknown(
     mainsite = corpus / "zap/dd-2.9.0-some.xml"
     juice_shop = corpus / "zap/dd-2.10.0-juice-shop.xml"
     baseline = tmp_path / "baseline.json"
-    invoke("baseline", "update", str(mainsite), str(juice_shop), "--baseline", str(baseline))
+    record(baseline, mainsite, juice_shop)
     kept = len(load(baseline).entries)
 
     out = tmp_path / "out"
-    invoke("aggregate", str(juice_shop), "--baseline", str(baseline), "--out", str(out), "-q")
+    judge(baseline, out, juice_shop)
     counts = states_by_target(findings_json(out))
     assert counts[("unknown", "https://mainsite.com:443")] > 0
     assert {state for state, _ in counts} == {"unchanged", "unknown"}
 
-    invoke("baseline", "update", str(juice_shop), "--baseline", str(baseline))
+    record(baseline, juice_shop)
     assert len(load(baseline).entries) == kept
 
 
@@ -103,10 +113,10 @@ def test_a_finding_gone_from_a_target_scanned_today_is_fixed(corpus: Path, tmp_p
     data["Results"][1]["Misconfigurations"] = data["Results"][1]["Misconfigurations"][1:]
     fewer = write(tmp_path / "today/trivy-config.json", data)
     baseline = tmp_path / "baseline.json"
-    invoke("baseline", "update", str(config), str(image), "--baseline", str(baseline))
+    record(baseline, config, image)
 
     out = tmp_path / "out"
-    invoke("aggregate", str(fewer), "--baseline", str(baseline), "--out", str(out), "-q")
+    judge(baseline, out, fewer)
     counts = states_by_target(findings_json(out))
     assert counts[("fixed", "test/data/config-scan")] == 1
     assert counts[("unknown", "teamdojo")] == 5
@@ -260,7 +270,7 @@ def test_an_older_baseline_is_read_and_upgraded(corpus: Path, tmp_path: Path) ->
     assert old.schema_version == BASELINE_SCHEMA_VERSION
     assert all(entry.target_unknown for entry in old.entries.values())
 
-    invoke("baseline", "update", str(config), "--baseline", str(path))
+    record(path, config)
     upgraded = json.loads(path.read_text())
     assert upgraded["schema_version"] == BASELINE_SCHEMA_VERSION
     assert {e["target"] for e in upgraded["entries"].values()} == {"test/data/config-scan"}
@@ -376,7 +386,7 @@ def test_reports_at_different_versions_are_each_recorded_and_rerun_without_drift
         corpus, tmp_path, "trivy-action-config.json", "0.58.1", "2026-12-01T06:00:00Z"
     )
     path = tmp_path / "baseline.json"
-    invoke("baseline", "update", str(image), str(config), "--baseline", str(path))
+    record(path, image, config)
     assert json.loads(path.read_text())["tools"] == {
         "trivy": [
             {"target": "teamdojo", "version": "0.57.1", "database_date": "2026-11-01T06:00:00Z"},
@@ -407,7 +417,7 @@ def test_drift_names_what_changed(corpus: Path, tmp_path: Path) -> None:
     )
     after.write_text(json.dumps(data))
     path = tmp_path / "baseline.json"
-    invoke("baseline", "update", str(before), "--baseline", str(path))
+    record(path, before)
 
     out = tmp_path / "out"
     printed = invoke("aggregate", str(after), "--baseline", str(path), "--out", str(out))
@@ -470,9 +480,9 @@ def test_the_baseline_stays_byte_identical_when_rerun(corpus: Path, tmp_path: Pa
     image = trivy_at(corpus, tmp_path, "dd-schema2-image-5.json", "0.57.1", "2026-11-01T06:00:00Z")
     zap = corpus / "zap/scb-2.11.1-bodgeit-5-sites.xml"
     path = tmp_path / "baseline.json"
-    invoke("baseline", "update", str(zap), str(image), "--baseline", str(path))
+    record(path, zap, image)
     first = path.read_bytes()
-    invoke("baseline", "update", str(image), str(zap), "--baseline", str(path))
+    record(path, image, zap)
     assert path.read_bytes() == first
 
 

@@ -16,20 +16,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from go_project import CLEAN, FLAGGED, RULES, semgrep_command, semgrep_env
 
 from hardening.cli import cli
 from hardening.paths import SNAPSHOT_MARKER
 
-RULES = """\
-rules:
-  - id: go-weak-hash-md5
-    languages: [go]
-    severity: WARNING
-    message: MD5 is a weak hash; use SHA-256
-    pattern: md5.New()
-"""
-FLAGGED = 'package {name}\n\nimport "crypto/md5"\n\nfunc Sum{n}() {{\n\t_ = md5.New()\n}}\n'
-CLEAN = "package {name}\n\nfunc Clean{n}() int {{\n\treturn {n}\n}}\n"
 TRACKED_SOURCES = 40
 CACHED = 400
 
@@ -68,31 +59,10 @@ def work(tmp_path: Path) -> Path:
 
 
 def scan(semgrep: str, target: Path, report: Path, rules: Path, home: Path) -> dict[str, object]:
-    env = {
-        **os.environ,
-        "HOME": str(home),
-        "SEMGREP_SEND_METRICS": "off",
-        "SEMGREP_ENABLE_VERSION_CHECK": "0",
-    }
-    env.pop("SEMGREP_APP_TOKEN", None)
     subprocess.run(
-        [
-            semgrep,
-            "scan",
-            "--config",
-            str(rules),
-            "--metrics",
-            "off",
-            "--disable-version-check",
-            "--json",
-            "--time",
-            "--quiet",
-            "--output",
-            str(report),
-            ".",
-        ],
+        semgrep_command(semgrep, rules, report),
         cwd=target,
-        env=env,
+        env=semgrep_env(home),
         check=True,
         capture_output=True,
         timeout=600,

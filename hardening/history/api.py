@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hardening.history.source import HistoryError, normalize_time, now, read_findings_json
+from hardening.errors import HardeningError
+from hardening.history.source import HistoryError, normalize_time, read_findings_json
+from hardening.model import utc_now
 
 if TYPE_CHECKING:
+    from hardening.config import GateConfig
     from hardening.history.store import PipelineInfo, RecordOutcome
     from hardening.history.trends import GateSpec, Window
-    from hardening.model import HistorySummary
+    from hardening.model import HistorySummary, Report
 
 DEFAULT_DB = "sqlite:///.hardening/history.db"
 #: Pipelines the aggregate trend line looks back over.
@@ -74,7 +77,7 @@ def pipeline_info(
             "no pipeline id: give --pipeline (in CI it is CI_PIPELINE_ID or GITHUB_RUN_ID)"
         )
     created_text = request.created or _first(env, "CI_PIPELINE_CREATED_AT")
-    created = normalize_time(created_text) if created_text else written or now()
+    created = normalize_time(created_text) if created_text else written or utc_now()
     return PipelineInfo(
         project=project_of(request.project, env),
         ref=ref_of(request.ref, env),
@@ -197,3 +200,21 @@ def summary(
         gate=gate.label,
         pipelines_blocked=chosen["pipelines_blocked"],
     )
+
+
+def add_trend_line(report: Report, db: str, env: Mapping[str, str], gate: GateConfig) -> None:
+    """``aggregate --history``: this run against the database, for the summary's trend line;
+    a database that cannot be used is a warning of the report, never a failed report."""
+    from hardening.history.trends import GateSpec
+    from hardening.model import State
+
+    current = {
+        f.fingerprint for f in report.findings if State.is_open(f.state) and not f.suppressed
+    }
+    try:
+        report.history = summary(db, env, current, GateSpec(gate.rule, dict(gate.tools)))
+    except HardeningError as exc:
+        report.warnings.append(f"history: {exc}")
+    else:
+        if report.history is None:
+            report.warnings.append("history: no pipeline of this ref is recorded yet")

@@ -19,20 +19,20 @@ from urllib.parse import quote, urljoin, urlsplit
 import gitlab
 import orjson
 import requests
-from gitlab.exceptions import GitlabError, GitlabParsingError
+from gitlab.exceptions import GitlabError
 from sqlalchemy import Engine, select
 
 from hardening import __version__
 from hardening.history import schema, store
 from hardening.history.source import HistoryError, normalize_time, parse_document
-from hardening.publish.comment import (
+from hardening.publish.gitlab import NO_RETRY, failure
+from hardening.publish.interface import (
     ApiError,
     Retrier,
     RetryPolicy,
     network_failure,
     server_detail,
 )
-from hardening.publish.gitlab import NO_RETRY
 
 T = TypeVar("T")
 _MAX_REDIRECTS = 5
@@ -50,6 +50,13 @@ class ImportRequest:
     timeout: float = 30.0
     verify: bool | str = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+def ca_bundle(ca_file: str | None, env: Mapping[str, str]) -> bool | str:
+    """``verify`` for the GitLab connection: ``--ca-file``, else REQUESTS_CA_BUNDLE, else the
+    runner's CI_SERVER_TLS_CA_FILE (a self-managed GitLab), else the system's CAs."""
+    names = ("REQUESTS_CA_BUNDLE", "CI_SERVER_TLS_CA_FILE")
+    return ca_file or next((v for v in map(env.get, names) if v), True)
 
 
 @dataclass
@@ -113,13 +120,8 @@ class _GitLab:
     def _once(self, operation: Callable[[], T]) -> T:
         try:
             return operation()
-        except GitlabParsingError:
-            raise ApiError(
-                None, "GitLab sent a response that is not JSON", retryable=False
-            ) from None
         except GitlabError as exc:
-            detail = server_detail(exc.error_message or "no details")
-            raise ApiError(exc.response_code, detail) from None
+            raise failure(exc) from None
         except requests.RequestException as exc:
             raise network_failure(exc) from None
 

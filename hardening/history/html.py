@@ -8,16 +8,11 @@ page has no script, and a Content-Security-Policy allows only its one style (by 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-import jinja2
-
 from hardening.history.source import SEVERITIES
-from hardening.render.html import template_source
+from hardening.render.html import content_security_policy, load_template
 
 TEMPLATE = "trends.html.j2"
 _WIDTH = 760
@@ -46,7 +41,7 @@ class _Bar:
 
 def render(trends: dict[str, Any]) -> str:
     pipelines = trends["pipelines"]
-    return _template().render(
+    return load_template(TEMPLATE, keep_trailing_newline=False).render(
         t=trends,
         severities=SEVERITIES,
         open_chart=_open_chart(pipelines),
@@ -56,7 +51,7 @@ def render(trends: dict[str, Any]) -> str:
         left=_LEFT,
         top=_TOP,
         bottom=_HEIGHT - _BOTTOM,
-        csp=_content_security_policy,
+        csp=content_security_policy,
     )
 
 
@@ -113,19 +108,3 @@ def _ticks(largest: int) -> list[tuple[int, float]]:
     if largest <= 0:
         return [(0, float(_HEIGHT - _BOTTOM))]
     return [(value, _y(value, largest)) for value in sorted({0, largest // 2, largest})]
-
-
-@cache
-def _template() -> jinja2.Template:
-    env = jinja2.Environment(
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.from_string(template_source(TEMPLATE))
-
-
-def _content_security_policy(style: str) -> str:
-    digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii")
-    return f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from hardening.errors import HardeningError
+from hardening.model import State
 from hardening.report_io import not_valid
 
 #: findings.json schema versions this reader understands (every one written so far).
@@ -24,7 +25,7 @@ READABLE_MAJOR = "1"
 #: Titles, paths and other summary texts are cut to this many characters.
 MAX_TEXT = 500
 #: Diff states of findings.json entries that are not findings of that run.
-_NOT_CURRENT = {"fixed", "unknown"}
+_NOT_CURRENT = {state.value for state in State.GONE}
 #: Diff states kept per pipeline (triage seen that day); others are open.
 MARK_STATES = ("accepted", "false_positive", "suppressed", "expired")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -217,10 +218,6 @@ def normalize_time(value: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_time(value: str) -> datetime:

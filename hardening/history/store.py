@@ -30,7 +30,8 @@ from hardening.history.schema import (
     rules,
     texts,
 )
-from hardening.history.source import FindingSummary, PipelineRun, now
+from hardening.history.source import FindingSummary, PipelineRun
+from hardening.model import utc_now
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def _record(connection: Connection, info: PipelineInfo, run: PipelineRun) -> Rec
             pipeline=info.pipeline,
             commit_sha=info.commit,
             created=info.created,
-            recorded=now(),
+            recorded=utc_now(),
             open_counts=json.dumps(run.open, sort_keys=True),
             tools=json.dumps(run.tools, sort_keys=True),
             versions=json.dumps(run.versions, sort_keys=True),

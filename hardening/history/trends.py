@@ -34,12 +34,13 @@ from hardening.history.schema import (
 )
 from hardening.history.source import SEVERITIES, HistoryError, parse_time
 from hardening.history.store import scanned
+from hardening.model import State
 
 TRENDS_SCHEMA_VERSION = 1
 _RANK = {severity: len(SEVERITIES) - i for i, severity in enumerate(SEVERITIES)}
 #: Gates every report calibrates, besides the configured one.
 STANDARD_GATES = ("new:critical", "new:high", "new:medium", "expired:high")
-_TRIAGED = {"accepted", "false_positive", "suppressed"}
+_TRIAGED = {state.value for state in State.QUIET}
 
 
 class NotRecorded(HistoryError):

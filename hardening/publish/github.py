@@ -1,4 +1,4 @@
-"""GitHub pull request comments (the issue-comments API) through requests.
+"""GitHub: which pull request this job is about, and its comments (the issue-comments API).
 
 ``GITHUB_TOKEN`` cannot read ``/user``, so our own comments are recognised by their author's
 login: ``github-actions[bot]`` or the one given with ``--author``.  Requests go through a
@@ -7,22 +7,183 @@ login: ``github-actions[bot]`` or the one given with ``--author``.  Requests go 
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import requests
 
 from hardening import __version__
-from hardening.http_session import Deadline, HomeSession
+from hardening.errors import PublishError
 from hardening.publish.comment import (
+    BodyTooLarge,
+    dry_run,
+    failed,
+    fit_body,
+    keep_sticky,
+    with_note,
+)
+from hardening.publish.http_session import Deadline, HomeSession
+from hardening.publish.interface import (
+    Action,
     ApiError,
+    CommentOptions,
+    CommentOutcome,
     GitHubTarget,
     Note,
+    Retrier,
+    Skip,
+    env_value,
     explain_generic,
     network_failure,
     parse_retry_after,
     server_detail,
+    tls_verify,
 )
+
+MAX_CHARS = 65_536
+DEFAULT_API = "https://api.github.com"
+DEFAULT_SERVER = "https://github.com"
+BOT_LOGIN = "github-actions[bot]"
+
+# --- where to post ---------------------------------------------------------------------------
+
+
+def github_target(env: Mapping[str, str], pr: int | None) -> GitHubTarget | Skip:
+    repository = env_value(env, "GITHUB_REPOSITORY")
+    if repository is None:
+        return Skip("GITHUB_REPOSITORY is not set, so this does not run in a GitHub Actions job.")
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
+        return Skip(f"GITHUB_REPOSITORY is not of the form owner/name ({repository[:60]!r}).")
+    number = pr if pr is not None else _pull_request_number(env)
+    if isinstance(number, Skip):
+        return number
+    return GitHubTarget(
+        api_url=(env_value(env, "GITHUB_API_URL") or DEFAULT_API).rstrip("/"),
+        server_url=(env_value(env, "GITHUB_SERVER_URL") or DEFAULT_SERVER).rstrip("/"),
+        repository=repository,
+        number=number,
+        token=env_value(env, "GITHUB_TOKEN"),
+    )
+
+
+def _pull_request_number(env: Mapping[str, str]) -> int | Skip:
+    """The pull request of the triggering event: its payload, else refs/pull/N/... in the ref."""
+    event_name = env_value(env, "GITHUB_EVENT_NAME") or "this"
+    event_path = env_value(env, "GITHUB_EVENT_PATH")
+    if event_path is not None:
+        try:
+            payload = json.loads(Path(event_path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return Skip(f"The event payload at GITHUB_EVENT_PATH ({event_path}) is unreadable.")
+        number = _number_in_payload(payload)
+        if number is not None:
+            return number
+    match = re.fullmatch(r"refs/pull/(\d+)/(?:merge|head)", env.get("GITHUB_REF", ""))
+    if match:
+        return int(match.group(1))
+    return Skip(
+        f"The {event_name} event is not about a pull request and no --pr was given, "
+        "so there is no pull request to comment on."
+    )
+
+
+def _number_in_payload(payload: object) -> int | None:
+    if not isinstance(payload, dict):
+        return None
+    pull_request = payload.get("pull_request")
+    if isinstance(pull_request, dict) and isinstance(pull_request.get("number"), int):
+        return int(pull_request["number"])
+    # issue_comment events carry the pull request as an issue with a pull_request key;
+    # a comment on a plain issue is not about a change, so it does not count.
+    issue = payload.get("issue")
+    if isinstance(issue, dict) and "pull_request" in issue and isinstance(issue.get("number"), int):
+        return int(issue["number"])
+    return None
+
+
+# --- publish ---------------------------------------------------------------------------------
+
+
+def publish(
+    render: Callable[[int], str], options: CommentOptions, env: Mapping[str, str]
+) -> CommentOutcome:
+    """Post to the pull request of this GitHub Actions job, and append to its job summary."""
+    target = github_target(env, options.pr)
+    summary_path = env_value(env, "GITHUB_STEP_SUMMARY")
+    if isinstance(target, Skip) and summary_path is None and not options.dry_run:
+        return CommentOutcome(Action.skipped, "nowhere", target.reason)
+    where = target.describe() if isinstance(target, GitHubTarget) else "nowhere"
+    try:
+        body = fit_body(render, MAX_CHARS, options.marker)
+    except BodyTooLarge as exc:
+        return failed(options, where, str(exc))
+    if options.dry_run:
+        if isinstance(target, Skip):
+            return CommentOutcome(Action.skipped, where, f"Dry run: {target.reason}", body=body)
+        return dry_run(where, body)
+
+    # The job summary belongs to the run, not to a pull request: written whatever happens next.
+    summary_note = _append_step_summary(Path(summary_path), body) if summary_path else ""
+    if isinstance(target, Skip):
+        return CommentOutcome(Action.skipped, where, target.reason + summary_note, body=body)
+    outcome = _publish_github_comment(target, body, options, env, where)
+    return with_note(outcome, summary_note)
+
+
+def _publish_github_comment(
+    target: GitHubTarget,
+    body: str,
+    options: CommentOptions,
+    env: Mapping[str, str],
+    where: str,
+) -> CommentOutcome:
+    if target.token is None:
+        return failed(
+            options,
+            where,
+            "No token: pass the workflow's token to the step as GITHUB_TOKEN "
+            "(env: GITHUB_TOKEN: ${{ github.token }}).",
+            body,
+        )
+    try:
+        verify = tls_verify(options, env)
+    except PublishError as exc:
+        return failed(options, where, str(exc), body, target.token)
+
+    own = frozenset({BOT_LOGIN, *([options.author] if options.author else [])})
+    retrier = Retrier(options.retry)
+    store = GitHubComments(
+        target,
+        own_logins=own,
+        timeout=options.timeout,
+        verify=verify,
+        deadline=retrier.deadline,
+    )
+    return keep_sticky(
+        store,
+        body,
+        options,
+        where,
+        target.token,
+        functools.partial(explain, target),
+        retrier,
+    )
+
+
+def _append_step_summary(path: Path, body: str) -> str:
+    try:
+        with path.open("a", encoding="utf-8") as summary:
+            summary.write(body.rstrip("\n") + "\n")
+    except OSError as exc:
+        return f" The job summary could not be written ({exc.strerror or type(exc).__name__})."
+    return " The summary was appended to the job summary."
+
+
+# --- the comments API ------------------------------------------------------------------------
 
 _PER_PAGE = 100
 #: GitHub's advice for a rate limit answer that names no time: wait at least a minute.

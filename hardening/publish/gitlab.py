@@ -1,4 +1,4 @@
-"""GitLab merge request notes through python-gitlab, for the sticky-note algorithm.
+"""GitLab: which merge request this job is about, and its notes through python-gitlab.
 
 python-gitlab's own retries are switched off on every call: it would honour any Retry-After,
 however long, and retry ten times.  The comment core retries instead, within one deadline;
@@ -13,6 +13,8 @@ is an ``ApiError``, never a traceback.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeGuard, TypeVar
 
@@ -22,16 +24,34 @@ from gitlab.exceptions import GitlabError, GitlabParsingError
 from gitlab.v4.objects import CurrentUserManager
 
 from hardening import __version__
-from hardening.http_session import Deadline, HomeSession
+from hardening.errors import PublishError
 from hardening.publish.comment import (
+    BodyTooLarge,
+    dry_run,
+    dry_run_nowhere,
+    failed,
+    fit_body,
+    keep_sticky,
+)
+from hardening.publish.http_session import Deadline, HomeSession
+from hardening.publish.interface import (
+    Action,
     ApiError,
+    CommentOptions,
+    CommentOutcome,
     GitLabTarget,
     Note,
+    Retrier,
+    Skip,
+    env_value,
     explain_generic,
     network_failure,
     parse_retry_after,
     server_detail,
+    tls_verify,
 )
+
+MAX_CHARS = 1_000_000
 
 T = TypeVar("T")
 
@@ -41,6 +61,84 @@ NO_RETRY: dict[str, Any] = {
     "obey_rate_limit": False,
     "retry_transient_errors": False,
 }
+
+
+# --- where to post ---------------------------------------------------------------------------
+
+
+def gitlab_target(env: Mapping[str, str]) -> GitLabTarget | Skip:
+    api_url = env_value(env, "CI_API_V4_URL")
+    if api_url is None:
+        return Skip("CI_API_V4_URL is not set, so this does not run in a GitLab CI job.")
+    iid_text = env_value(env, "CI_MERGE_REQUEST_IID")
+    if iid_text is None:
+        return Skip(
+            "This is not a merge request pipeline (CI_MERGE_REQUEST_IID is not set), "
+            "so there is no merge request to comment on."
+        )
+    if not iid_text.isdigit():
+        return Skip(f"CI_MERGE_REQUEST_IID is not a number ({iid_text[:20]!r}).")
+    # The merge request's own project differs from CI_PROJECT_ID for pipelines run in a fork.
+    project_id = env_value(env, "CI_MERGE_REQUEST_PROJECT_ID") or env_value(env, "CI_PROJECT_ID")
+    if project_id is None:
+        return Skip("CI_PROJECT_ID is not set, so the merge request's project is unknown.")
+    project_url = env_value(env, "CI_MERGE_REQUEST_PROJECT_URL") or env_value(env, "CI_PROJECT_URL")
+    return GitLabTarget(
+        server_url=re.sub(r"/api/v4/*$", "", api_url.rstrip("/")),
+        project_id=project_id,
+        mr_iid=int(iid_text),
+        token=env_value(env, "HARDENING_GITLAB_TOKEN") or env_value(env, "GITLAB_TOKEN"),
+        project_url=project_url.rstrip("/") if project_url else None,
+    )
+
+
+# --- publish ---------------------------------------------------------------------------------
+
+
+def publish(
+    render: Callable[[int], str], options: CommentOptions, env: Mapping[str, str]
+) -> CommentOutcome:
+    """Post to the merge request of this GitLab CI job."""
+    target = gitlab_target(env)
+    if isinstance(target, Skip):
+        if options.dry_run:
+            return dry_run_nowhere(render, MAX_CHARS, options, target.reason)
+        return CommentOutcome(Action.skipped, "nowhere", target.reason)
+    where = target.describe()
+    try:
+        body = fit_body(render, MAX_CHARS, options.marker)
+    except BodyTooLarge as exc:
+        return failed(options, where, str(exc))
+    if options.dry_run:
+        return dry_run(where, body)
+    if target.token is None:
+        return failed(
+            options,
+            where,
+            "No token: set HARDENING_GITLAB_TOKEN (or GITLAB_TOKEN) to a project access token "
+            "with the api scope (a protected variable reaches only pipelines of protected "
+            "branches, and pipelines of merge requests from forks get none).",
+            body,
+        )
+    try:
+        verify = tls_verify(options, env, "CI_SERVER_TLS_CA_FILE")
+    except PublishError as exc:
+        return failed(options, where, str(exc), body, target.token)
+
+    retrier = Retrier(options.retry)
+    store = GitLabNotes(target, timeout=options.timeout, verify=verify, deadline=retrier.deadline)
+    return keep_sticky(
+        store,
+        body,
+        options,
+        where,
+        target.token,
+        functools.partial(explain, target),
+        retrier,
+    )
+
+
+# --- the notes API ---------------------------------------------------------------------------
 
 
 class GitLabNotes:
@@ -136,16 +234,8 @@ class GitLabNotes:
         self._retry_after = None
         try:
             return operation()
-        except GitlabParsingError:
-            raise ApiError(
-                None, "GitLab sent a response that is not JSON", retryable=False
-            ) from None
         except GitlabError as exc:
-            status = exc.response_code
-            detail = server_detail(exc.error_message or "no details")
-            if status is None:
-                raise ApiError(None, detail, retryable=False) from None
-            raise ApiError(status, detail, retry_after=self._retry_after) from None
+            raise failure(exc, self._retry_after) from None
         except requests.RequestException as exc:
             raise network_failure(exc) from None
         except (TypeError, AttributeError, KeyError, ValueError, IndexError):
@@ -157,6 +247,17 @@ class GitLabNotes:
         self, response: requests.Response, *args: object, **kwargs: object
     ) -> None:
         self._retry_after = parse_retry_after(response.headers.get("Retry-After"))
+
+
+def failure(exc: GitlabError, retry_after: float | None = None) -> ApiError:
+    """The ApiError of a python-gitlab failure: an answer that is not JSON, an HTTP status
+    with GitLab's message (redacted), or neither."""
+    if isinstance(exc, GitlabParsingError):
+        return ApiError(None, "GitLab sent a response that is not JSON", retryable=False)
+    detail = server_detail(exc.error_message or "no details")
+    if exc.response_code is None:
+        return ApiError(None, detail, retryable=False)
+    return ApiError(exc.response_code, detail, retry_after=retry_after)
 
 
 def _is_id(value: object) -> TypeGuard[int]:

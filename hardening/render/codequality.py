@@ -19,7 +19,9 @@ severity            critical -> blocker, high -> critical, medium -> major, low 
 description         ``<tool>: <title> (<package> <version>, fixed in <version>)``, then
                     ``[not called]`` where govulncheck shows the vulnerable code is not called
 check_name          ``<tool>:<rule_id>``
-fingerprint         the v1 fingerprint (unique per finding after merging; a repeat is skipped)
+fingerprint         the v1 fingerprint (unique per finding after merging; a repeat is skipped);
+                    for a finding built without the pipeline, a digest of its tool, kind, rule
+                    and place and of how many such findings came before it: never its line
 location.path       the code location's path; else, for a package, its lockfile, manifest or
                     image (``component.target``), its path in the artifact, or its purl or
                     name; for a DAST or API finding, the URL path of the endpoint; else the
@@ -31,13 +33,15 @@ location.lines      ``begin``: the start line, or 1 where there is none
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hardening.model import Finding, Report, Severity, State
+from hardening.model import CodeLocation, Component, Endpoint, Finding, Report, Severity, State
 from hardening.render import jsonstream
-from hardening.render.links import package_place, url_path
+from hardening.render.interface import Renderer, RenderSettings
+from hardening.render.links import package_place, url_path, where
 from hardening.render.text import one_line
 
 SEVERITIES: dict[Severity, str] = {
@@ -48,10 +52,6 @@ SEVERITIES: dict[Severity, str] = {
     Severity.info: "info",
 }
 
-#: States of findings that are not open today.
-CLOSED_STATES = frozenset(
-    {State.fixed, State.unknown, State.accepted, State.false_positive, State.suppressed}
-)
 #: Longest description written; GitLab shows it as one line in the widget.
 MAX_DESCRIPTION = 500
 
@@ -72,10 +72,11 @@ def render(report: Report) -> list[dict[str, Any]]:
 def issues(report: Report) -> Iterator[dict[str, Any]]:
     """One Code Quality issue per open finding, in report order, fingerprints unique."""
     seen: set[str] = set()
+    occurrences: Counter[str] = Counter()
     for finding in report.findings:
         if not is_open(finding):
             continue
-        fingerprint = finding.fingerprint or _fallback_fingerprint(finding)
+        fingerprint = finding.fingerprint or _fallback_fingerprint(finding, occurrences)
         if fingerprint in seen:
             continue
         seen.add(fingerprint)
@@ -83,7 +84,7 @@ def issues(report: Report) -> Iterator[dict[str, Any]]:
 
 
 def is_open(finding: Finding) -> bool:
-    return finding.suppression is None and finding.state not in CLOSED_STATES
+    return finding.suppression is None and State.is_open(finding.state)
 
 
 def issue(finding: Finding, fingerprint: str) -> dict[str, Any]:
@@ -118,18 +119,35 @@ def description(finding: Finding) -> str:
 
 def location_path(finding: Finding) -> str:
     """The file GitLab attaches the issue to; a stable stand-in where there is no file."""
-    if finding.location is not None and finding.location.path:
-        return finding.location.path
-    if finding.component is not None:
-        return package_place(finding.component)
-    if finding.endpoint is not None:
+    place = where(finding)
+    if isinstance(place, CodeLocation):
+        return place.path
+    if isinstance(place, Component):
+        return package_place(place)
+    if isinstance(place, Endpoint):
         # A bare origin has the root path: never the URL itself, which is no relative path.
-        return url_path(finding.endpoint.url) or "/"
+        return url_path(place.url) or "/"
     return finding.artifact or (finding.artifacts[0] if finding.artifacts else finding.tool)
 
 
-def _fallback_fingerprint(finding: Finding) -> str:
-    """For a finding built without the pipeline (no fingerprint): stable from what it is."""
-    line = finding.location.start_line if finding.location else None
-    parts = [finding.tool, finding.kind.value, finding.rule_id, location_path(finding), str(line)]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+def _fallback_fingerprint(finding: Finding, occurrences: Counter[str]) -> str:
+    """For a finding built without the pipeline (no fingerprint): stable from what it is and
+    where, never from its line (a line moved by an edit above it is no new finding); a second
+    alike finding in one place is told apart by its occurrence index, counted in
+    ``occurrences`` in report order (as ``fingerprint`` does)."""
+    parts = [finding.tool, finding.kind.value, finding.rule_id, location_path(finding)]
+    base = "\x1f".join(parts)
+    index = occurrences[base]
+    occurrences[base] += 1
+    text = f"{base}\x1f{index}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class CodeQuality(Renderer):
+    file_name = "gl-code-quality-report.json"
+
+    def write(self, report: Report, path: Path, settings: RenderSettings) -> None:
+        write(report, path)
+
+
+RENDERER = CodeQuality()

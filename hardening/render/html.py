@@ -36,8 +36,18 @@ import jinja2
 import orjson
 from markupsafe import Markup
 
-from hardening.model import Finding, Kind, Report, RunStatus, Severity, State
-from hardening.render.links import advisory_url, link_base
+from hardening.model import (
+    CodeLocation,
+    Component,
+    Finding,
+    Kind,
+    Report,
+    RunStatus,
+    Severity,
+    State,
+)
+from hardening.render.interface import Renderer, RenderSettings
+from hardening.render.links import advisory_url, link_base, place_label, where
 from hardening.report_io import write_atomic
 
 TEMPLATE = "report.html.j2"
@@ -46,12 +56,10 @@ PAGE_SIZE = 200
 #: Calibration rows shown; the rest are in findings.json.
 MAX_CALIBRATION_ROWS = 500
 #: States always shown in the headline (others only when non-zero), as in summary.md.
-HEADLINE_STATES = (State.new, State.fixed, State.unchanged, State.accepted, State.unknown)
 _SEVERITIES = list(Severity)
 _STATES = list(State)
 _STATE_BY_NAME = {state.value: state for state in State}
 #: Findings that went away are not part of today's picture in the chart.
-_GONE_STATES = frozenset({State.fixed, State.unknown})
 
 # C0 and C1 controls except tab, newline and carriage return, and bidirectional overrides
 # (which can make text read differently from what it is).
@@ -92,7 +100,7 @@ def chunks(report: Report) -> Iterator[bytes]:
     with _gc_paused():
         # The cut is a plain token (no markup), replaced by the streamed data below.
         token = Markup(cut)  # noqa: S704
-        page = _template().render(csp=_content_security_policy, data=token, view=_view(report))
+        page = load_template().render(csp=content_security_policy, data=token, view=_view(report))
     head, found, tail = page.partition(cut)
     if not found:  # pragma: no cover - the template always places the data
         raise AssertionError("report.html template lost its data block")
@@ -121,18 +129,20 @@ def _gc_paused() -> Iterator[None]:
 
 
 @cache
-def _template() -> jinja2.Template:
+def load_template(name: str = TEMPLATE, *, keep_trailing_newline: bool = True) -> jinja2.Template:
+    """An installed page template (report.html's, trends.html's), autoescaped, strict about
+    undefined names."""
     env = jinja2.Environment(
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        keep_trailing_newline=True,
+        keep_trailing_newline=keep_trailing_newline,
     )
-    return env.from_string(template_source())
+    return env.from_string(_template_source(name))
 
 
-def template_source(name: str = TEMPLATE) -> str:
+def _template_source(name: str = TEMPLATE) -> str:
     """The text of one of the installed templates (report.html's, trends.html's)."""
     try:
         folder = resources.files("hardening.templates")
@@ -148,17 +158,13 @@ def _csp_hash(source: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
-def _content_security_policy(style: str, script: str) -> str:
-    """Called by the template with the exact text of its one style and one script."""
-    return "; ".join(
-        [
-            "default-src 'none'",
-            f"style-src {_csp_hash(style)}",
-            f"script-src {_csp_hash(script)}",
-            "base-uri 'none'",
-            "form-action 'none'",
-        ]
-    )
+def content_security_policy(style: str, script: str | None = None) -> str:
+    """Called by a page's template with the exact text of its one style and its one script
+    (none: the page runs no script): nothing else may load or run."""
+    sources = [f"style-src {_csp_hash(style)}"]
+    if script is not None:
+        sources.append(f"script-src {_csp_hash(script)}")
+    return "; ".join(["default-src 'none'", *sources, "base-uri 'none'", "form-action 'none'"])
 
 
 def _script_json(value: Any) -> bytes:
@@ -263,11 +269,11 @@ def _states_present(report: Report) -> set[State]:
 def _headline(report: Report) -> list[_Count]:
     if report.diff is not None:
         counts = report.diff.counts
-        shown = [*HEADLINE_STATES, *(s for s in _STATES if s not in HEADLINE_STATES)]
+        shown = [*State.HEADLINE, *(s for s in _STATES if s not in State.HEADLINE)]
         return [
             _Count(state.value.replace("_", " "), counts.get(state.value, 0), state.value)
             for state in shown
-            if state in HEADLINE_STATES or counts.get(state.value, 0)
+            if state in State.HEADLINE or counts.get(state.value, 0)
         ]
     totals = report.finding_totals()
     cards = [_Count(s.value, totals.by_severity.get(s.value, 0), s.value) for s in _SEVERITIES]
@@ -330,12 +336,9 @@ def _problems(report: Report) -> list[tuple[str, str]]:
 
 def _chart(report: Report) -> _Chart | None:
     """Findings present today (not fixed or unknown), by tool and severity, as stacked bars."""
-    counted = Counter((f.tool, f.severity) for f in report.findings if f.state not in _GONE_STATES)
-    if not counted:
+    by_tool = report.present_by_tool()
+    if not by_tool:
         return None
-    by_tool: dict[str, Counter[Severity]] = {}
-    for (tool, severity), n in counted.items():
-        by_tool.setdefault(tool, Counter())[severity] = n
     largest = max(c.total() for c in by_tool.values())
     bars = []
     for row, tool in enumerate(sorted(by_tool, key=lambda t: (-by_tool[t].total(), t))):
@@ -468,15 +471,14 @@ def _table_data(report: Report) -> Iterator[bytes]:
 
 
 def _where(finding: Finding) -> tuple[str, int]:
-    if finding.location is not None:
-        return finding.location.path, finding.location.start_line or 0
-    if finding.component is not None:
-        comp = finding.component
-        return f"{comp.name} {comp.installed_version or ''}".strip(), 0
-    if finding.endpoint is not None:
-        ep = finding.endpoint
-        return f"{ep.method or ''} {ep.url}".strip(), 0
-    return "", 0
+    """The table's place column and line: a package by name and version alone (the details
+    show where it lives)."""
+    place = where(finding)
+    if isinstance(place, CodeLocation):
+        return place.path, place.start_line or 0
+    if isinstance(place, Component):
+        return f"{place.name} {place.installed_version or ''}".strip(), 0
+    return place_label(place), 0
 
 
 def _details(finding: Finding, strings: _Strings, advisories: dict[str, str]) -> dict[str, Any]:
@@ -569,3 +571,13 @@ def _property_text(value: Any, limit: int = 300) -> str:
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Page(Renderer):
+    file_name = "report.html"
+
+    def write(self, report: Report, path: Path, settings: RenderSettings) -> None:
+        write(report, path)
+
+
+RENDERER = Page()

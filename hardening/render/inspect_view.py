@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hardening.reading import ArtifactOutcome
+from hardening.model import ArtifactOutcome
 from hardening.render.text import terminal
 
 

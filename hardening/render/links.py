@@ -1,13 +1,13 @@
 """The only external links hardening writes: advisory pages it builds from identifiers, and
 the project's own files under the link base (the forge's file view at the scanned commit); and
-the place outputs give a package finding that has no file."""
+where a finding is, as every output names it (``where``)."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import quote
 
-from hardening.model import Component
+from hardening.model import CodeLocation, Component, Endpoint, Finding
 
 _PATTERNS = (
     (re.compile(r"^CVE-\d{4}-\d{4,}$"), "https://nvd.nist.gov/vuln/detail/{id}"),
@@ -62,6 +62,31 @@ def url_path(url: str) -> str:
         if cut >= 0:
             url = url[:cut]
     return url
+
+
+#: What places a finding: a file (and line), a package or an endpoint.
+Place = CodeLocation | Component | Endpoint
+
+
+def where(finding: Finding) -> Place | None:
+    """What places ``finding``, in the one order every output follows: its file (a location
+    with a path), else its package, else its endpoint; None when it has none of them (an
+    output then names the artifact it was read from)."""
+    if finding.location is not None and finding.location.path:
+        return finding.location
+    return finding.component or finding.endpoint
+
+
+def place_label(place: Place | None, *, fixed: bool = False) -> str:
+    """``place`` as one line of text: ``path:line``, the package's label (``fixed``: with the
+    version that fixes it), ``METHOD url``; empty for no place."""
+    if isinstance(place, CodeLocation):
+        return place.path + (f":{place.start_line}" if place.start_line else "")
+    if isinstance(place, Component):
+        return package_label(place, fixed=fixed)
+    if isinstance(place, Endpoint):
+        return f"{place.method or ''} {place.url}".strip()
+    return ""
 
 
 def package_place(component: Component) -> str:

@@ -10,12 +10,24 @@ from identifiers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
-from hardening.model import CalibrationRow, Finding, Report, RunStatus, State, Totals
+from hardening.model import (
+    CalibrationRow,
+    CodeLocation,
+    Component,
+    Finding,
+    Report,
+    RunStatus,
+    State,
+    Totals,
+)
 from hardening.render import text
-from hardening.render.links import advisory_url, package_label, source_url
+from hardening.render.interface import Renderer, RenderSettings
+from hardening.render.links import advisory_url, place_label, source_url, where
 from hardening.render.terminal import reachability_sentence
+from hardening.report_io import write_atomic
 
 #: Hidden marker by which the comment bot finds its own note.
 MARKER = "<!-- hardening:summary -->"
@@ -27,10 +39,8 @@ _STATUS_LABEL = {
     RunStatus.missing: "**missing**",
     RunStatus.not_exercised: "**not exercised**",
 }
-_HEADLINE_STATES = (State.new, State.fixed, State.unchanged, State.accepted, State.unknown)
-#: States listed, after new ones, as needing attention: acceptance lapsed, severity or fix changed.
-_REOPENED = (State.expired, State.updated)
-_BACKLOG = (State.unchanged, State.accepted, State.false_positive, State.suppressed)
+#: States of the folded backlog: seen before and unchanged, or decided not to act on.
+_BACKLOG = (State.unchanged, *State.QUIET)
 _FINDINGS_HEADER = "| Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|"
 _STATE_HEADER = "| State | Severity | Tool | Rule | Where | Title |\n|---|---|---|---|---|---|"
 
@@ -71,7 +81,7 @@ def render(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         )
     if with_diff:
         # Open again or changed, not new: listed beside new ones, each with its state.
-        reopened = _ordered(report, [f for f in report.findings if f.state in _REOPENED])
+        reopened = _ordered(report, [f for f in report.findings if f.state in State.REOPENED])
         if reopened:
             out.table(
                 f"### Reopened or updated ({len(reopened)})",
@@ -208,16 +218,10 @@ class _Budget:
             if empty:
                 self.block(f"{heading}\n\n{empty}")
             return
-        head = f"{heading}\n\n{header}".rstrip()
-        shown, hidden = self._fit_rows(head, rows, "")
-        if not shown:
+        body, _ = self._fitted(f"{heading}\n\n{header}".rstrip(), rows, "", whole=False)
+        if body is None:
             self.block(f"{heading}\n\n_Not shown here (size budget)._")
-            self.left_out += len(rows)
             return
-        body = head + "\n" + "\n".join(shown)
-        if hidden:
-            body += "\n\n_The rest is not shown here (size budget)._"
-            self.left_out += hidden
         self._append(body)
 
     def details(self, summary: str, header: str, rows: Rows, *, whole: bool = False) -> bool:
@@ -226,17 +230,25 @@ class _Budget:
         if not rows:
             return True
         head = f"<details><summary>{summary}</summary>\n\n{header}"
-        tail = "\n\n</details>"
+        body, hidden = self._fitted(head, rows, "\n\n</details>", whole=whole)
+        if body is None:
+            return False
+        self._append(body)
+        return not hidden
+
+    def _fitted(self, head: str, rows: Rows, tail: str, *, whole: bool) -> tuple[str | None, int]:
+        """``head``, the rows that fit, a note when some did not, ``tail``; and how many rows
+        were left out.  None when no row fits (``whole``: when not every row does): then all
+        of them are left out."""
         shown, hidden = self._fit_rows(head, rows, tail)
         if not shown or (whole and hidden):
             self.left_out += len(rows)
-            return False
+            return None, len(rows)
         body = head + "\n" + "\n".join(shown)
         if hidden:
             body += "\n\n_The rest is not shown here (size budget)._"
             self.left_out += hidden
-        self._append(body + tail)
-        return not hidden
+        return body + tail, hidden
 
     def finish(self) -> str:
         closing = self.closing
@@ -276,10 +288,11 @@ def _headline(report: Report) -> str:
     seen = _totals_line(totals)
     if report.diff is not None:
         counts = report.diff.counts
-        parts = [f"**{counts.get(s.value, 0)} {s.value}**" for s in _HEADLINE_STATES]
+        parts = [f"**{counts.get(s.value, 0)} {s.value}**" for s in State.HEADLINE]
         others = [
             f"{counts[s.value]} {s.value.replace('_', ' ')}"
-            for s in (State.expired, State.updated, State.false_positive, State.suppressed)
+            for s in State.ORDER
+            if s not in State.HEADLINE
             if counts.get(s.value)
         ]
         line = " · ".join(parts)
@@ -295,7 +308,7 @@ def _headline(report: Report) -> str:
 
 def _totals_line(totals: Totals) -> str:
     """``47 open (2 critical, 18 high; 1 of them not called), 8 suppressed; 3 filtered out``."""
-    details = ", ".join(f"{n} {severity}" for severity, n in totals.by_severity.items())
+    details = text.severities(totals.by_severity)
     if totals.not_called:
         details += f"; {totals.not_called} of them not called"
     line = f"{totals.open} open" + (f" ({details})" if details else "")
@@ -339,9 +352,7 @@ def _run_rows(report: Report) -> list[str]:
         if run.status is RunStatus.ok:
             counts = str(run.findings)
             if run.severity_counts:
-                counts += (
-                    " (" + ", ".join(f"{n} {sev}" for sev, n in run.severity_counts.items()) + ")"
-                )
+                counts += f" ({text.severities(run.severity_counts)})"
         rows.append(
             "| {} | {} | {} | {} | {} | {} |".format(
                 text.markdown(run.tool),
@@ -382,18 +393,16 @@ def _ordered(report: Report, findings: list[Finding]) -> list[Finding]:
 
 
 def _where(finding: Finding, report: Report) -> str:
-    loc = finding.location
-    if loc is not None:
-        label = loc.path + (f":{loc.start_line}" if loc.start_line else "")
-        code = text.markdown_code(label, 120)
-        link = source_url(report.link_base, loc.path, loc.start_line)
+    place = where(finding)
+    if place is None:
+        return ""
+    if isinstance(place, CodeLocation):
+        code = text.markdown_code(place_label(place), 120)
+        link = source_url(report.link_base, place.path, place.start_line)
         return f"[{code}]({link})" if link else code
-    if finding.component is not None:
-        return text.markdown_code(text.middle(package_label(finding.component, fixed=True), 120))
-    if finding.endpoint is not None:
-        ep = finding.endpoint
-        return text.markdown_code(f"{ep.method or ''} {ep.url}".strip(), 120)
-    return ""
+    if isinstance(place, Component):
+        return text.markdown_code(text.middle(place_label(place, fixed=True), 120))
+    return text.markdown_code(place_label(place), 120)
 
 
 def _rule(finding: Finding) -> str:
@@ -436,3 +445,13 @@ def _calibration_row(row: CalibrationRow) -> str:
 
 def _row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
+
+
+class Summary(Renderer):
+    file_name = "summary.md"
+
+    def write(self, report: Report, path: Path, settings: RenderSettings) -> None:
+        write_atomic(path, render(report, max_chars=settings.max_chars))
+
+
+RENDERER = Summary()

@@ -54,6 +54,8 @@ import sarif_om
 
 from hardening.model import (
     CodeLocation,
+    Component,
+    Endpoint,
     Finding,
     Kind,
     Report,
@@ -65,7 +67,8 @@ from hardening.model import (
 )
 from hardening.redact import is_credential_rule
 from hardening.render import jsonstream
-from hardening.render.links import advisory_url, package_place, url_path
+from hardening.render.interface import Renderer, RenderSettings
+from hardening.render.links import advisory_url, package_place, url_path, where
 from hardening.render.text import one_line
 
 SARIF_VERSION = "2.1.0"
@@ -417,13 +420,14 @@ def _location(finding: Finding) -> dict[str, Any]:
     result lacks ``physicalLocation.artifactLocation.uri`` ("locationFromSarifResult: expected
     artifact location"), so a finding without a file gets a stand-in path as well (see
     ``_stand_in``) and keeps what it is about as a logical location."""
-    if finding.location is not None and finding.location.path:
-        return {"physicalLocation": _physical(finding.location, _shows(finding))}
+    place = where(finding)
+    if isinstance(place, CodeLocation):
+        return {"physicalLocation": _physical(place, _shows(finding))}
     location: dict[str, Any] = {
         "physicalLocation": {"artifactLocation": _artifact(_stand_in(finding)), "region": _LINE_1}
     }
-    component = finding.component
-    endpoint = finding.endpoint
+    component = place if isinstance(place, Component) else None
+    endpoint = place if isinstance(place, Endpoint) else None
     if component is not None:
         location["logicalLocations"] = [
             {
@@ -449,11 +453,11 @@ def _stand_in(finding: Finding) -> str:
     else its path in the artifact, purl or name; an endpoint's host and URL path (no scheme:
     code scanning rejects a URI whose scheme is not the checkout's ``file``); else the
     artifact the finding was read from."""
-    if finding.component is not None:
-        return package_place(finding.component)
-    endpoint = finding.endpoint
-    if endpoint is not None:
-        return _without_scheme(endpoint.url) or "/"
+    place = where(finding)
+    if isinstance(place, Component):
+        return package_place(place)
+    if isinstance(place, Endpoint):
+        return _without_scheme(place.url) or "/"
     return finding.artifact or (finding.artifacts[0] if finding.artifacts else finding.tool)
 
 
@@ -644,3 +648,13 @@ def to_json(value: Any) -> Any:
         for name, item in vars(value).items()
         if item is not None and (name not in defaults or item != defaults[name])
     }
+
+
+class Sarif(Renderer):
+    file_name = "hardening.sarif"
+
+    def write(self, report: Report, path: Path, settings: RenderSettings) -> None:
+        write(report, path)
+
+
+RENDERER = Sarif()

@@ -9,7 +9,7 @@ import click
 
 from hardening.model import Finding, Report, RunStatus, Severity, State
 from hardening.render import text
-from hardening.render.links import package_label
+from hardening.render.links import place_label, where
 
 _SEVERITY_COLOUR = {
     Severity.critical: "magenta",
@@ -25,7 +25,7 @@ _STATUS_COLOUR = {
     RunStatus.not_exercised: "yellow",
 }
 #: States listed first, in this order: what a change introduced leads.
-_LEAD_STATES = (State.new, State.expired, State.updated)
+_LEAD_STATES = (State.new, *State.REOPENED)
 
 
 def wants_colour(no_color: bool, environ: Mapping[str, str], is_tty: bool) -> bool:
@@ -61,9 +61,7 @@ def render(report: Report, *, colour: bool, limit: int = 50) -> str:
         if run.status is RunStatus.ok:
             counts = f"{run.findings} finding(s)"
             if run.severity_counts:
-                counts += (
-                    " (" + ", ".join(f"{n} {sev}" for sev, n in run.severity_counts.items()) + ")"
-                )
+                counts += f" ({text.severities(run.severity_counts)})"
         where = text.terminal(run.artifact, 80) if run.artifact else ""
         tool = text.terminal(run.tool, 40)
         lines.append(f"  {tool:13} {version:12} {status} {where}".rstrip())
@@ -164,7 +162,7 @@ def _profile(report: Report) -> str:
 
 def _counts_line(report: Report) -> str:
     totals = report.finding_totals()
-    by_severity = ", ".join(f"{n} {severity}" for severity, n in totals.by_severity.items())
+    by_severity = text.severities(totals.by_severity)
     summary = f"Findings: {totals.findings} ({totals.open} open"
     summary += f": {by_severity}" if by_severity else ""
     if totals.not_called:
@@ -191,15 +189,6 @@ def _finding_line(finding: Finding, colour: bool) -> str:
     sev = f"{finding.severity.value:8}"
     if colour:
         sev = click.style(sev, fg=_SEVERITY_COLOUR[finding.severity])
-    where = ""
-    if finding.location:
-        where = finding.location.path
-        if finding.location.start_line:
-            where += f":{finding.location.start_line}"
-    elif finding.component:
-        where = package_label(finding.component)
-    elif finding.endpoint:
-        where = f"{finding.endpoint.method or ''} {finding.endpoint.url}".strip()
     state = f"[{finding.state.value.replace('_', ' ')}] " if finding.state else ""
     if finding.drift:
         state += "[drift?] "
@@ -207,7 +196,7 @@ def _finding_line(finding: Finding, colour: bool) -> str:
         state += "[not called] "
     return (
         f"{sev} {state}{text.terminal(finding.tool, 40)} {text.middle(finding.rule_id, 60)} "
-        f"{text.middle(where, 100)}  {text.terminal(finding.title, 100)}"
+        f"{text.middle(place_label(where(finding)), 100)}  {text.terminal(finding.title, 100)}"
     )
 
 

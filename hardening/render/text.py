@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 # C0 and C1 controls (ESC starts terminal escape sequences), except tab and newline.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -87,3 +88,9 @@ def duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
     return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:,.0f} s"
+
+
+def severities(counts: Mapping[str, int]) -> str:
+    """``2 critical, 18 high``: severity counts as every summary lists them (most severe first,
+    as the model keeps them)."""
+    return ", ".join(f"{n} {severity}" for severity, n in counts.items())

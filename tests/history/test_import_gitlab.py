@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from publish_fakes import GITLAB_TOKEN, Answer, FakeServer, Recorded
 
 from hardening.cli import cli
-from hardening.history import schema
+from hardening.history import gitlab_import, schema
 from history_support import F, Pipeline, findings_json, fingerprint
 
 PROJECT = "group/app"
@@ -273,3 +273,11 @@ def test_an_unreadable_artifact_is_a_warning_not_fatal(sqlite_url: str):
         "hardening: warning: pipeline 11 hardening-report/findings.json: not a hardening "
         "findings.json\n"
     )
+
+
+def test_the_ca_bundle_is_the_option_then_requests_then_the_runners() -> None:
+    both = {"REQUESTS_CA_BUNDLE": "b.pem", "CI_SERVER_TLS_CA_FILE": "c.pem"}
+    assert gitlab_import.ca_bundle("a.pem", both) == "a.pem"
+    assert gitlab_import.ca_bundle(None, both) == "b.pem"
+    assert gitlab_import.ca_bundle(None, {"CI_SERVER_TLS_CA_FILE": "c.pem"}) == "c.pem"
+    assert gitlab_import.ca_bundle(None, {}) is True

@@ -42,6 +42,28 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def record(path: Path, db: str, *options: str, env: dict[str, str] = GITLAB_ENV) -> tuple[int, str]:
+    return run("history", "record", str(path), "--db", db, *options, env=env)
+
+
+def record_daily(tmp_path: Path, db: str, pipelines: list[list[F]], first_id: int = 1) -> None:
+    """Record one pipeline a day from 2024-05-01 with these findings, ids from ``first_id``."""
+    for n, findings in enumerate(pipelines):
+        path = write_pipeline(tmp_path / f"r{n}", Pipeline(findings))
+        env = {
+            **GITLAB_ENV,
+            "CI_PIPELINE_ID": str(first_id + n),
+            "CI_PIPELINE_CREATED_AT": f"2024-05-0{n + 1}T00:00:00Z",
+        }
+        assert record(path, db, env=env)[0] == 0
+
+
+def trends_report(
+    db: str, out: Path, *options: str, env: dict[str, str] | None = GITLAB_ENV
+) -> tuple[int, str]:
+    return run("history", "report", "--db", db, *options, "--out", str(out), env=env)
+
+
 def pipelines_of(url: str) -> list[tuple[str, str, str]]:
     engine = schema.open_engine(url)
     with engine.connect() as connection:
@@ -70,7 +92,7 @@ def test_defaults_come_from_the_github_variables(tmp_path: Path, sqlite_url: str
         "GITHUB_RUN_ID": "77",
         "GITHUB_SHA": "b" * 40,
     }
-    code, out = run("history", "record", str(path), "--db", sqlite_url, env=env)
+    code, out = record(path, sqlite_url, env=env)
     assert code == 0, out
     assert "pipeline 77 of org/svc on master" in out
     # No CI_PIPELINE_CREATED_AT: the time findings.json says it was written.
@@ -122,9 +144,9 @@ def test_the_default_db_is_a_sqlite_file_under_dot_hardening(tmp_path: Path, mon
 
 def test_recording_the_same_pipeline_again_changes_nothing(tmp_path: Path, db_url: str):
     path = write_pipeline(tmp_path / "report", Pipeline([F(fingerprint(1))]))
-    assert run("history", "record", str(path), "--db", db_url, env=GITLAB_ENV)[0] == 0
+    assert record(path, db_url)[0] == 0
     other = write_pipeline(tmp_path / "other", Pipeline([F(fingerprint(2))]))
-    code, out = run("history", "record", str(other), "--db", db_url, env=GITLAB_ENV)
+    code, out = record(other, db_url)
     assert code == 0
     assert out == "pipeline 9001 of group/app is already recorded: nothing changed\n"
     engine = schema.open_engine(db_url)
@@ -153,7 +175,7 @@ def test_a_bad_findings_json_is_one_line_naming_the_file(
 ):
     path = tmp_path / "findings.json"
     path.write_bytes(content)
-    code, out = run("history", "record", str(path), "--db", sqlite_url, env=GITLAB_ENV)
+    code, out = record(path, sqlite_url)
     assert code == 2
     assert out.count("\n") == 1
     assert out.startswith(f"hardening: error: {path}: ")
@@ -162,7 +184,7 @@ def test_a_bad_findings_json_is_one_line_naming_the_file(
 
 def test_a_missing_findings_json_is_one_line(tmp_path: Path, sqlite_url: str):
     missing = tmp_path / "nowhere"
-    code, out = run("history", "record", str(missing), "--db", sqlite_url, env=GITLAB_ENV)
+    code, out = record(missing, sqlite_url)
     assert (code, out) == (2, f"hardening: error: {missing}: no such file\n")
 
 
@@ -188,7 +210,7 @@ def test_an_unreachable_postgres_is_one_line_naming_the_host_never_the_password(
     path = write_pipeline(tmp_path / "report", Pipeline([]))
     port = _closed_port()
     url = f"postgresql://hardening:S3cretPassw0rd@127.0.0.1:{port}/history"
-    code, out = run("history", "record", str(path), "--db", url, env=GITLAB_ENV)
+    code, out = record(path, url)
     assert code == 2
     assert out.count("\n") == 1
     assert out.startswith(
@@ -217,7 +239,7 @@ def test_postgres_urls_use_the_psycopg3_dialect():
 
 def test_a_database_of_a_newer_hardening_is_refused(tmp_path: Path, db_url: str):
     path = write_pipeline(tmp_path / "report", Pipeline([]))
-    assert run("history", "record", str(path), "--db", db_url, env=GITLAB_ENV)[0] == 0
+    assert record(path, db_url)[0] == 0
     engine = schema.open_engine(db_url)
     with engine.begin() as connection:
         connection.execute(schema.schema_table.update().values(version=schema.SCHEMA_VERSION + 1))
@@ -232,24 +254,15 @@ def test_a_database_of_a_newer_hardening_is_refused(tmp_path: Path, db_url: str)
         f"hardening: error: the history database is at schema version {newer}, "
         f"written by a newer hardening (this one knows {known}); upgrade hardening\n"
     )
-    code, out = run(
-        "history",
-        "report",
-        "--db",
-        db_url,
-        "--project",
-        "group/app",
-        "--ref",
-        "release/1.4",
-        "--out",
-        str(tmp_path / "t"),
+    code, out = trends_report(
+        db_url, tmp_path / "t", "--project", "group/app", "--ref", "release/1.4", env=None
     )
     assert code == 2 and "written by a newer hardening" in out
 
 
 def test_an_older_database_is_upgraded_by_the_later_steps(tmp_path: Path, db_url: str, monkeypatch):
     path = write_pipeline(tmp_path / "report", Pipeline([F(fingerprint(1))]))
-    assert run("history", "record", str(path), "--db", db_url, env=GITLAB_ENV)[0] == 0
+    assert record(path, db_url)[0] == 0
     # A later hardening adds step 2; the database at version 1 gets it on first use.
     applied: list[int] = []
 
@@ -262,10 +275,7 @@ def test_an_older_database_is_upgraded_by_the_later_steps(tmp_path: Path, db_url
     monkeypatch.setitem(schema.MIGRATIONS, 2, step_2)
     monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
     second = write_pipeline(tmp_path / "second", Pipeline([F(fingerprint(1))]))
-    assert (
-        run("history", "record", str(second), "--db", db_url, "--pipeline", "2", env=GITLAB_ENV)[0]
-        == 0
-    )
+    assert record(second, db_url, "--pipeline", "2")[0] == 0
     assert applied == [2]
     engine = schema.open_engine(db_url)
     with engine.connect() as connection:
@@ -275,25 +285,10 @@ def test_an_older_database_is_upgraded_by_the_later_steps(tmp_path: Path, db_url
 
 
 def test_report_writes_trends_and_a_terminal_summary(tmp_path: Path, sqlite_url: str):
-    for n, findings in enumerate([[F(fingerprint(1))], [F(fingerprint(1)), F(fingerprint(2))]]):
-        path = write_pipeline(tmp_path / f"r{n}", Pipeline(findings))
-        env = {
-            **GITLAB_ENV,
-            "CI_PIPELINE_ID": str(n + 1),
-            "CI_PIPELINE_CREATED_AT": f"2024-05-0{n + 1}T00:00:00Z",
-        }
-        assert run("history", "record", str(path), "--db", sqlite_url, env=env)[0] == 0
-    code, out = run(
-        "history",
-        "report",
-        "--db",
-        sqlite_url,
-        "--last",
-        "10",
-        "--out",
-        str(tmp_path / "t"),
-        env=GITLAB_ENV,
+    record_daily(
+        tmp_path, sqlite_url, [[F(fingerprint(1))], [F(fingerprint(1)), F(fingerprint(2))]]
     )
+    code, out = trends_report(sqlite_url, tmp_path / "t", "--last", "10")
     assert code == 0, out
     assert (
         out.splitlines()[0]
@@ -308,42 +303,16 @@ def test_report_writes_trends_and_a_terminal_summary(tmp_path: Path, sqlite_url:
 
 def test_report_of_an_unknown_project_is_one_line(tmp_path: Path, sqlite_url: str):
     path = write_pipeline(tmp_path / "r", Pipeline([]))
-    assert run("history", "record", str(path), "--db", sqlite_url, env=GITLAB_ENV)[0] == 0
-    code, out = run(
-        "history",
-        "report",
-        "--db",
-        sqlite_url,
-        "--project",
-        "nope",
-        "--ref",
-        "main",
-        "--out",
-        str(tmp_path / "t"),
+    assert record(path, sqlite_url)[0] == 0
+    code, out = trends_report(
+        sqlite_url, tmp_path / "t", "--project", "nope", "--ref", "main", env=None
     )
     assert (code, out) == (2, "hardening: error: no pipeline of nope on main is recorded\n")
 
 
 def test_report_since_a_date(tmp_path: Path, sqlite_url: str):
-    for n in range(3):
-        path = write_pipeline(tmp_path / f"r{n}", Pipeline([]))
-        env = {
-            **GITLAB_ENV,
-            "CI_PIPELINE_ID": str(n),
-            "CI_PIPELINE_CREATED_AT": f"2024-05-0{n + 1}T00:00:00Z",
-        }
-        assert run("history", "record", str(path), "--db", sqlite_url, env=env)[0] == 0
-    code, out = run(
-        "history",
-        "report",
-        "--db",
-        sqlite_url,
-        "--since",
-        "2024-05-02",
-        "--out",
-        str(tmp_path / "t"),
-        env=GITLAB_ENV,
-    )
+    record_daily(tmp_path, sqlite_url, [[], [], []], first_id=0)
+    code, out = trends_report(sqlite_url, tmp_path / "t", "--since", "2024-05-02")
     assert code == 0, out
     assert [
         p["pipeline"] for p in json.loads((tmp_path / "t" / "trends.json").read_text())["pipelines"]
@@ -352,6 +321,6 @@ def test_report_since_a_date(tmp_path: Path, sqlite_url: str):
 
 def test_sqlite_file_is_a_real_sqlite_database(tmp_path: Path, sqlite_url: str):
     path = write_pipeline(tmp_path / "r", Pipeline([F(fingerprint(1))]))
-    assert run("history", "record", str(path), "--db", sqlite_url, env=GITLAB_ENV)[0] == 0
+    assert record(path, sqlite_url)[0] == 0
     with sqlite3.connect(tmp_path / "history.db") as connection:
         assert connection.execute("select count(*) from intervals").fetchone() == (1,)

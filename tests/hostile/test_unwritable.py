@@ -242,13 +242,20 @@ def test_a_full_disk_leaves_the_previous_outputs(tmp_path: Path, previous: Path)
     assert snapshot(tmp_path / "seen") == snapshot(previous)
 
 
-@needs_mounts
-def test_a_baseline_in_a_read_only_folder(tmp_path: Path) -> None:
+@pytest.fixture
+def recorded(tmp_path: Path) -> Path:
+    """A baseline of the gosec sample in ``.hardening/``, as a repository keeps it."""
     folder = tmp_path / ".hardening"
     folder.mkdir()
     baseline = folder / "baseline.json"
     done = run(tmp_path, "baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(baseline))
     assert done.returncode == 0, done.stderr
+    return baseline
+
+
+@needs_mounts
+def test_a_baseline_in_a_read_only_folder(tmp_path: Path, recorded: Path) -> None:
+    baseline, folder = recorded, recorded.parent
     before = baseline.read_bytes()
 
     done = in_namespace(
@@ -262,12 +269,8 @@ def test_a_baseline_in_a_read_only_folder(tmp_path: Path) -> None:
 
 
 @needs_mounts
-def test_a_baseline_on_a_full_disk(tmp_path: Path) -> None:
-    folder = tmp_path / ".hardening"
-    folder.mkdir()
-    baseline = folder / "baseline.json"
-    done = run(tmp_path, "baseline", "update", str(SAMPLES / "gosec"), "--baseline", str(baseline))
-    assert done.returncode == 0, done.stderr
+def test_a_baseline_on_a_full_disk(tmp_path: Path, recorded: Path) -> None:
+    baseline, folder = recorded, recorded.parent
     before = baseline.read_bytes()
     keep = tmp_path / "kept"
     setup = (

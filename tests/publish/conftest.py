@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
-from publish_fakes import FakeClock, FakeGitHub, FakeGitLab
+from publish_fakes import FakeClock, FakeGitHub, FakeGitLab, OptionsFactory
+
+from hardening.publish.interface import CommentOptions
 
 
 @pytest.fixture(autouse=True)
@@ -35,3 +38,13 @@ def github_server() -> Iterator[FakeGitHub]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def options(clock: FakeClock) -> OptionsFactory:
+    """``options(**changes)``: comment options whose retries wait on the test's fake clock."""
+
+    def make(**changes: object) -> CommentOptions:
+        return replace(CommentOptions(retry=clock.policy()), **changes)  # type: ignore[arg-type]
+
+    return make

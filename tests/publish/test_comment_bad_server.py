@@ -4,8 +4,7 @@ connections, answers of the wrong shape and failures after the note was stored."
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,31 +16,21 @@ from publish_fakes import (
     FakeClock,
     FakeGitHub,
     FakeGitLab,
+    OptionsFactory,
     dripping_server,
     free_port,
     merge_request_env,
+    summary,
 )
 
 from hardening.model import Report
-from hardening.publish.comment import (
-    MARKER,
-    Action,
-    CommentOptions,
-    RetryPolicy,
-    publish,
-)
+from hardening.publish.forges import publish
+from hardening.publish.interface import Action, CommentOptions, RetryPolicy
+from hardening.render.markdown import MARKER
 from hardening.report_io import write_report
 
 NOTES = "/api/v4/projects/42/merge_requests/7/notes"
 COMMENTS = "/repos/acme/payments-api/issues/12/comments"
-
-
-def summary(text: str = "2 new high") -> Callable[[int], str]:
-    return lambda max_chars: f"{MARKER}\n## Hardening summary\n\n{text}\n"
-
-
-def options(clock: FakeClock, **changes: object) -> CommentOptions:
-    return replace(CommentOptions(retry=clock.policy()), **changes)
 
 
 def github_env(server: FakeGitHub) -> dict[str, str]:
@@ -66,11 +55,15 @@ def elsewhere() -> Iterator[Elsewhere]:
 
 @pytest.mark.parametrize("status", [302, 307, 308])
 def test_a_redirected_note_post_fails_and_sends_nothing_elsewhere(
-    gitlab_server: FakeGitLab, elsewhere: Elsewhere, clock: FakeClock, status: int
+    gitlab_server: FakeGitLab,
+    elsewhere: Elsewhere,
+    clock: FakeClock,
+    status: int,
+    options: OptionsFactory,
 ) -> None:
     gitlab_server.redirect(status, f"{elsewhere.base_url}{NOTES}", method="POST")
 
-    outcome = publish(summary(), options(clock), merge_request_env(gitlab_server))
+    outcome = publish(summary(), options(), merge_request_env(gitlab_server))
 
     assert outcome.action is Action.failed
     assert outcome.exit_code == 0
@@ -81,11 +74,11 @@ def test_a_redirected_note_post_fails_and_sends_nothing_elsewhere(
 
 
 def test_a_redirected_note_list_is_not_followed_with_the_token(
-    gitlab_server: FakeGitLab, elsewhere: Elsewhere, clock: FakeClock
+    gitlab_server: FakeGitLab, elsewhere: Elsewhere, clock: FakeClock, options: OptionsFactory
 ) -> None:
     gitlab_server.redirect(302, f"{elsewhere.base_url}{NOTES}", method="GET")
 
-    outcome = publish(summary(), options(clock), merge_request_env(gitlab_server))
+    outcome = publish(summary(), options(), merge_request_env(gitlab_server))
 
     assert outcome.action is Action.failed
     assert elsewhere.requests == []
@@ -94,11 +87,11 @@ def test_a_redirected_note_list_is_not_followed_with_the_token(
 
 
 def test_a_redirected_github_comment_post_fails_and_sends_nothing_elsewhere(
-    github_server: FakeGitHub, elsewhere: Elsewhere, clock: FakeClock
+    github_server: FakeGitHub, elsewhere: Elsewhere, clock: FakeClock, options: OptionsFactory
 ) -> None:
     github_server.redirect(307, f"{elsewhere.base_url}{COMMENTS}", method="POST")
 
-    outcome = publish(summary(), options(clock), github_env(github_server))
+    outcome = publish(summary(), options(), github_env(github_server))
 
     assert outcome.action is Action.failed
     assert "redirect" in outcome.message
@@ -126,11 +119,11 @@ def test_a_retry_after_of_zero_or_in_the_past_means_the_exponential_backoff(
 
 
 def test_a_longer_retry_after_is_still_honoured(
-    gitlab_server: FakeGitLab, clock: FakeClock
+    gitlab_server: FakeGitLab, clock: FakeClock, options: OptionsFactory
 ) -> None:
     gitlab_server.fail(429, headers={"Retry-After": "3"})
 
-    outcome = publish(summary(), options(clock), merge_request_env(gitlab_server))
+    outcome = publish(summary(), options(), merge_request_env(gitlab_server))
 
     assert outcome.action is Action.created
     assert clock.sleeps == [3.0]
@@ -212,14 +205,14 @@ SHAPES: dict[str, tuple[str, str, object]] = {
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_an_answer_of_an_unexpected_shape_is_one_warning(
-    gitlab_server: FakeGitLab, clock: FakeClock, shape: str
+    gitlab_server: FakeGitLab, clock: FakeClock, shape: str, options: OptionsFactory
 ) -> None:
     method, path, body = SHAPES[shape]
     gitlab_server.answer(200 if method == "GET" else 201, body, method=method)
     if path == NOTES and method == "GET":
         gitlab_server.fail(200, method="GET", body=gitlab_server._current_user())  # /user first
 
-    outcome = publish(summary(), options(clock), merge_request_env(gitlab_server))
+    outcome = publish(summary(), options(), merge_request_env(gitlab_server))
 
     assert outcome.action is Action.failed
     assert outcome.exit_code == 0
@@ -227,12 +220,12 @@ def test_an_answer_of_an_unexpected_shape_is_one_warning(
 
 
 def test_an_unexpected_shape_fails_the_job_only_when_strict(
-    gitlab_server: FakeGitLab, clock: FakeClock
+    gitlab_server: FakeGitLab, clock: FakeClock, options: OptionsFactory
 ) -> None:
     gitlab_server.fail(200, method="GET", body=gitlab_server._current_user())
     gitlab_server.answer(200, {"notes": []}, method="GET")
 
-    outcome = publish(summary(), options(clock, strict=True), merge_request_env(gitlab_server))
+    outcome = publish(summary(), options(strict=True), merge_request_env(gitlab_server))
 
     assert outcome.action is Action.failed
     assert outcome.exit_code == 1
@@ -254,22 +247,22 @@ def test_an_object_for_a_note_list_is_a_warning_from_the_cli_not_a_traceback(
 
 @pytest.mark.parametrize("body", [{"comments": []}, ["text"], [{"body": "no id"}]])
 def test_a_github_comment_list_of_an_unexpected_shape_is_one_warning(
-    github_server: FakeGitHub, clock: FakeClock, body: object
+    github_server: FakeGitHub, clock: FakeClock, body: object, options: OptionsFactory
 ) -> None:
     github_server.answer(200, body, method="GET")
 
-    outcome = publish(summary(), options(clock), github_env(github_server))
+    outcome = publish(summary(), options(), github_env(github_server))
 
     assert outcome.action is Action.failed
     assert outcome.exit_code == 0
 
 
 def test_a_github_created_comment_that_is_not_an_object_is_one_warning(
-    github_server: FakeGitHub, clock: FakeClock
+    github_server: FakeGitHub, clock: FakeClock, options: OptionsFactory
 ) -> None:
     github_server.answer(201, [1, 2], method="POST")
 
-    outcome = publish(summary(), options(clock), github_env(github_server))
+    outcome = publish(summary(), options(), github_env(github_server))
 
     assert outcome.action is Action.failed
     assert "not an object" in outcome.message
@@ -280,11 +273,11 @@ def test_a_github_created_comment_that_is_not_an_object_is_one_warning(
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_a_server_error_after_the_note_was_stored_leaves_one_note(
-    gitlab_server: FakeGitLab, clock: FakeClock, status: int
+    gitlab_server: FakeGitLab, clock: FakeClock, status: int, options: OptionsFactory
 ) -> None:
     gitlab_server.fail(status, method="POST", after_handling=True)
 
-    outcome = publish(summary(), options(clock), merge_request_env(gitlab_server))
+    outcome = publish(summary(), options(), merge_request_env(gitlab_server))
 
     assert outcome.action is Action.created
     assert len(gitlab_server.notes) == 1
@@ -292,11 +285,11 @@ def test_a_server_error_after_the_note_was_stored_leaves_one_note(
 
 
 def test_a_server_error_that_stored_nothing_is_posted_again(
-    gitlab_server: FakeGitLab, clock: FakeClock
+    gitlab_server: FakeGitLab, clock: FakeClock, options: OptionsFactory
 ) -> None:
     gitlab_server.fail(502, method="POST")
 
-    outcome = publish(summary(), options(clock), merge_request_env(gitlab_server))
+    outcome = publish(summary(), options(), merge_request_env(gitlab_server))
 
     assert outcome.action is Action.created
     assert len(gitlab_server.notes) == 1
@@ -305,22 +298,22 @@ def test_a_server_error_that_stored_nothing_is_posted_again(
 
 
 def test_a_github_server_error_after_the_comment_was_stored_leaves_one_comment(
-    github_server: FakeGitHub, clock: FakeClock
+    github_server: FakeGitHub, clock: FakeClock, options: OptionsFactory
 ) -> None:
     github_server.fail(502, method="POST", after_handling=True)
 
-    outcome = publish(summary(), options(clock), github_env(github_server))
+    outcome = publish(summary(), options(), github_env(github_server))
 
     assert outcome.action is Action.created
     assert len(github_server.comments) == 1
 
 
 def test_a_rate_limited_post_stored_nothing_so_it_is_simply_sent_again(
-    gitlab_server: FakeGitLab, clock: FakeClock
+    gitlab_server: FakeGitLab, clock: FakeClock, options: OptionsFactory
 ) -> None:
     gitlab_server.fail(429, method="POST", headers={"Retry-After": "1"})
 
-    outcome = publish(summary(), options(clock), merge_request_env(gitlab_server))
+    outcome = publish(summary(), options(), merge_request_env(gitlab_server))
 
     assert outcome.action is Action.created
     assert [m for m, _ in gitlab_server.calls()] == ["GET", "GET", "POST", "POST"]

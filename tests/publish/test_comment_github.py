@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
-from publish_fakes import GITHUB_TOKEN, FakeClock, FakeGitHub
+from publish_fakes import GITHUB_TOKEN, FakeClock, FakeGitHub, OptionsFactory, changed, summary
 
-from hardening.publish.comment import (
-    DEFAULT_GITHUB_API,
-    GITHUB_MAX_CHARS,
-    MARKER,
-    Action,
-    CommentOptions,
-    GitHubTarget,
-    Skip,
-    github_target,
-    publish,
-)
+from hardening.publish.forges import publish
+from hardening.publish.github import DEFAULT_API, MAX_CHARS, github_target
+from hardening.publish.interface import Action, CommentOptions, GitHubTarget, Skip
+from hardening.render.markdown import MARKER
 
 REPO = "/repos/acme/payments-api"
 COMMENTS = f"{REPO}/issues/12/comments"
@@ -44,20 +35,7 @@ def env_for(server: FakeGitHub, tmp_path: Path, **changes: str | None) -> dict[s
         ),
         "GITHUB_TOKEN": GITHUB_TOKEN,
     }
-    for name, value in changes.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
-
-
-def summary(text: str) -> Callable[[int], str]:
-    return lambda max_chars: f"{MARKER}\n## Hardening summary\n\n{text}\n"
-
-
-def options(clock: FakeClock, **changes: object) -> CommentOptions:
-    return replace(CommentOptions(retry=clock.policy()), **changes)
+    return changed(env, changes)
 
 
 def comment_url(comment_id: int) -> str:
@@ -68,9 +46,9 @@ def comment_url(comment_id: int) -> str:
 
 
 def test_first_run_posts_a_new_comment(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
-    outcome = publish(summary("2 new high"), options(clock), env_for(github_server, tmp_path))
+    outcome = publish(summary("2 new high"), options(), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.created
     assert outcome.exit_code == 0
@@ -85,11 +63,11 @@ def test_first_run_posts_a_new_comment(
 
 
 def test_an_earlier_comment_is_updated_in_place(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     earlier = github_server.add_comment(f"{MARKER}\nold", comment_id=501)
 
-    outcome = publish(summary("new"), options(clock), env_for(github_server, tmp_path))
+    outcome = publish(summary("new"), options(), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.updated
     assert [(r.method, r.path) for r in github_server.writes()] == [("PATCH", comment_url(501))]
@@ -98,24 +76,24 @@ def test_an_earlier_comment_is_updated_in_place(
 
 
 def test_an_unchanged_summary_writes_nothing(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     render = summary("same")
     github_server.add_comment(render(0).rstrip("\n"))  # trailing whitespace is not a change
 
-    outcome = publish(render, options(clock), env_for(github_server, tmp_path))
+    outcome = publish(render, options(), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.unchanged
     assert github_server.writes() == []
 
 
 def test_of_several_copies_the_oldest_is_kept_and_the_others_deleted(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     github_server.add_comment(f"{MARKER}\nb", comment_id=7, created_at="2024-03-02T08:00:00Z")
     github_server.add_comment(f"{MARKER}\na", comment_id=9, created_at="2024-03-01T08:00:00Z")
 
-    outcome = publish(summary("c"), options(clock), env_for(github_server, tmp_path))
+    outcome = publish(summary("c"), options(), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.updated
     assert outcome.removed == 1
@@ -127,11 +105,11 @@ def test_of_several_copies_the_oldest_is_kept_and_the_others_deleted(
 
 
 def test_comments_of_other_users_are_left_alone_even_with_the_marker(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     theirs = github_server.add_comment(f"{MARKER}\nquoted", login="alice", comment_id=3)
 
-    outcome = publish(summary("x"), options(clock), env_for(github_server, tmp_path))
+    outcome = publish(summary("x"), options(), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.created
     assert [r.method for r in github_server.writes()] == ["POST"]
@@ -139,12 +117,12 @@ def test_comments_of_other_users_are_left_alone_even_with_the_marker(
 
 
 def test_the_author_option_names_our_own_comments(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     github_server.add_comment(f"{MARKER}\nold", login="acme-hardening[bot]", comment_id=4)
 
     outcome = publish(
-        summary("x"), options(clock, author="acme-hardening[bot]"), env_for(github_server, tmp_path)
+        summary("x"), options(author="acme-hardening[bot]"), env_for(github_server, tmp_path)
     )
 
     assert outcome.action is Action.updated
@@ -152,14 +130,14 @@ def test_the_author_option_names_our_own_comments(
 
 
 def test_the_earlier_comment_is_found_beyond_the_first_page(
-    clock: FakeClock, tmp_path: Path
+    clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     fake = FakeGitHub(max_per_page=2)
     for index in range(5):
         fake.add_comment(f"review {index}", login="alice")
     fake.add_comment(f"{MARKER}\nold", comment_id=42)  # the newest: on the last page
     with fake.running():
-        outcome = publish(summary("new"), options(clock), env_for(fake, tmp_path))
+        outcome = publish(summary("new"), options(), env_for(fake, tmp_path))
 
     listings = [r for r in fake.requests if r.method == "GET"]
     assert [r.query.get("page", "1") for r in listings] == ["1", "2", "3"]
@@ -172,11 +150,11 @@ def test_the_earlier_comment_is_found_beyond_the_first_page(
 
 
 def test_rate_limit_is_retried_after_the_time_the_server_asks(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     github_server.fail(429, method="POST", headers={"Retry-After": "2"})
 
-    outcome = publish(summary("x"), options(clock), env_for(github_server, tmp_path))
+    outcome = publish(summary("x"), options(), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.created
     assert clock.sleeps == [2.0]
@@ -184,7 +162,7 @@ def test_rate_limit_is_retried_after_the_time_the_server_asks(
 
 
 def test_a_secondary_rate_limit_403_is_waited_out_not_explained(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     github_server.fail(
         403,
@@ -193,14 +171,14 @@ def test_a_secondary_rate_limit_403_is_waited_out_not_explained(
         body={"message": "You have exceeded a secondary rate limit."},
     )
 
-    outcome = publish(summary("x"), options(clock), env_for(github_server, tmp_path))
+    outcome = publish(summary("x"), options(), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.created
     assert clock.sleeps == [5.0]
 
 
 def test_a_secondary_rate_limit_without_headers_waits_a_minute(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     # GitHub may name neither Retry-After nor X-RateLimit-*; its advice: wait at least 60 s.
     github_server.fail(
@@ -211,7 +189,7 @@ def test_a_secondary_rate_limit_without_headers_waits_a_minute(
 
     outcome = publish(
         summary("x"),
-        options(clock, retry=clock.policy(budget=90.0)),
+        options(retry=clock.policy(budget=90.0)),
         env_for(github_server, tmp_path),
     )
 
@@ -220,13 +198,13 @@ def test_a_secondary_rate_limit_without_headers_waits_a_minute(
 
 
 def test_a_secondary_rate_limit_beyond_the_budget_is_not_called_a_permission_problem(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     github_server.fail(
         403, method="POST", body={"message": "You have exceeded a secondary rate limit."}
     )
 
-    outcome = publish(summary("x"), options(clock), env_for(github_server, tmp_path))
+    outcome = publish(summary("x"), options(), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.failed
     assert outcome.exit_code == 0
@@ -236,13 +214,13 @@ def test_a_secondary_rate_limit_beyond_the_budget_is_not_called_a_permission_pro
 
 
 def test_a_429_without_headers_waits_a_minute(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     github_server.fail(429, method="GET")
 
     outcome = publish(
         summary("x"),
-        options(clock, retry=clock.policy(budget=90.0)),
+        options(retry=clock.policy(budget=90.0)),
         env_for(github_server, tmp_path),
     )
 
@@ -251,11 +229,11 @@ def test_a_429_without_headers_waits_a_minute(
 
 
 def test_server_errors_are_retried_with_exponential_backoff(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     github_server.fail(503, times=3)
 
-    outcome = publish(summary("x"), options(clock), env_for(github_server, tmp_path))
+    outcome = publish(summary("x"), options(), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.created
     assert clock.sleeps == [0.5, 1.0, 2.0]
@@ -282,13 +260,13 @@ def test_retries_stop_within_the_time_budget(
 
 
 def test_forbidden_is_a_warning_that_names_the_fix(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     github_server.fail(
         403, method="POST", body={"message": "Resource not accessible by integration"}
     )
 
-    outcome = publish(summary("x"), options(clock), env_for(github_server, tmp_path))
+    outcome = publish(summary("x"), options(), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.failed
     assert outcome.exit_code == 0
@@ -297,22 +275,20 @@ def test_forbidden_is_a_warning_that_names_the_fix(
 
 
 def test_forbidden_fails_the_job_when_strict(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     github_server.fail(403, method="POST")
 
-    outcome = publish(summary("x"), options(clock, strict=True), env_for(github_server, tmp_path))
+    outcome = publish(summary("x"), options(strict=True), env_for(github_server, tmp_path))
 
     assert outcome.exit_code == 1
 
 
 def test_an_invalid_token_is_explained_without_showing_it(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     wrong = "ghs_" + "Zz9" * 12
-    outcome = publish(
-        summary("x"), options(clock), env_for(github_server, tmp_path, GITHUB_TOKEN=wrong)
-    )
+    outcome = publish(summary("x"), options(), env_for(github_server, tmp_path, GITHUB_TOKEN=wrong))
 
     assert outcome.action is Action.failed
     assert "invalid or expired (HTTP 401)" in outcome.message
@@ -320,9 +296,9 @@ def test_an_invalid_token_is_explained_without_showing_it(
 
 
 def test_an_unknown_pull_request_is_explained(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
-    outcome = publish(summary("x"), options(clock, pr=999), env_for(github_server, tmp_path))
+    outcome = publish(summary("x"), options(pr=999), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.failed
     assert outcome.message == (
@@ -332,11 +308,9 @@ def test_an_unknown_pull_request_is_explained(
 
 
 def test_a_missing_token_is_a_warning(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
-    outcome = publish(
-        summary("x"), options(clock), env_for(github_server, tmp_path, GITHUB_TOKEN=None)
-    )
+    outcome = publish(summary("x"), options(), env_for(github_server, tmp_path, GITHUB_TOKEN=None))
 
     assert outcome.action is Action.failed
     assert outcome.exit_code == 0
@@ -345,11 +319,11 @@ def test_a_missing_token_is_a_warning(
 
 
 def test_server_text_never_carries_the_token(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     github_server.fail(422, method="POST", body={"message": f"Validation Failed {GITHUB_TOKEN}"})
 
-    outcome = publish(summary("x"), options(clock), env_for(github_server, tmp_path))
+    outcome = publish(summary("x"), options(), env_for(github_server, tmp_path))
 
     assert "HTTP 422 while creating the comment" in outcome.message
     assert GITHUB_TOKEN not in outcome.message
@@ -359,7 +333,7 @@ def test_server_text_never_carries_the_token(
 
 
 def test_the_body_is_re_rendered_until_it_fits_githubs_limit(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     budgets: list[int] = []
 
@@ -367,17 +341,17 @@ def test_the_body_is_re_rendered_until_it_fits_githubs_limit(
         budgets.append(max_chars)
         return f"{MARKER}\n" + "y" * int(max_chars * 1.2)  # overshoots by a fifth
 
-    outcome = publish(render, options(clock), env_for(github_server, tmp_path))
+    outcome = publish(render, options(), env_for(github_server, tmp_path))
 
     assert outcome.action is Action.created
     posted = github_server.requests[-1].body["body"]
-    assert len(posted) <= GITHUB_MAX_CHARS
-    assert budgets[0] < GITHUB_MAX_CHARS
+    assert len(posted) <= MAX_CHARS
+    assert budgets[0] < MAX_CHARS
     assert len(budgets) >= 2
 
 
 def test_a_body_within_budget_is_rendered_once(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     budgets: list[int] = []
 
@@ -385,17 +359,17 @@ def test_a_body_within_budget_is_rendered_once(
         budgets.append(max_chars)
         return f"{MARKER}\n" + "z" * (max_chars - 100)
 
-    publish(render, options(clock), env_for(github_server, tmp_path))
+    publish(render, options(), env_for(github_server, tmp_path))
 
     assert len(budgets) == 1
-    assert 60_000 < budgets[0] < GITHUB_MAX_CHARS
+    assert 60_000 < budgets[0] < MAX_CHARS
 
 
 def test_a_body_that_never_fits_is_not_posted(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     outcome = publish(
-        lambda _: MARKER + "x" * GITHUB_MAX_CHARS, options(clock), env_for(github_server, tmp_path)
+        lambda _: MARKER + "x" * MAX_CHARS, options(), env_for(github_server, tmp_path)
     )
 
     assert outcome.action is Action.failed
@@ -407,12 +381,12 @@ def test_a_body_that_never_fits_is_not_posted(
 
 
 def test_dry_run_sends_nothing_and_writes_no_job_summary(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     step_summary = tmp_path / "step_summary.md"
     env = env_for(github_server, tmp_path, GITHUB_STEP_SUMMARY=str(step_summary))
 
-    outcome = publish(summary("x"), options(clock, dry_run=True), env)
+    outcome = publish(summary("x"), options(dry_run=True), env)
 
     assert github_server.requests == []
     assert not step_summary.exists()
@@ -422,13 +396,13 @@ def test_dry_run_sends_nothing_and_writes_no_job_summary(
 
 
 def test_the_summary_is_appended_to_the_job_summary(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     step_summary = tmp_path / "step_summary.md"
     step_summary.write_text("# Earlier step\n", encoding="utf-8")
     env = env_for(github_server, tmp_path, GITHUB_STEP_SUMMARY=str(step_summary))
 
-    outcome = publish(summary("x"), options(clock), env)
+    outcome = publish(summary("x"), options(), env)
 
     assert step_summary.read_text(encoding="utf-8") == "# Earlier step\n" + summary("x")(0)
     assert outcome.action is Action.created
@@ -436,20 +410,20 @@ def test_the_summary_is_appended_to_the_job_summary(
 
 
 def test_the_job_summary_is_written_even_when_the_comment_fails(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     step_summary = tmp_path / "step_summary.md"
     github_server.fail(403, method="POST")
     env = env_for(github_server, tmp_path, GITHUB_STEP_SUMMARY=str(step_summary))
 
-    outcome = publish(summary("x"), options(clock), env)
+    outcome = publish(summary("x"), options(), env)
 
     assert outcome.action is Action.failed
     assert step_summary.read_text(encoding="utf-8") == summary("x")(0)
 
 
 def test_a_push_event_is_skipped_but_still_gets_the_job_summary(
-    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path
+    github_server: FakeGitHub, clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     step_summary = tmp_path / "step_summary.md"
     env = env_for(
@@ -461,7 +435,7 @@ def test_a_push_event_is_skipped_but_still_gets_the_job_summary(
         GITHUB_STEP_SUMMARY=str(step_summary),
     )
 
-    outcome = publish(summary("x"), options(clock, strict=True), env)
+    outcome = publish(summary("x"), options(strict=True), env)
 
     assert outcome.action is Action.skipped
     assert outcome.exit_code == 0
@@ -471,7 +445,7 @@ def test_a_push_event_is_skipped_but_still_gets_the_job_summary(
 
 
 def test_dry_run_outside_a_pull_request_still_shows_the_summary(
-    clock: FakeClock, tmp_path: Path
+    clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     env = {
         "GITHUB_ACTIONS": "true",
@@ -480,7 +454,7 @@ def test_dry_run_outside_a_pull_request_still_shows_the_summary(
         "GITHUB_EVENT_PATH": pull_request_event(tmp_path, {"ref": "refs/heads/main"}),
     }
 
-    outcome = publish(summary("x"), options(clock, dry_run=True), env)
+    outcome = publish(summary("x"), options(dry_run=True), env)
 
     assert outcome.action is Action.skipped
     assert outcome.message.startswith("Dry run: The push event is not about a pull request")
@@ -488,14 +462,14 @@ def test_dry_run_outside_a_pull_request_still_shows_the_summary(
 
 
 def test_outside_a_pull_request_without_job_summary_nothing_is_rendered(
-    clock: FakeClock, tmp_path: Path
+    clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     def render(max_chars: int) -> str:
         raise AssertionError("must not render")
 
     env = {"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/payments-api"}
 
-    outcome = publish(render, options(clock), env)
+    outcome = publish(render, options(), env)
 
     assert outcome.action is Action.skipped
 
@@ -511,7 +485,7 @@ def test_the_pull_request_comes_from_the_event_payload(tmp_path: Path) -> None:
     }
 
     assert github_target(env, None) == GitHubTarget(
-        api_url=DEFAULT_GITHUB_API,
+        api_url=DEFAULT_API,
         server_url="https://github.com",
         repository="acme/payments-api",
         number=31,
@@ -577,7 +551,7 @@ def test_an_unreadable_event_payload_is_skipped(tmp_path: Path) -> None:
 
 
 def test_a_pagination_link_to_another_host_is_not_followed(
-    clock: FakeClock, tmp_path: Path
+    clock: FakeClock, tmp_path: Path, options: OptionsFactory
 ) -> None:
     class Redirecting(FakeGitHub):
         def _list(self, request):  # type: ignore[no-untyped-def]
@@ -586,7 +560,7 @@ def test_a_pagination_link_to_another_host_is_not_followed(
 
     fake = Redirecting()
     with fake.running():
-        outcome = publish(summary("x"), options(clock), env_for(fake, tmp_path))
+        outcome = publish(summary("x"), options(), env_for(fake, tmp_path))
 
     assert outcome.action is Action.failed
     assert "leaves the API host" in outcome.message

@@ -195,6 +195,24 @@ def test_fingerprints_are_unique(tmp_path: Path) -> None:
     assert len(fingerprints[1]) == 32
 
 
+def test_a_fallback_fingerprint_does_not_change_when_only_the_line_moves() -> None:
+    def fallback(line: int) -> str:
+        moved = finding("", location=CodeLocation(path="cmd/api/main.go", start_line=line))
+        return str(codequality.render(Report(findings=[moved]))[0]["fingerprint"])
+
+    assert fallback(7) == fallback(40)
+
+
+def test_alike_findings_without_fingerprints_in_one_file_stay_apart() -> None:
+    report = Report(
+        findings=[
+            finding("", location=CodeLocation(path="cmd/api/main.go", start_line=7)),
+            finding("", location=CodeLocation(path="cmd/api/main.go", start_line=9)),
+        ]
+    )
+    assert len({issue["fingerprint"] for issue in codequality.render(report)}) == 2
+
+
 def test_samples(tmp_path: Path) -> None:
     report = aggregate(AggregateOptions(paths=[SAMPLES]))
     _, issues = written(report, tmp_path)

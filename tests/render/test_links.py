@@ -6,7 +6,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hardening.render.links import advisory_url, source_url, url_path
+from hardening.model import CodeLocation, Component, Endpoint
+from hardening.render.links import advisory_url, place_label, source_url, url_path, where
+from support import semgrep_finding
 
 
 @pytest.mark.parametrize(
@@ -64,3 +66,30 @@ def test_source_urls_only_for_repository_paths_under_an_http_base(
     base: str | None, path: str, line: int | None, url: str | None
 ) -> None:
     assert source_url(base, path, line) == url
+
+
+FILE = CodeLocation(path="app/db.py", start_line=12)
+PACKAGE = Component(name="lodash", installed_version="4.17.20", fixed_version="4.17.21")
+ENDPOINT = Endpoint(url="https://shop.test/api", method="POST")
+
+
+@pytest.mark.parametrize(
+    ("fields", "place"),
+    [
+        ({"location": FILE, "component": PACKAGE, "endpoint": ENDPOINT}, FILE),
+        ({"component": PACKAGE, "endpoint": ENDPOINT}, PACKAGE),
+        ({"location": CodeLocation(path=""), "endpoint": ENDPOINT}, ENDPOINT),
+        ({}, None),
+    ],
+)
+def test_every_output_places_a_finding_by_file_then_package_then_endpoint(
+    fields: dict[str, object], place: object
+) -> None:
+    assert where(semgrep_finding("f", **fields)) is place
+
+
+def test_a_place_reads_as_one_line() -> None:
+    assert place_label(FILE) == "app/db.py:12"
+    assert place_label(PACKAGE, fixed=True) == "lodash 4.17.20 → 4.17.21"
+    assert place_label(ENDPOINT) == "POST https://shop.test/api"
+    assert place_label(None) == ""

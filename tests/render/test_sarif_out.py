@@ -80,9 +80,17 @@ def aggregate_samples(baseline: Baseline | None = None, paths: list[Path] | None
     return aggregate(AggregateOptions(paths=paths or [SAMPLES], baseline=baseline, today=TODAY))
 
 
-def test_samples_give_a_valid_log_with_one_run_per_tool(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, dict[str, Any]]:
+    """The samples without a baseline, and their log (read-only: shared by the tests)."""
     report = aggregate_samples()
-    log = written(report, tmp_path)
+    return report, written(report, tmp_path_factory.mktemp("samples"))
+
+
+def test_samples_give_a_valid_log_with_one_run_per_tool(
+    samples: tuple[Report, dict[str, Any]],
+) -> None:
+    report, log = samples
     assert_valid(log)
     assert log["version"] == "2.1.0"
     assert log["properties"]["generator"] == "hardening"
@@ -97,9 +105,10 @@ def test_samples_give_a_valid_log_with_one_run_per_tool(tmp_path: Path) -> None:
     assert run_of(log, "gosec")["tool"]["driver"]["version"] == "2.21.4"
 
 
-def test_every_sample_finding_is_one_result_under_its_rule(tmp_path: Path) -> None:
-    report = aggregate_samples()
-    log = written(report, tmp_path)
+def test_every_sample_finding_is_one_result_under_its_rule(
+    samples: tuple[Report, dict[str, Any]],
+) -> None:
+    report, log = samples
     results = results_by_fingerprint(log)
     assert set(results) == {f.fingerprint for f in report.findings}
     for run in log["runs"]:
@@ -120,8 +129,10 @@ def test_every_sample_finding_is_one_result_under_its_rule(tmp_path: Path) -> No
     assert gosec_rules["G101"]["helpUri"] == "https://cwe.mitre.org/data/definitions/798.html"
 
 
-def test_sample_suppressions_are_in_source_or_external(tmp_path: Path) -> None:
-    log = written(aggregate_samples(), tmp_path)
+def test_sample_suppressions_are_in_source_or_external(
+    samples: tuple[Report, dict[str, Any]],
+) -> None:
+    _, log = samples
     gosec = {r["ruleId"]: r for r in run_of(log, "gosec")["results"]}
     assert gosec["G401"]["suppressions"] == [
         {"kind": "inSource", "justification": "legacy webhook checksum, not used for auth"}
@@ -132,9 +143,10 @@ def test_sample_suppressions_are_in_source_or_external(tmp_path: Path) -> None:
     assert "suppressions" not in gosec["G101"]
 
 
-def test_sample_dependency_without_code_location_points_at_its_target(tmp_path: Path) -> None:
-    report = aggregate_samples()
-    log = written(report, tmp_path)
+def test_sample_dependency_without_code_location_points_at_its_target(
+    samples: tuple[Report, dict[str, Any]],
+) -> None:
+    report, log = samples
     results = results_by_fingerprint(log)
     busybox = next(f for f in report.findings if f.rule_id == "CVE-2023-42363")
     assert busybox.component is not None
@@ -629,33 +641,44 @@ def test_no_baseline_state_without_a_diff(tmp_path: Path) -> None:
     assert all("baselineState" not in r for r in results_by_fingerprint(log).values())
 
 
-def test_paths_become_uri_references(tmp_path: Path) -> None:
-    report = Report(
-        findings=[
-            finding("a", location=CodeLocation(path="src/my file#1.go", start_line=1)),
-            finding("b", location=CodeLocation(path="/usr/lib/python3/x.py", start_line=0)),
-            finding("c", location=CodeLocation(path="C:\\work\\app.go", start_line=2)),
-        ]
-    )
-    log = written(report, tmp_path)
-    assert_valid(log)
-    results = results_by_fingerprint(log)
-    assert results["a"]["locations"][0]["physicalLocation"]["artifactLocation"] == {
-        "uri": "src/my%20file%231.go",
-        "uriBaseId": "%SRCROOT%",
-    }
-    assert results["b"]["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "file:///usr/lib/python3/x.py"},
-        "region": {"startLine": 1},  # line 0: the whole file, as code scanning needs a line
-    }
-    assert results["c"]["locations"][0]["physicalLocation"]["artifactLocation"] == {
-        "uri": "file:///C:/work/app.go"
-    }
-
-
 def first_location(log: dict[str, Any], fingerprint: str) -> dict[str, Any]:
     location: dict[str, Any] = results_by_fingerprint(log)[fingerprint]["locations"][0]
     return location
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "physical"),
+    [
+        (
+            "src/my file#1.go",
+            1,
+            {
+                "artifactLocation": {"uri": "src/my%20file%231.go", "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 1},
+            },
+        ),
+        (
+            "/usr/lib/python3/x.py",
+            0,  # the whole file, as code scanning needs a line
+            {
+                "artifactLocation": {"uri": "file:///usr/lib/python3/x.py"},
+                "region": {"startLine": 1},
+            },
+        ),
+        (
+            "C:\\work\\app.go",
+            2,
+            {"artifactLocation": {"uri": "file:///C:/work/app.go"}, "region": {"startLine": 2}},
+        ),
+    ],
+)
+def test_paths_become_uri_references(
+    tmp_path: Path, path: str, line: int, physical: dict[str, Any]
+) -> None:
+    report = Report(findings=[finding("a", location=CodeLocation(path=path, start_line=line))])
+    log = written(report, tmp_path)
+    assert_valid(log)
+    assert first_location(log, "a")["physicalLocation"] == physical
 
 
 def test_every_result_has_an_artifact_uri_without_a_foreign_scheme(tmp_path: Path) -> None:
