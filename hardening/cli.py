@@ -402,8 +402,9 @@ def _aggregate_options(params: _AggregateParams) -> tuple[AggregateOptions, Conf
 @click.option(
     "--compare-to",
     type=click.Path(path_type=Path),
-    help="The target branch's latest findings.json: the reference for new and fixed "
-    "(missing or unreadable: a warning, and the baseline is the reference).",
+    help="The target branch's latest findings.json (or a folder holding it): the reference "
+    "for new and fixed (missing or unreadable: a warning, and the baseline is the reference; "
+    "another tool's report: exit 2).",
 )
 @click.option(
     "--fail-on",

@@ -93,47 +93,6 @@ def reference_from_file(path: Path, today: date) -> Reference:
     )
 
 
-def usable_reference(
-    path: Path, today: date, *, has_baseline: bool = True
-) -> tuple[Reference | None, str | None]:
-    """``--compare-to``: the reference read from ``path``, or None and a one-line warning
-    saying why it cannot serve (missing, truncated, another tool's report...), so the run
-    falls back to the baseline: in CI the target branch's file is often absent."""
-    fallback = (
-        "new and fixed are judged against the baseline instead"
-        if has_baseline
-        else "with no baseline either, every finding is new"
-    )
-    if not path.exists():
-        return None, f"--compare-to {path}: no such file; {fallback}"
-    if path.is_dir():
-        return None, f"--compare-to {path}: a folder, not a findings.json; {fallback}"
-    try:
-        return reference_from_file(path, today), None
-    except HardeningError as exc:
-        what = _what_it_is(path)
-        reason = f"{path} {what}" if what else str(exc)
-        return None, f"--compare-to {reason}; {fallback}"
-
-
-def _what_it_is(path: Path) -> str | None:
-    """What discovery takes ``path`` for when it is not a hardening findings.json: "is a
-    gosec report, not a hardening findings.json", or None (it looks like one, but broken)."""
-    from hardening import discover
-
-    try:
-        choice = discover.identify(path)
-    except OSError:
-        return None
-    if choice.parser is not None:
-        if not choice.parser.tool:  # hardening's own findings.json reader
-            return None
-        return f"is a {choice.parser.tool} report, not a hardening findings.json"
-    if choice.skip_reason is None or choice.skip_reason == "no parser recognises this file":
-        return None  # the reader's own reason says more (invalid JSON, a missing key...)
-    return f"is not a hardening findings.json ({choice.skip_reason})"
-
-
 def reference_from_report(report: Report, origin: str, today: date) -> Reference:
     """A target branch's findings.json as the reference (its fixed/unknown are not in it)."""
     entries = {

@@ -40,6 +40,9 @@ class Choice:
 
     parser: type[Parser] | None
     skip_reason: str | None = None
+    #: False when the file is nothing discovery can name (empty, unrecognised, a temporary
+    #: file): a skipped file that is True was recognised as something other than a report.
+    recognised: bool = True
 
 
 def read_head(path: Path) -> bytes:
@@ -57,7 +60,7 @@ def identify(path: Path, head: bytes | None = None) -> Choice:
     if path.name in OWN_OUTPUTS:
         return Choice(None, f"{OWN_OUTPUTS[path.name]}, not a scanner report")
     if _TEMPORARY.match(path.name):
-        return Choice(None, "temporary file of an interrupted write")
+        return Choice(None, "temporary file of an interrupted write", recognised=False)
     if head is None:
         head = read_head(path)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -81,10 +84,10 @@ def identify(path: Path, head: bytes | None = None) -> Choice:
         return Choice(cls)
     body = strip_bom(head).strip()
     if not body:
-        return Choice(None, "empty file of unknown tool")
+        return Choice(None, "empty file of unknown tool", recognised=False)
     if body in (b"null", b"[]", b"{}"):
-        return Choice(None, f"empty report ({body.decode()}) of unknown tool")
-    return Choice(None, "no parser recognises this file")
+        return Choice(None, f"empty report ({body.decode()}) of unknown tool", recognised=False)
+    return Choice(None, "no parser recognises this file", recognised=False)
 
 
 def unknown_input_tool(tool: str) -> str | None:

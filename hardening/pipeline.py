@@ -14,6 +14,7 @@ from pathlib import Path
 from hardening import __version__, correlate, diff, discover, gate
 from hardening.baseline import Baseline
 from hardening.config import GateConfig, SeverityOverride
+from hardening.errors import ConfigError, HardeningError
 from hardening.filters import SnapshotFilter, go_build_input, reason_phrase
 from hardening.model import (
     FILTERED_BY,
@@ -75,18 +76,52 @@ class AggregateOptions:
 
 
 def compare_to(options: AggregateOptions, path: Path) -> None:
-    """Judge new and fixed against the target branch's findings.json at ``path``.
+    """Judge new and fixed against the target branch's findings.json at ``path`` (a file, or
+    a folder holding one, as ``comment`` takes it).
 
-    In CI that file is often absent or cut short: the run then goes on against the baseline
-    (an empty one when there is none) and says so in its first warning."""
+    In CI that file is often absent, empty or cut short (a download that failed): the run then
+    goes on against the baseline (an empty one when there is none) and says so in its first
+    warning. A file that is plainly something else (another tool's report, a baseline, one of
+    hardening's other outputs) is a usage mistake that would repeat in every pipeline: a
+    ``ConfigError``, exit 2."""
     has_baseline = options.baseline is not None
     if options.baseline is None:
         options.baseline = Baseline()
-    options.reference, warning = diff.usable_reference(
-        path, options.today, has_baseline=has_baseline
+    fallback = (
+        "new and fixed are judged against the baseline instead"
+        if has_baseline
+        else "with no baseline either, every finding is new"
     )
-    if warning is not None:
-        options.warnings = [*options.warnings, warning]
+    if path.is_dir():
+        path = path / "findings.json"
+    if not path.is_file():
+        reason = "no such file" if not path.exists() else "not a file"
+        options.warnings = [*options.warnings, f"--compare-to {path}: {reason}; {fallback}"]
+        return
+    try:
+        options.reference = diff.reference_from_file(path, options.today)
+    except HardeningError as exc:
+        wrong = _another_kind_of_file(path)
+        if wrong is not None:
+            raise ConfigError(f"--compare-to {path} {wrong}") from None
+        options.warnings = [*options.warnings, f"--compare-to {exc}; {fallback}"]
+
+
+def _another_kind_of_file(path: Path) -> str | None:
+    """What discovery plainly takes ``path`` for when it is not a hardening findings.json
+    ("is a gosec report, not a hardening findings.json"), or None when it may be one that is
+    broken or cut short, or nothing at all (empty, unrecognised)."""
+    try:
+        choice = discover.identify(path)
+    except OSError:
+        return None
+    if choice.parser is not None:
+        if not choice.parser.tool:  # hardening's own findings.json reader
+            return None
+        return f"is a {choice.parser.tool} report, not a hardening findings.json"
+    if not choice.recognised or choice.skip_reason is None:
+        return None  # empty, a temporary file, unrecognised: the reader's reason says more
+    return f"is not a hardening findings.json ({choice.skip_reason})"
 
 
 def aggregate(options: AggregateOptions) -> Report:

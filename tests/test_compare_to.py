@@ -113,20 +113,12 @@ def _unusable_targets(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     return {
         "missing": (tmp_path / "absent" / "findings.json", "absent/findings.json: no such file"),
         "truncated": (truncated, "findings.json: not a valid findings.json: truncated"),
-        "gosec": (
-            SAMPLES / "gosec" / "gosec.json",
-            "gosec.json is a gosec report, not a hardening findings.json",
-        ),
-        "baseline": (
-            SAMPLES / "baseline.json",
-            "baseline.json is not a hardening findings.json (hardening baseline file",
-        ),
-        "empty": (empty, "empty.json is not a hardening findings.json (empty file"),
-        "folder": (tmp_path, "a folder, not a findings.json"),
+        "empty": (empty, "empty.json: not a valid findings.json"),
+        "folder": (tmp_path, f"{tmp_path / 'findings.json'}: no such file"),
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "truncated", "gosec", "baseline", "empty", "folder"])
+@pytest.mark.parametrize("case", ["missing", "truncated", "empty", "folder"])
 def test_an_unusable_compare_to_is_one_warning_and_the_baseline_is_the_reference(
     tmp_path: Path, case: str
 ) -> None:
@@ -163,6 +155,46 @@ def test_an_unusable_compare_to_is_one_warning_and_the_baseline_is_the_reference
     assert report["diff"]["counts"]["unchanged"] > 0
     summary = (out / "summary.md").read_text().replace("\\", "")
     assert "--compare-to" in summary and FALLBACK in summary
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        (SAMPLES / "gosec" / "gosec.json", "is a gosec report, not a hardening findings.json"),
+        (
+            SAMPLES / "baseline.json",
+            "is not a hardening findings.json (hardening baseline file, not a scanner report)",
+        ),
+        (
+            SAMPLES / "trivy" / "trivy-image.json",
+            "is a trivy report, not a hardening findings.json",
+        ),
+    ],
+    ids=["gosec", "baseline", "trivy"],
+)
+def test_a_compare_to_that_is_plainly_another_file_is_a_usage_error(
+    tmp_path: Path, target: Path, said: str
+) -> None:
+    # Not a download that failed: a mistake in the job that every pipeline would repeat.
+    out = tmp_path / "out"
+    code, output = run_cli(
+        "aggregate", str(SAMPLES / "gosec"), "--compare-to", str(target), "--out", str(out)
+    )
+    assert code == 2, output
+    assert output.strip().splitlines() == [f"hardening: error: --compare-to {target} {said}"]
+    assert not out.exists()
+
+
+def test_a_compare_to_folder_reads_the_findings_json_in_it(tmp_path: Path) -> None:
+    target = target_findings(tmp_path, SAMPLES / "gosec")
+    out = tmp_path / "out"
+    code, output = run_cli(
+        "aggregate", str(SAMPLES / "gosec"), "--compare-to", str(target.parent), "--out", str(out)
+    )
+    assert code == 0, output
+    report = json.loads((out / "findings.json").read_text())
+    assert report["diff"]["compare_to"] == str(target)
+    assert not [w for w in report["warnings"] if "--compare-to" in w]
 
 
 def _gosec_report(tmp_path: Path, name: str, root: str) -> Path:
