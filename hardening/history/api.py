@@ -115,7 +115,7 @@ def report(request: ReportRequest) -> dict[str, Any]:
     from hardening.history import html, schema, trends
     from hardening.report_io import write_atomic
 
-    engine = schema.open_engine(request.db)
+    engine = schema.open_engine(request.db, create=False)
     try:
         result = trends.compute(engine, request.project, request.ref, request.window, request.gates)
     finally:
@@ -168,6 +168,13 @@ def terminal_summary(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def history_ref(env: Mapping[str, str]) -> tuple[str, str]:
+    """The project and ref whose history a run is judged by: on a merge or pull request its
+    target branch, where the pipelines that matter are recorded; else the run's own ref."""
+    ref = _first(env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "GITHUB_BASE_REF") or ref_of(None, env)
+    return project_of(None, env), ref
+
+
 def summary(
     db: str, env: Mapping[str, str], fingerprints: set[str], gate: GateSpec
 ) -> HistorySummary | None:
@@ -178,9 +185,8 @@ def summary(
     from hardening.history import schema, trends
     from hardening.model import HistorySummary
 
-    project_name = project_of(None, env)
-    ref = _first(env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "GITHUB_BASE_REF") or ref_of(None, env)
-    engine = schema.open_engine(db)
+    project_name, ref = history_ref(env)
+    engine = schema.open_engine(db, create=False)
     try:
         result = trends.compute(
             engine, project_name, ref, trends.Window(last=SUMMARY_WINDOW), [gate]
@@ -217,4 +223,5 @@ def add_trend_line(report: Report, db: str, env: Mapping[str, str], gate: GateCo
         report.warnings.append(f"history: {exc}")
     else:
         if report.history is None:
-            report.warnings.append("history: no pipeline of this ref is recorded yet")
+            project, ref = history_ref(env)
+            report.warnings.append(f"history: no pipeline of {project} on {ref} is recorded yet")

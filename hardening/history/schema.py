@@ -205,9 +205,18 @@ def describe(url: URL) -> str:
     return f"PostgreSQL at {host}{port}/{url.database or ''}"
 
 
-def open_engine(url: str) -> Engine:
+def open_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for ``url``. A reader passes ``create=False``: a SQLite file that does not
+    exist is then a ``HistoryError``, not a new empty database left behind (a mistyped path
+    would otherwise create one and report "nothing recorded")."""
     parsed = engine_url(url)
     if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if not create and database not in ("", ":memory:") and not Path(database).is_file():
+            raise HistoryError(
+                f"no history database at {database}: record a pipeline first "
+                "(hardening history record)"
+            )
         engine = create_engine(
             parsed,
             poolclass=NullPool,

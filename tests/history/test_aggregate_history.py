@@ -102,6 +102,42 @@ def test_an_unreachable_database_is_a_warning_never_a_failed_report(tmp_path: Pa
     assert "Pw-not-shown-42" not in summary + json.dumps(document)
 
 
+def test_a_database_not_made_yet_is_a_warning_and_is_not_created(tmp_path: Path):
+    missing = tmp_path / "nowhere" / "history.db"
+    (tmp_path / "nowhere").mkdir()
+    code, out = aggregate(tmp_path, "--history", f"sqlite:///{missing}")
+    assert code == 0, out
+    warnings = load_report(tmp_path / "out" / "findings.json").warnings
+    assert [w for w in warnings if w.startswith("history:")] == [
+        f"history: no history database at {missing}: record a pipeline first "
+        "(hardening history record)"
+    ]
+    assert not missing.exists()
+
+
+def test_nothing_recorded_of_the_ref_names_the_project_and_ref(tmp_path: Path, sqlite_url: str):
+    record_history(sqlite_url, tmp_path)
+    code, out = aggregate(tmp_path, "--history", sqlite_url, env={"CI_COMMIT_REF_NAME": "dev"})
+    assert code == 0, out
+    warnings = load_report(tmp_path / "out" / "findings.json").warnings
+    assert "history: no pipeline of group/app on dev is recorded yet" in warnings
+
+
+def test_history_report_of_a_database_not_made_yet_is_one_line(tmp_path: Path):
+    missing = tmp_path / "history.db"
+    result = CliRunner().invoke(
+        cli,
+        ["history", "report", "--db", f"sqlite:///{missing}", "--project", "group/app",
+         "--ref", "master", "--out", str(tmp_path / "trends")],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"hardening: error: no history database at {missing}: record a pipeline first "
+        "(hardening history record)"
+    ]
+    assert not missing.exists()
+
+
 def test_findings_json_records_when_it_was_written(tmp_path: Path):
     code, out = aggregate(tmp_path)
     assert code == 0, out
