@@ -8,7 +8,8 @@ own layer and those below): face (``cli``, ``__main__``, ``ci``), flow (``pipeli
 ``reading``, ``discover``, ``profiles``, ``progress``, ``history/``, ``snapshot``), publish,
 render, parsers, baseline (``baseline``, ``config``, ``diff``, ``gate``), core (``model``,
 ``errors``, ``paths``, ``redact``, ``fingerprint``, ``filters``, ``severity``, ``correlate``,
-``report_io``, ``targets``).
+``report_io``, ``jsonread``, ``targets``); ``pyproject.toml``'s import-linter contracts
+hold them.
 """
 
 __version__ = "0.1.0"
