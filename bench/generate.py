@@ -32,8 +32,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-KINDS = ("sarif", "semgrep", "trivy", "zap")
-EXTENSIONS = {"sarif": "sarif", "semgrep": "json", "trivy": "json", "zap": "json"}
+KINDS = ("sarif", "sarif-props", "semgrep", "trivy", "zap")
+EXTENSIONS = {
+    "sarif": "sarif",
+    "sarif-props": "sarif",
+    "semgrep": "json",
+    "trivy": "json",
+    "zap": "json",
+}
 DEFAULT_SEED = 8
 MANIFEST = "manifest.json"
 
@@ -710,7 +716,7 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _sarif_result(finding: CodeFinding, line: int) -> str:
+def _sarif_result(finding: CodeFinding, line: int, properties: str) -> str:
     rule = finding.rule
     snippet = finding.snippet
     end_column = finding.column + len(snippet.strip())
@@ -724,22 +730,58 @@ def _sarif_result(finding: CodeFinding, line: int) -> str:
         f'"endColumn":{end_column},"snippet":{{"text":{_q(snippet)}}}}}}}}}],'
         f'"partialFingerprints":{{"primaryLocationLineHash":"{line_hash}:1",'
         f'"primaryLocationStartColumnFingerprint":"{finding.column - 1}"}},'
-        f'"properties":{{"precision":"high","security-severity":'
-        f'"{rule.concept.security_severity}"}}}}'
+        f'"properties":{properties}}}'
     )
 
 
-def _sarif_text(finding: CodeFinding, rng: random.Random, moved: bool) -> str:
-    return _sarif_result(finding, finding.shifted(rng) if moved else finding.line)
+def _sarif_properties(rule: Rule) -> str:
+    """A result's ``properties`` as the benchmark's CodeQL-like SARIF writes them."""
+    return f'{{"precision":"high","security-severity":"{rule.concept.security_severity}"}}'
 
 
-def write_sarif(pair: Pair, plan: Plan, rng: random.Random) -> None:
+def _sarif_tagged_properties(rule: Rule) -> str:
+    """``properties`` as CodeQL-style and semgrep SARIF carry them on every result: tags with
+    the CWE and OWASP links, a CWE list with its long title, the same texts on every result
+    of the rule (issue 20's costly shape)."""
+    concept = rule.concept
+    properties = {
+        "precision": "high",
+        "security-severity": concept.security_severity,
+        "tags": [
+            "security",
+            f"external/cwe/cwe-{concept.cwe:03d}",
+            *(f"external/owasp/{item.split(' - ')[0].lower()}" for item in _OWASP[concept.level]),
+            rule.language.name,
+            f"{_CONFIDENCE[concept.level]} CONFIDENCE",
+        ],
+        "cwe": [f"CWE-{concept.cwe}: {concept.title}"],
+        "owasp": _OWASP[concept.level],
+        "confidence": _CONFIDENCE[concept.level],
+    }
+    return json.dumps(properties, separators=(",", ":"))
+
+
+def _sarif_text(
+    finding: CodeFinding, rng: random.Random, properties: dict[int, str], moved: bool
+) -> str:
+    line = finding.shifted(rng) if moved else finding.line
+    return _sarif_result(finding, line, properties[finding.rule.index])
+
+
+def write_sarif(
+    pair: Pair,
+    plan: Plan,
+    rng: random.Random,
+    properties: Callable[[Rule], str] = _sarif_properties,
+) -> None:
+    rules = make_rules()
+    by_rule = {rule.index: properties(rule) for rule in rules}
     driver = {
         "name": "CodeQL",
         "organization": "GitHub",
         "semanticVersion": "2.19.3",
         "informationUri": "https://codeql.github.com",
-        "rules": [_sarif_rule(rule) for rule in make_rules()],
+        "rules": [_sarif_rule(rule) for rule in rules],
     }
     head = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -750,12 +792,16 @@ def write_sarif(pair: Pair, plan: Plan, rng: random.Random) -> None:
     pair.write('"invocations":[{"executionSuccessful":true,"toolExecutionNotifications":[]}],')
     pair.begin('"results":[', "", lazy=False)
     for fate, finding in code_findings(plan, rng, make_files(rng)):
-        pair.emit(fate, partial(_sarif_text, finding, rng))
+        pair.emit(fate, partial(_sarif_text, finding, rng, by_rule))
     pair.end()
     pair.write(
         '],"columnKind":"utf16CodeUnits",'
         '"properties":{"semmle.formatSpecifier":"sarif-latest"}}]}\n'
     )
+
+
+def write_tagged_sarif(pair: Pair, plan: Plan, rng: random.Random) -> None:
+    write_sarif(pair, plan, rng, _sarif_tagged_properties)
 
 
 # --- semgrep ----------------------------------------------------------------------------------
@@ -1647,6 +1693,7 @@ def write_zap(pair: Pair, plan: Plan, rng: random.Random) -> None:
 
 WRITERS: dict[str, Callable[[Pair, Plan, random.Random], None]] = {
     "sarif": write_sarif,
+    "sarif-props": write_tagged_sarif,
     "semgrep": write_semgrep,
     "trivy": write_trivy,
     "zap": write_zap,
@@ -1711,7 +1758,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, required=True, help="folder for the reports")
     parser.add_argument("--sizes", default="10k,100k", help="findings per base report: 10k,100k,1M")
-    parser.add_argument("--kinds", default=",".join(KINDS), help="sarif,semgrep,trivy,zap")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=",".join(KINDS))
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
     kinds = parse_list(args.kinds, KINDS)
