@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import unquote
@@ -490,11 +491,36 @@ def _identifiers(result: dict[str, Any], facts: _RuleFacts) -> tuple[str, ...]:
     """The rule's identifiers, then those the result adds (its properties and CWE taxa): the
     rule's own tuple, shared by its results, when the result adds none."""
     properties = result.get("properties")
-    if result.get("taxa") is None and (
+    taxa = result.get("taxa")
+    if taxa is None and (
         not isinstance(properties, dict) or properties.keys().isdisjoint(_ID_PROPERTIES)
     ):
         return facts.identifiers  # already unique
-    return tuple(dict.fromkeys(facts.identifiers + tuple(_result_identifiers(result))))
+    texts = tuple(_property_texts(as_dict(properties)))
+    cwes = _taxa_cwes(taxa)
+    if sum(map(len, texts)) > _MAX_CACHED_TEXT:
+        return _merged_identifiers.__wrapped__(facts.identifiers, texts, cwes)
+    return _merged_identifiers(facts.identifiers, texts, cwes)
+
+
+#: Characters of property texts above which a result's identifiers are not remembered (the
+#: cache holds its keys: a bound on its memory whatever the report's texts).
+_MAX_CACHED_TEXT = 1024
+
+
+@lru_cache(maxsize=4096)
+def _merged_identifiers(
+    rule_ids: tuple[str, ...], texts: tuple[str, ...], cwes: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The rule's identifiers, then those in the result's property texts and CWE taxa.
+
+    Cached: the results of one rule repeat their tags and CWE lists, and equal inputs then
+    share one tuple across findings."""
+    ids = list(rule_ids)
+    for text in texts:
+        ids.extend(_normalized_ids(text))
+    ids.extend(cwes)
+    return tuple(dict.fromkeys(ids))
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -601,14 +627,13 @@ def _rule_identifiers(rule_id: str, rule: dict[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
-def _result_identifiers(result: dict[str, Any]) -> list[str]:
+def _taxa_cwes(taxa: Any) -> tuple[str, ...]:
+    """The CWE ids of a result's ``taxa`` (references into the CWE taxonomy)."""
     ids: list[str] = []
-    for text in _property_texts(as_dict(result.get("properties"))):
-        ids.extend(_normalized_ids(text))
-    for taxon in expect_list(result.get("taxa"), "result.taxa"):
+    for taxon in expect_list(taxa, "result.taxa"):
         if isinstance(taxon, dict) and _taxonomy_name(taxon) == "CWE":
             ids.extend(f"CWE-{int(cwe)}" for cwe in string_list(taxon.get("id")) if cwe.isdigit())
-    return ids
+    return tuple(ids)
 
 
 def _property_texts(properties: dict[str, Any]) -> list[str]:

@@ -13,6 +13,7 @@ import pytest
 from hardening import fingerprint
 from hardening.errors import ParseError
 from hardening.model import Finding, Kind, RunStatus, Severity, Suppression
+from hardening.parsers import sarif
 from hardening.parsers.interface import Artifact, Detection, ParseResult
 from hardening.parsers.sarif import OWN_OUTPUT_SKIP, SarifParser, logical_tool
 from hardening.paths import PathNormalizer
@@ -990,6 +991,41 @@ def test_credential_rule_of_any_tool_shows_no_snippet(tmp_path: Path) -> None:
     finding = only(parse(write(tmp_path, log([result()], rules))))
     assert list(finding.identifiers) == ["CWE-798"]
     assert finding.location is not None and finding.location.snippet is None
+
+
+def test_result_identifiers_are_read_once_per_distinct_text_in_a_bounded_cache(
+    tmp_path: Path,
+) -> None:
+    # Issue 20: the results of one rule repeat their tags and CWE lists; a report of many
+    # distinct texts must still read each right, and the cache holding them stays bounded.
+    tags = {"tags": ["security", "external/cwe/cwe-089"], "cwe": ["CWE-89: SQL injection"]}
+    taxa = [{"id": "79", "toolComponent": {"name": "CWE"}}]
+    distinct = sarif._merged_identifiers.cache_info().maxsize + 50
+    results = [result(properties=dict(tags)), result(properties=dict(tags), taxa=taxa)]
+    results.append(result(properties=dict(tags)))
+    results += [result(properties={"tags": [f"CVE-2024-{n:05d}"]}) for n in range(distinct)]
+    long_text = "external/cwe/cwe-22 " + "x" * sarif._MAX_CACHED_TEXT
+    results.append(result(properties={"tags": [long_text]}))
+    sarif._merged_identifiers.cache_clear()
+    findings = parse(write(tmp_path, log(results))).findings
+    assert list(findings[0].identifiers) == ["CWE-89"]
+    assert list(findings[1].identifiers) == ["CWE-89", "CWE-79"]
+    assert findings[2].identifiers == findings[0].identifiers
+    assert [f.identifiers for f in findings[3:-1]] == [
+        (f"CVE-2024-{n:05d}",) for n in range(distinct)
+    ]
+    assert list(findings[-1].identifiers) == ["CWE-22"]
+    info = sarif._merged_identifiers.cache_info()
+    assert info.currsize == info.maxsize  # full, and no larger
+    assert (info.hits, info.misses) == (1, 2 + distinct)  # the long text is not remembered
+
+
+def test_results_with_equal_tags_share_one_identifiers_tuple(tmp_path: Path) -> None:
+    tags = {"tags": ["security", "external/cwe/cwe-089", "owasp-a03"]}
+    doc = log([result(properties=dict(tags)) for _ in range(3)])
+    findings = parse(write(tmp_path, doc)).findings
+    assert findings[0].identifiers == ("CWE-89",)
+    assert findings[0].identifiers is findings[1].identifiers is findings[2].identifiers
 
 
 def test_pass_results_are_not_findings(tmp_path: Path) -> None:
