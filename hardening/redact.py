@@ -518,10 +518,50 @@ def screen_value(value: Any) -> Any:
         try:
             screened = _screen_flat(items)
         except TypeError:  # a nested value: not hashable
-            pass
-        else:
-            return value if screened is None else dict(screened)
+            return _screen_nested(value, items)
+        return value if screened is None else dict(screened)
     return _screen_whole(value)
+
+
+#: Properties dicts one level deep (a CVSS map, an OWASP list) whose texts need nothing:
+#: findings of one advisory or rule repeat them (see ``_screen_nested``).
+_UNCHANGED: dict[tuple[Any, ...], bool] = {}
+_MAX_UNCHANGED = 8192
+
+
+def _screen_nested(value: dict[Any, Any], items: tuple[tuple[Any, Any], ...]) -> Any:
+    """A properties dict holding lists or dicts of plain values, screened once per distinct
+    content: the verdict (nothing to redact, or not) is remembered under a hashable copy;
+    a dict that needs redacting is screened again each time, as before."""
+    frozen = _frozen(items)
+    try:
+        unchanged = _UNCHANGED.get(frozen) if frozen is not None else False
+    except TypeError:  # a value nests deeper: walked every time
+        unchanged, frozen = False, None
+    if unchanged:
+        return value
+    screened = _screen_whole(value)
+    if frozen is not None and unchanged is None and len(_UNCHANGED) < _MAX_UNCHANGED:
+        _UNCHANGED[frozen] = screened is value
+    return screened
+
+
+def _frozen(items: tuple[tuple[Any, Any], ...]) -> tuple[Any, ...] | None:
+    """``items`` with each list or dict value as a tuple, so equal contents hash equal (a
+    value nesting deeper leaves it unhashable); None when a key is not a string.  A list and
+    a dict of the same texts freeze differently (a dict's items are pairs)."""
+    frozen: list[Any] = []
+    for key, item in items:
+        if type(key) is not str:
+            return None
+        if type(item) is list:
+            item = (list, *item)
+        elif type(item) is dict:
+            if not all(type(name) is str for name in item):
+                return None
+            item = (dict, *item.items())
+        frozen.append((key, item))
+    return tuple(frozen)
 
 
 @lru_cache(maxsize=8192)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hardening import redact as redact_module
 from hardening.redact import MASK, is_credential_rule, redact
 
 GITHUB = "ghp_" + "Zx8Kq2Lm9Np4Rs7Tv1Wy3Ab5Cd6Ef0Gh2Ij4"
@@ -159,3 +160,31 @@ def test_known_secrets_take_one_search_per_text_whatever_their_number() -> None:
     assert masked[1234].endswith("[REDACTED]")
     assert sum("[REDACTED]" in text for text in masked) == 1
     assert elapsed < 2.0  # 100 million str.find calls would take minutes
+
+
+def test_nested_properties_repeated_by_many_findings_are_screened_once_and_stay_exact() -> None:
+    # Issue 20: trivy's CVSS map and semgrep's OWASP list repeat across the findings of one
+    # advisory or rule; the verdict is remembered per content, the redaction never weakened.
+    clean = {"cvss_v3": {"nvd": 9.1, "redhat": 7.9}, "owasp": ["A03:2021 - Injection"]}
+    before = len(redact_module._UNCHANGED)
+    first = redact_module.screen_value(clean)
+    again = redact_module.screen_value({**clean, "owasp": list(clean["owasp"])})
+    assert first is clean and again["owasp"] == clean["owasp"]
+    assert len(redact_module._UNCHANGED) == before + 1  # one entry for both
+    leaked = {"owasp": ["A03:2021 - Injection"], "headers": {"auth": f"token {GITHUB}"}}
+    for _ in range(3):
+        screened = redact_module.screen_value(dict(leaked))
+        assert GITHUB not in str(screened) and MASK in str(screened)
+    # The same texts as a list and as a dict are different contents.
+    as_list = {"k": ["auth", f"token {GITHUB}"]}
+    assert GITHUB not in str(redact_module.screen_value(as_list))
+    deeper = {"k": [[f"token {GITHUB}"]]}  # nests deeper: walked every time
+    assert GITHUB not in str(redact_module.screen_value(deeper))
+
+
+def test_the_nested_properties_verdicts_are_bounded() -> None:
+    for n in range(redact_module._MAX_UNCHANGED + 100):
+        redact_module.screen_value({"cwe": [f"CWE-{n}"]})
+    assert len(redact_module._UNCHANGED) <= redact_module._MAX_UNCHANGED
+    secret = {"cwe": [f"CWE-1 {AWS}"]}
+    assert AWS not in str(redact_module.screen_value(secret))
