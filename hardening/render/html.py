@@ -385,6 +385,8 @@ class _Strings(dict[str | None, int]):
         # A tuple many findings share (an advisory's identifiers and references), held so its
         # id stays its own, with its indices.
         self._shared: dict[int, tuple[Sequence[str], list[int]]] = {}
+        # The rows of a properties content met before (see ``property_rows``).
+        self._rows: dict[tuple[Any, ...], list[list[int]]] = {}
 
     def indices(self, values: Sequence[str]) -> tuple[list[int], bool]:
         """The indices of ``values``, and whether they were looked up now (False: a shared
@@ -398,6 +400,17 @@ class _Strings(dict[str | None, int]):
             self._shared[id(values)] = (values, found)
         return found, True
 
+    def property_rows(self, properties: dict[str, Any]) -> list[list[int]]:
+        """[[key, text], ...] indices of a finding's properties: read once per distinct
+        content (the findings of one rule or advisory repeat theirs), in a bounded table."""
+        key = _properties_key(properties)
+        rows = self._rows.get(key) if key is not None else None
+        if rows is None:
+            rows = [[self[name], self[_property_text(value)]] for name, value in properties.items()]
+            if key is not None and len(self._rows) < _MAX_PROPERTY_ROWS:
+                self._rows[key] = rows
+        return rows
+
     def __missing__(self, value: str | None) -> int:
         index = len(self.table)
         self[value] = index
@@ -406,6 +419,37 @@ class _Strings(dict[str | None, int]):
 
 
 _Intern = Callable[[str | None], int]
+
+#: Distinct properties contents whose rows a page's string table remembers.
+_MAX_PROPERTY_ROWS = 8192
+
+
+def _properties_key(properties: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A hashable key of properties whose text ``_property_text`` gives from it alone: each
+    value with its type (``1``, ``1.0`` and ``True`` are equal, and read differently), a list
+    or dict of such plain values too; None when a value nests deeper (its rows are built each
+    time)."""
+    key: list[Any] = []
+    for name, value in properties.items():
+        kind = type(value)
+        if kind is list:
+            value = tuple(map(_plain_key, value))
+        elif kind is dict:
+            value = tuple((_plain_key(k), _plain_key(v)) for k, v in value.items())
+        elif kind is float:
+            value = repr(value)
+        key.append((name, kind, value))
+    frozen = tuple(key)
+    try:
+        hash(frozen)
+    except TypeError:  # a value nests deeper
+        return None
+    return frozen
+
+
+def _plain_key(value: Any) -> tuple[type, Any]:
+    """A value with its type; a float by its text (``-0.0 == 0.0``)."""
+    return (float, repr(value)) if type(value) is float else (type(value), value)
 
 
 #: Findings encoded per block of the page's data.
@@ -526,11 +570,12 @@ def _details(finding: Finding, strings: _Strings, advisories: dict[str, str]) ->
                     advisories[identifier] = url
     if finding.references:
         d["r"] = strings.indices(finding.references)[0]
-    _optional_details(finding, ix, d)
+    _optional_details(finding, strings, d)
     return d
 
 
-def _optional_details(finding: Finding, ix: _Intern, d: dict[str, Any]) -> None:
+def _optional_details(finding: Finding, strings: _Strings, d: dict[str, Any]) -> None:
+    ix: _Intern = strings.__getitem__
     if finding.tool_severity:
         d["ts"] = ix(finding.tool_severity)
     if finding.confidence:
@@ -553,9 +598,7 @@ def _optional_details(finding: Finding, ix: _Intern, d: dict[str, Any]) -> None:
     if finding.not_called:
         d["nc"] = 1
     if finding.properties:
-        d["pr"] = [
-            [ix(key), ix(_property_text(value))] for key, value in finding.properties.items()
-        ]
+        d["pr"] = strings.property_rows(finding.properties)
 
 
 def _property_text(value: Any, limit: int = 300) -> str:

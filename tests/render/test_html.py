@@ -542,6 +542,36 @@ def test_findings_sharing_an_advisorys_tuples_show_the_same_texts() -> None:
     assert set(data["u"]) == {"CVE-2024-27304", "CWE-89"}
 
 
+def test_equal_properties_of_many_findings_are_read_once_and_equal_values_of_other_types_not() -> (
+    None
+):
+    # Issue 20: the findings of one rule repeat their properties; their rows are built once.
+    # Values that compare equal but read differently (1, 1.0, True; 0.0 and -0.0) stay apart.
+    shared = {"owasp": ["A03:2021 - Injection"], "cvss": {"nvd": 9.1}, "category": "security"}
+    values: list[Any] = [1, 1.0, True, 0.0, -0.0, [1], [True], {"n": 1}, {"n": 1.0}]
+    report = Report(
+        findings=[finding(n, properties=dict(shared)) for n in range(3)]
+        + [finding(10 + n, properties={"v": value}) for n, value in enumerate(values)]
+    )
+    data = data_of(html.render(report))
+    table = data["s"]
+    shown = [{table[k]: table[v] for k, v in row[8]["pr"]} for row in data["f"]]
+    rows = {row[7]: row[8]["pr"] for row in data["f"]}
+    assert (
+        shown.count(
+            {"owasp": "A03:2021 - Injection", "cvss": '{"nvd":9.1}', "category": "security"}
+        )
+        == 3
+    )
+    texts = sorted(one["v"] for one in shown if "v" in one)
+    assert texts == sorted(["1", "1.0", "True", "0.0", "-0.0", "1", "True", '{"n":1}', '{"n":1.0}'])
+    assert len(rows) == len(report.findings)
+    strings = html._Strings()
+    first = strings.property_rows(dict(shared))
+    assert strings.property_rows(dict(shared)) is first
+    assert strings.property_rows({"deep": [[1]]}) is not strings.property_rows({"deep": [[1]]})
+
+
 def test_tool_names_and_versions_in_the_tools_table_never_break_in_the_middle() -> None:
     page = html.render(sample_report())
     tools_table = page[
