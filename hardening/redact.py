@@ -295,7 +295,10 @@ def _labels_needed(text: str) -> frozenset[str]:
         # s, the Kelvin sign): no fragment test is exact there, so every pattern runs.
         return _ALL_LABELS if _SCREEN.search(lowered) else frozenset()
     labels: set[str] = set()
-    for match in _FRAGMENT_SEARCH.finditer(lowered):
+    # Most texts hold no fragment: one search tells, and only a text that holds one is
+    # walked (from that first fragment on: a lookbehind still sees the text before it).
+    first = _FRAGMENT_SEARCH.search(lowered)
+    for match in _FRAGMENT_SEARCH.finditer(lowered, first.start()) if first else ():
         labels |= _LABELS_OF_GROUP[match.lastindex or 0]
     if "assigned" in labels and not _ASSIGNMENT.search(lowered):
         labels.discard("assigned")
