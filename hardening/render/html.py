@@ -426,13 +426,13 @@ _MAX_PROPERTY_ROWS = 8192
 
 def _properties_key(properties: dict[str, Any]) -> tuple[Any, ...] | None:
     """A hashable key of properties whose text ``_property_text`` gives from it alone: each
-    value with its type (``1``, ``1.0`` and ``True`` are equal, and read differently), a list
-    or dict of such plain values too; None when a value nests deeper (its rows are built each
+    value with its type (``1``, ``1.0`` and ``True`` are equal, and read differently), a list,
+    tuple or dict of such plain values too; None when a value nests deeper (its rows are built each
     time)."""
     key: list[Any] = []
     for name, value in properties.items():
         kind = type(value)
-        if kind is list:
+        if kind is list or kind is tuple:
             value = tuple(map(_plain_key, value))
         elif kind is dict:
             value = tuple((_plain_key(k), _plain_key(v)) for k, v in value.items())

@@ -548,7 +548,7 @@ def test_equal_properties_of_many_findings_are_read_once_and_equal_values_of_oth
     # Issue 20: the findings of one rule repeat their properties; their rows are built once.
     # Values that compare equal but read differently (1, 1.0, True; 0.0 and -0.0) stay apart.
     shared = {"owasp": ["A03:2021 - Injection"], "cvss": {"nvd": 9.1}, "category": "security"}
-    values: list[Any] = [1, 1.0, True, 0.0, -0.0, [1], [True], {"n": 1}, {"n": 1.0}]
+    values: list[Any] = [1, 1.0, True, 0.0, -0.0, [1], [True], (1,), (True,), {"n": 1}, {"n": 1.0}]
     report = Report(
         findings=[finding(n, properties=dict(shared)) for n in range(3)]
         + [finding(10 + n, properties={"v": value}) for n, value in enumerate(values)]
@@ -564,7 +564,9 @@ def test_equal_properties_of_many_findings_are_read_once_and_equal_values_of_oth
         == 3
     )
     texts = sorted(one["v"] for one in shown if "v" in one)
-    assert texts == sorted(["1", "1.0", "True", "0.0", "-0.0", "1", "True", '{"n":1}', '{"n":1.0}'])
+    assert texts == sorted(
+        ["1", "1.0", "True", "0.0", "-0.0", "1", "True", "1", "True", '{"n":1}', '{"n":1.0}']
+    )
     assert len(rows) == len(report.findings)
     strings = html._Strings()
     first = strings.property_rows(dict(shared))
