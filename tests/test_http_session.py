@@ -15,7 +15,6 @@ from hardening.publish.http_session import (
     HomeSession,
     OffHome,
     RedirectRefused,
-    get,
     origin,
 )
 
@@ -66,6 +65,14 @@ def sent_credentials(server: FakeServer) -> list[str]:
 
 
 # --- downloads: a GET may leave home, without credentials ----------------------------------
+
+
+def get(url: str, headers: dict[str, str]) -> requests.Response:
+    """A download as history import-gitlab makes it."""
+    with HomeSession(off_home=OffHome.without_credentials) as session:
+        response = session.get(url, headers=headers, timeout=10)
+        _ = response.content
+        return response
 
 
 def test_a_download_redirected_to_another_host_arrives_without_any_credential(

@@ -5,7 +5,9 @@ The token rules and retries are those of ``comment``: ``HARDENING_GITLAB_TOKEN``
 ``GITLAB_TOKEN``, python-gitlab's own retry loop off, 429 and 5xx retried with backoff
 within one time budget.  An artifact download is answered by a redirect to object storage
 on most GitLab installations: it is followed with the token only on the API's own host
-(scheme, host and port), and without it anywhere else.  Expired or missing artifacts are
+(scheme, host and port), and without it anywhere else.  Every other call is an API call made
+through python-gitlab on a ``HomeSession``: a redirect to another origin is not followed (the
+token stays home) and ends the import with one line.  Expired or missing artifacts are
 counted, never fatal.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote
 
 import gitlab
 import orjson
@@ -26,6 +28,7 @@ from hardening import __version__
 from hardening.history import schema, store
 from hardening.history.source import HistoryError, normalize_time, parse_document
 from hardening.publish.gitlab import NO_RETRY, failure
+from hardening.publish.http_session import HomeSession, OffHome
 from hardening.publish.interface import (
     ApiError,
     Retrier,
@@ -102,7 +105,13 @@ class _GitLab:
         self._server = server
         self._request = request
         self._retrier = Retrier(request.retry)
-        self._session = requests.Session()
+        # python-gitlab sends PRIVATE-TOKEN, which requests would carry along a redirect to
+        # any host: a HomeSession refuses a redirect that leaves the API's origin.
+        self._session = HomeSession()
+        # An artifact download is redirected to object storage: followed, without the token.
+        self._downloads = HomeSession(off_home=OffHome.without_credentials)
+        self._downloads.max_redirects = _MAX_REDIRECTS
+        self._downloads.headers["User-Agent"] = f"hardening/{__version__}"
         self._session.headers["User-Agent"] = f"hardening/{__version__}"
         self._gl = gitlab.Gitlab(
             url=server.api_url.removesuffix("/api/v4"),
@@ -171,42 +180,25 @@ class _GitLab:
         return self.call("downloading an artifact", lambda: self._download(url))
 
     def _download(self, url: str) -> bytes | None:
-        home = _origin(self._server.api_url)
-        for _ in range(_MAX_REDIRECTS + 1):
-            headers = {"PRIVATE-TOKEN": self._server.token} if _origin(url) == home else {}
-            try:
-                response = self._session.get(
-                    url,
-                    headers=headers,
-                    allow_redirects=False,
-                    timeout=self._request.timeout,
-                    verify=self._request.verify,
-                    stream=True,
-                )
-            except requests.RequestException as exc:
-                raise network_failure(exc) from None
-            with response:
-                if response.status_code in (301, 302, 303, 307, 308):
-                    location = response.headers.get("Location")
-                    if not location:
-                        raise ApiError(response.status_code, "a redirect without a Location")
-                    url = urljoin(url, location)
-                    continue
-                if response.status_code == 404 or response.status_code == 410:
-                    return None
-                if response.status_code >= 400:
-                    raise ApiError(response.status_code, server_detail(response.text[:300]))
-                data = response.raw.read(MAX_ARTIFACT_BYTES + 1, decode_content=True)
-                if len(data) > MAX_ARTIFACT_BYTES:
-                    raise ApiError(None, "the artifact is larger than 2 GiB", retryable=False)
-                return bytes(data)
-        raise ApiError(None, f"more than {_MAX_REDIRECTS} redirects", retryable=False)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+        try:
+            response = self._downloads.get(
+                url,
+                headers={"PRIVATE-TOKEN": self._server.token},
+                timeout=self._request.timeout,
+                verify=self._request.verify,
+                stream=True,
+            )
+        except requests.RequestException as exc:
+            raise network_failure(exc) from None
+        with response:
+            if response.status_code in (404, 410):
+                return None
+            if response.status_code >= 400:
+                raise ApiError(response.status_code, server_detail(response.text[:300]))
+            data = response.raw.read(MAX_ARTIFACT_BYTES + 1, decode_content=True)
+            if len(data) > MAX_ARTIFACT_BYTES:
+                raise ApiError(None, "the artifact is larger than 2 GiB", retryable=False)
+            return bytes(data)
 
 
 def _recorded(engine: Engine, project: str, ids: list[str]) -> set[str]:

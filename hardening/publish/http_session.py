@@ -17,8 +17,9 @@ A session may also be given a ``Deadline``: each request, its redirects and its 
 then ends when the deadline passes, even against a server that drips one byte a second
 (socket timeouts bound each read, not their sum): a watchdog shuts the connection's socket.
 
-``get()`` is the one-call download of a URL under these rules, for any module that fetches
-(``hardening history import-gitlab`` will fetch job artifacts through it).
+``hardening comment`` (GitLab and GitHub) and ``hardening history import-gitlab`` make every
+call through a ``HomeSession``: API calls refuse a redirect off their origin, the artifact
+download follows one without credentials.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -222,20 +223,3 @@ class _WatchedAdapter(HTTPAdapter):
                 continue
             with contextlib.suppress(OSError):  # already closed
                 sock.shutdown(socket.SHUT_RDWR)
-
-
-def get(
-    url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
-    verify: bool | str = True,
-    deadline: Deadline | None = None,
-) -> requests.Response:
-    """GET a URL, following redirects; one that leaves the URL's origin is followed without
-    any credential header.  Raises ``requests.RequestException`` (``RedirectRefused`` never:
-    a GET is not refused) and returns the final response whatever its status."""
-    with HomeSession(off_home=OffHome.without_credentials, deadline=deadline) as session:
-        response = session.get(url, headers=dict(headers or {}), timeout=timeout, verify=verify)
-        _ = response.content  # read it all while the session (and its deadline) holds
-        return response

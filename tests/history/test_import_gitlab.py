@@ -44,6 +44,8 @@ class FakeGitLabPipelines(FakeServer):
     jobs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     artifacts: dict[int, Any] = field(default_factory=dict)  # job id -> findings.json
     redirect_to: ObjectStorage | None = None
+    #: Another host the pipeline listing is redirected to (a hostile or misconfigured proxy).
+    listing_moved_to: FakeServer | None = None
 
     def __post_init__(self) -> None:
         FakeServer.__init__(self)
@@ -79,6 +81,8 @@ class FakeGitLabPipelines(FakeServer):
         if request.headers.get("private-token") != GITLAB_TOKEN:
             return 401, {}, {"message": "401 Unauthorized"}
         base = f"/api/v4/projects/{ENCODED}"
+        if request.path == f"{base}/pipelines" and self.listing_moved_to is not None:
+            return 302, {"Location": f"{self.listing_moved_to.base_url}{request.path}"}, None
         if request.path == f"{base}/pipelines":
             return self._page(request, sorted(self.pipelines, key=lambda p: -p["id"]))
         match = re.fullmatch(re.escape(base) + r"/pipelines/(\d+)/jobs", request.path)
@@ -199,6 +203,20 @@ def test_a_redirect_to_object_storage_is_followed_without_the_token(sqlite_url: 
     sent = json.dumps([r.headers for r in storage.requests])
     assert GITLAB_TOKEN not in sent
     assert "private-token" not in sent.lower()
+
+
+def test_an_api_call_redirected_to_another_host_is_not_followed(sqlite_url: str):
+    elsewhere = ObjectStorage()
+    gitlab = FakeGitLabPipelines(listing_moved_to=elsewhere)
+    gitlab.add(11, 1, document(1))
+    with elsewhere.running(), gitlab.running():
+        code, out = run_import(gitlab, sqlite_url)
+    assert code == 2, out
+    assert out.count("\n") == 1, out
+    assert "redirected" in out and "not followed" in out, out
+    assert GITLAB_TOKEN not in out
+    # Nothing reached the other host: not the token, not even the request.
+    assert elsewhere.requests == []
 
 
 def test_429_and_503_are_retried(sqlite_url: str):
