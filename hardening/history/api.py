@@ -145,6 +145,13 @@ def terminal_summary(result: dict[str, Any]) -> str:
         fixed = sum(p["fixed"] for p in pipelines)
         reopened = sum(p["reopened"] for p in pipelines)
         lines.append(f"  new {new}, fixed {fixed}, reopened {reopened} over the window")
+        first = pipelines[0]
+        if first["starting_point"]:
+            backlog = sum(first["open"].values())
+            lines.append(
+                f"  pipeline {first['pipeline']} is the earliest recorded on {result['ref']}: its "
+                f"{backlog} open finding(s) are the starting point, not new"
+            )
     for gate in result["gates"]:
         behind = ", ".join(f"{r['tool']} {r['rule_id']}" for r in gate["top_rules"][:3])
         lines.append(
@@ -198,11 +205,13 @@ def summary(
         engine.dispose()
     pipelines = result["pipelines"]
     chosen = next(g for g in result["gates"] if g["rule"] == gate.label)
+    # The ref's earliest recorded pipeline has nothing to be new against: not in the rate.
+    compared = [p["new"] for p in pipelines if not p["starting_point"]]
     return HistorySummary(
         ref=ref,
         pipelines=len(pipelines),
         new=new_now,
-        new_per_pipeline=round(statistics.fmean(p["new"] for p in pipelines), 2),
+        new_per_pipeline=round(statistics.fmean(compared), 2) if compared else 0.0,
         gate=gate.label,
         pipelines_blocked=chosen["pipelines_blocked"],
     )

@@ -5,7 +5,10 @@ rules; scanner drift.  ``trends.json``'s field names are fixed (``TRENDS_SCHEMA_
 New, fixed and reopened are computed against the previous recorded pipeline of the same
 project and ref in ``created`` order, with the diff's scope rule per target: where a
 finding's target was not scanned (failed, missing, not exercised, or not listed) it is unknown
-and keeps its last known state, never fixed.
+and keeps its last known state, never fixed.  The ref's earliest recorded pipeline (in
+``created`` order) has no previous one: its findings are the starting point (first seen there,
+never new), so neither the new-against-fixed chart nor a ``new:*`` gate's calibration counts
+the whole backlog as new.
 """
 
 from __future__ import annotations
@@ -266,7 +269,8 @@ def _events(loaded: dict[int, _Finding], scans: list[dict[str, dict[str, str]]])
             if state == "present" and known_absent_after is None:
                 pass  # joined across unknown pipelines: still present
             elif state == "never":
-                events.new[first].append(finding.ident)
+                if first > 0:  # in the ref's earliest recorded pipeline: the starting point
+                    events.new[first].append(finding.ident)
             else:
                 events.new[first].append(finding.ident)
                 events.reopened[first].append(finding.ident)
@@ -360,6 +364,7 @@ def _trends(
                 "new": len(open_new(i)),
                 "fixed": len(events.fixed.get(i, [])),
                 "reopened": len(events.reopened.get(i, [])),
+                "starting_point": i == 0,
                 "tools": scans[i],
             }
         )

@@ -294,10 +294,14 @@ def test_report_writes_trends_and_a_terminal_summary(tmp_path: Path, sqlite_url:
         out.splitlines()[0]
         == "Trends of group/app on release/1.4: 2 pipeline(s), 2024-05-01 to 2024-05-02"
     )
-    assert "  new:high would have blocked 2 of 2 (mostly gosec G101)" in out
+    assert "  new:high would have blocked 1 of 2 (mostly gosec G101)" in out
+    assert (
+        "  pipeline 1 is the earliest recorded on release/1.4: its 1 open finding(s) are the "
+        "starting point, not new"
+    ) in out.splitlines()
     written = json.loads((tmp_path / "t" / "trends.json").read_text())
     assert written["schema_version"] == trends.TRENDS_SCHEMA_VERSION
-    assert [p["new"] for p in written["pipelines"]] == [1, 1]
+    assert [p["new"] for p in written["pipelines"]] == [0, 1]
     assert (tmp_path / "t" / "trends.html").read_text().startswith("<!DOCTYPE html>")
 
 

@@ -59,7 +59,9 @@ def test_new_fixed_and_reopened_are_against_the_previous_pipeline(db_url: str, t
         ],
     )
     result = compute(db_url)
-    assert column(result, "new") == [2, 0, 1, 1]
+    # The first recorded pipeline is the starting point: its findings are not new.
+    assert column(result, "new") == [0, 0, 1, 1]
+    assert column(result, "starting_point") == [True, False, False, False]
     assert column(result, "fixed") == [0, 1, 0, 0]
     assert column(result, "reopened") == [0, 0, 1, 0]
     assert column(result, "open") == [
@@ -71,9 +73,10 @@ def test_new_fixed_and_reopened_are_against_the_previous_pipeline(db_url: str, t
 
 
 def test_new_ignores_the_findings_json_states_relative_to_a_baseline(db_url: str, tmp_path: Path):
-    # Both pipelines say "new" (their baseline never changed): only the first one is new here.
-    record_all(db_url, tmp_path, [Pipeline([F(A)]), Pipeline([F(A)])])
-    assert column(compute(db_url), "new") == [1, 0]
+    # Both pipelines with A say "new" (their baseline never changed): only the first one of
+    # them is new here, against the empty pipeline before it.
+    record_all(db_url, tmp_path, [Pipeline([]), Pipeline([F(A)]), Pipeline([F(A)])])
+    assert column(compute(db_url), "new") == [0, 1, 0]
 
 
 def test_a_target_not_scanned_leaves_its_findings_unknown_never_fixed(db_url: str, tmp_path: Path):
@@ -93,7 +96,7 @@ def test_a_target_not_scanned_leaves_its_findings_unknown_never_fixed(db_url: st
     )
     result = compute(db_url)
     assert column(result, "fixed") == [0, 0, 0, 1]
-    assert column(result, "new") == [2, 0, 0, 0]
+    assert column(result, "new") == [0, 0, 0, 0]
     assert column(result, "reopened") == [0, 0, 0, 0]
     assert result["pipelines"][1]["tools"] == {"trivy": {"registry/app": "ok"}}
 
@@ -125,7 +128,7 @@ def test_findings_json_without_targets_is_one_unnamed_target(db_url: str, tmp_pa
         ],
     )
     result = compute(db_url)
-    assert column(result, "new") == [1, 0, 0]
+    assert column(result, "new") == [0, 0, 0]
     assert column(result, "fixed") == [0, 0, 1]
 
 
@@ -222,9 +225,10 @@ def test_gates_count_blocked_pipelines_and_the_rules_behind(sqlite_url: str, tmp
     assert gates["new:high"]["top_rules"] == [{"tool": "gosec", "rule_id": "G101", "pipelines": 2}]
     # The accepted critical finding is never new and blocks nothing.
     assert gates["new:critical"]["pipelines_blocked"] == 0
-    assert gates["new:medium"]["pipelines_blocked"] == 3
+    # The first pipeline's medium finding is the starting point: it blocks nothing.
+    assert gates["new:medium"]["pipelines_blocked"] == 2
     assert gates["expired:high"]["pipelines_blocked"] == 1
-    assert gates["new:low"]["pipelines_blocked"] == 3
+    assert gates["new:low"]["pipelines_blocked"] == 2
 
 
 def test_the_configured_gate_with_per_tool_rules(sqlite_url: str, tmp_path: Path):
@@ -232,6 +236,7 @@ def test_the_configured_gate_with_per_tool_rules(sqlite_url: str, tmp_path: Path
         sqlite_url,
         tmp_path,
         [
+            Pipeline([], runs=[Run("semgrep"), Run()]),  # the starting point
             Pipeline([F(A, tool="semgrep", rule="r1", severity="medium")], runs=[Run("semgrep")]),
             Pipeline(
                 [F(A, tool="semgrep", rule="r1", severity="medium"), F(B, severity="medium")],
@@ -324,6 +329,7 @@ def test_last_n_keeps_new_and_fixed_relative_to_pipelines_before_the_window(sqli
         "open",
         "pipeline",
         "reopened",
+        "starting_point",
         "tools",
     ]
 

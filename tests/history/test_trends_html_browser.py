@@ -105,10 +105,12 @@ def test_the_page_shows_both_charts_and_the_gate_table(chromium: str, page: Path
         "medium",
     ]
     flow = dom[dom.index('id="flow-chart"') :]
-    assert len(re.findall(r'<rect class="new"', flow)) == 3
+    # The first pipeline is the starting point: new in the third (medium) and fourth (reopened).
+    assert len(re.findall(r'<rect class="new"', flow)) == 2
     assert len(re.findall(r'<rect class="fixed"', flow)) == 2
     table = dom[dom.index('id="gate-table"') : dom.index("</table>", dom.index('id="gate-table"'))]
-    assert "<code>new:high</code>" in table and "3 of 4" in table
+    assert "<code>new:high</code>" in table and "1 of 4" in table
+    assert 'title="the earliest recorded pipeline: its findings are the starting point' in dom
     # Report text is text: no element from it, no script ran.
     assert "<img" not in dom and "<script" not in dom
     assert "&lt;script&gt;" in dom
