@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from hardening import jsonread
+from hardening.errors import ParseError
 from hardening.parsers._io import looks_like_json, strip_bom
 from hardening.parsers.interface import HEAD_BYTES, Detection, Parser
 from hardening.parsers.registry import parsers
@@ -87,7 +89,19 @@ def identify(path: Path, head: bytes | None = None) -> Choice:
         return Choice(None, "empty file of unknown tool", recognised=False)
     if body in (b"null", b"[]", b"{}"):
         return Choice(None, f"empty report ({body.decode()}) of unknown tool", recognised=False)
-    return Choice(None, "no parser recognises this file", recognised=False)
+    return Choice(None, _broken_json(head) + "no parser recognises this file", recognised=False)
+
+
+def _broken_json(head: bytes) -> str:
+    """What breaks a whole small file that looks like JSON (a scanner killed early leaves too
+    little to tell whose report it was), as a prefix of the reason; else nothing."""
+    if len(head) >= HEAD_BYTES or not looks_like_json(head):
+        return ""
+    try:
+        jsonread.loads(head)
+    except ParseError as exc:
+        return f"{exc}; "
+    return ""
 
 
 def unknown_input_tool(tool: str) -> str | None:

@@ -100,6 +100,14 @@ def cases() -> list[Case]:
         Case("empty/report.json", b"", "skipped", "empty file of unknown tool"),
         Case("empty/blank.json", b" \r\n\t\n", "skipped", "empty file of unknown tool"),
         Case("empty/nul.bin", b"\x00" * 64, "skipped", "no parser recognises this file"),
+        Case(
+            # A scanner killed early: too little is left to tell whose report it was.
+            "truncated/semgrep.json",
+            (SAMPLES / "semgrep" / "semgrep.json").read_bytes()[:300],
+            "skipped",
+            "truncated or invalid JSON: Expecting property name enclosed in double quotes at "
+            "line 15 column 4; no parser recognises this file",
+        ),
         Case("empty/forced-gosec.json", b"", "failed", "empty file", forced="gosec"),
         Case(
             "forced/trivy-as-semgrep.json",
