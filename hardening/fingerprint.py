@@ -128,15 +128,27 @@ def endpoint_identity(
 
 def endpoint_parts(parts: SplitResult) -> tuple[str, str, str, str]:
     """(scheme, host, port, path template) of a URL already split."""
-    scheme = parts.scheme.lower()
+    scheme, host, port = _site_parts(parts.scheme, parts.netloc)
+    return scheme, host, port, path_template(parts.path)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@lru_cache(maxsize=1024)
+def _site_parts(scheme: str, netloc: str) -> tuple[str, str, str]:
+    """(scheme, host, port) of a URL's scheme and netloc, once per distinct site: a DAST
+    report names a few sites for many URLs (and its findings then share these strings)."""
+    parts = SplitResult(scheme, netloc, "", "", "")
+    scheme = scheme.lower()
     host = (parts.hostname or "").lower()
     try:
         port = parts.port
     except ValueError:
         port = None
     if port is None:
-        port = {"http": 80, "https": 443}.get(scheme)
-    return scheme, host, "" if port is None else str(port), path_template(parts.path)
+        port = _DEFAULT_PORTS.get(scheme)
+    return scheme, host, "" if port is None else str(port)
 
 
 def _hash(parts: Iterable[str]) -> str:
