@@ -28,7 +28,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import PurePath
 from typing import Any, ClassVar, NamedTuple
-from urllib.parse import SplitResult, quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
@@ -342,12 +342,13 @@ class _Urls(NamedTuple):
 def _urls(uri: str) -> _Urls:
     """The URLs of an instance URI, split once (alerts on one page share its URI)."""
     parts = _split(uri)
-    scheme, netloc, path = parts[0], parts[1], _identity_path(parts[2])
+    scheme, netloc = parts[0], parts[1]
+    path, template = _identity_path_and_template(parts[2])
     if netloc:
         # What splitting the identity URL again gives (after a host, a split's path is empty
         # or starts with "/", so ``urlunsplit`` joins the parts as they are), without a
         # second parse per instance.
-        endpoint = fingerprint.endpoint_parts(SplitResult(scheme, netloc, path, "", ""))
+        endpoint = (*fingerprint.site_parts(scheme, netloc), template)
     else:
         identity = urlunsplit((scheme, netloc, path, "", ""))
         try:
@@ -358,8 +359,25 @@ def _urls(uri: str) -> _Urls:
 
 
 def _identity_path(path: str) -> str:
+    return _identity_path_and_template(path)[0]
+
+
+def _identity_path_and_template(path: str) -> tuple[str, str]:
+    """The identity path (credential-shaped segments as ``{token}``) and its
+    ``fingerprint.path_template``, segment by segment: pages share most of their segments."""
     segments = _without_path_params(path).split("/")
-    return "/".join("{token}" if redact(part) != part else part for part in segments)
+    # An all-digit segment is an id (no token shape is digits only): not remembered, as ids
+    # are nearly all distinct.
+    forms = [(s, "{id}") if s.isdecimal() else _segment_forms(s) for s in segments]
+    identity, template = zip(*forms, strict=True)
+    return "/".join(identity), "/".join(template) or "/"
+
+
+@lru_cache(maxsize=4096)
+def _segment_forms(segment: str) -> tuple[str, str]:
+    """A path segment as identity has it, and its path template."""
+    identity = "{token}" if redact(segment) != segment else segment
+    return identity, fingerprint.template_segment(identity)
 
 
 def _display_url(scheme: str, netloc: str, path: str, query: str, _fragment: str) -> str:
@@ -779,6 +797,14 @@ def _json_sites(doc: Mapping[str, Any]) -> list[Any]:
     return [raw] if isinstance(raw, dict) else expect_list(raw, '"site"')
 
 
+def _taken(items: list[Any]) -> Iterator[tuple[int, Any]]:
+    """Each item with its index, its place in the list emptied as it is taken: an alert's
+    decoded instances are freed once converted, and its findings reuse their memory."""
+    for index in range(len(items)):
+        item, items[index] = items[index], None
+        yield index, item
+
+
 def parse_json(data: bytes) -> ParseResult:
     doc = expect_dict(loads(data), "ZAP JSON report")
     if not any(key in doc for key in ("site", "@version", "@programName")):
@@ -800,7 +826,7 @@ def parse_json(data: bytes) -> ParseResult:
             *(_json_text(site_doc.get(key)) or "" for key in ("@name", "@host", "@port", "@ssl"))
         )
         sites.append(site)
-        for alert_index, raw_alert in enumerate(expect_list(site_doc.get("alerts"), where)):
+        for alert_index, raw_alert in _taken(expect_list(site_doc.get("alerts"), where)):
             place = f"{where}.alerts[{alert_index}]"
             try:
                 fields, instances, unreadable = _json_alert(raw_alert, place)

@@ -364,7 +364,11 @@ def test_instances_that_add_the_same_properties_share_one_dict(tmp_path: Path) -
         ]
     )
     findings = read_json(json_file(tmp_path, json_report(alert))).findings
-    plain = {"alert_ref": "10020-1", "solution": "Set X-Frame-Options.", "site": "http://api.acme.test"}
+    plain = {
+        "alert_ref": "10020-1",
+        "solution": "Set X-Frame-Options.",
+        "site": "http://api.acme.test",
+    }
     assert [f.properties for f in findings] == [
         plain, plain, {**plain, "evidence": "DENY"}, {**plain, "evidence": "DENY"},
         {**plain, "evidence": "SAMEORIGIN"},
