@@ -468,6 +468,8 @@ def screen_urls(urls: Sequence[str]) -> Sequence[str]:
     if not urls:
         return urls
     screened = _screen_urls(tuple(urls))
+    if screened is urls:  # findings share their references: the common case, told at once
+        return urls
     return urls if list(screened) == list(urls) else screened
 
 
@@ -500,6 +502,15 @@ def _texts(value: Any, into: list[str]) -> bool:
     elif not isinstance(value, _SCALARS):
         return False
     return True
+
+
+def redact_each(texts: Sequence[str]) -> list[str]:
+    """``redact`` of each text, after one look at all of them (an advisory's references, its
+    title and description): most hold nothing for the redactor, and are then not redacted
+    (nor remembered) one by one."""
+    if not _may_need_redaction("\n".join(texts)):
+        return list(texts)
+    return [redact(text) for text in texts]
 
 
 def _may_need_redaction(text: str) -> bool:

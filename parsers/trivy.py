@@ -57,7 +57,7 @@ from hardening.parsers._io import (
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
-from hardening.redact import redact
+from hardening.redact import redact, redact_each
 
 TOOL = "trivy"
 
@@ -1129,10 +1129,10 @@ def _reference_urls(entry: dict[str, Any]) -> list[str]:
 
 def _references(entry: dict[str, Any]) -> list[str]:
     unique: dict[str, None] = {}
-    for url in _reference_urls(entry):
+    for url in redact_each(_reference_urls(entry)):
         if len(unique) == MAX_REFERENCES:
             break  # the rest would be cut
-        unique[redact(url)] = None
+        unique[url] = None
     return list(unique)
 
 
