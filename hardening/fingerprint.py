@@ -105,17 +105,18 @@ _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 def path_template(path: str) -> str:
     """Collapse ids, UUIDs and long hex ids in a URL path: ``/items/12`` -> ``/items/{id}``."""
-    segments = []
-    for segment in path.split("/"):
-        # Cheap first: a number starts with a digit, a UUID or hex id is 12+ hex digits.
-        first = segment[:1]
-        if not (first.isdecimal() or (first in _HEX_DIGITS and len(segment) >= 12)):
-            segments.append(segment)
-        elif _NUMERIC.match(segment) or _UUID.match(segment) or _HEXID.match(segment):
-            segments.append("{id}")
-        else:
-            segments.append(segment)
-    return "/".join(segments) or "/"
+    return "/".join([template_segment(segment) for segment in path.split("/")]) or "/"
+
+
+def template_segment(segment: str) -> str:
+    """One segment of a ``path_template``: ``{id}`` for an id, else the segment itself."""
+    # Cheap first: a number starts with a digit, a UUID or hex id is 12+ hex digits.
+    first = segment[:1]
+    if not (first.isdecimal() or (first in _HEX_DIGITS and len(segment) >= 12)):
+        return segment
+    if _NUMERIC.match(segment) or _UUID.match(segment) or _HEXID.match(segment):
+        return "{id}"
+    return segment
 
 
 def endpoint_identity(
@@ -128,15 +129,27 @@ def endpoint_identity(
 
 def endpoint_parts(parts: SplitResult) -> tuple[str, str, str, str]:
     """(scheme, host, port, path template) of a URL already split."""
-    scheme = parts.scheme.lower()
+    scheme, host, port = site_parts(parts.scheme, parts.netloc)
+    return scheme, host, port, path_template(parts.path)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@lru_cache(maxsize=1024)
+def site_parts(scheme: str, netloc: str) -> tuple[str, str, str]:
+    """(scheme, host, port) of a URL's scheme and netloc, once per distinct site: a DAST
+    report names a few sites for many URLs (and its findings then share these strings)."""
+    parts = SplitResult(scheme, netloc, "", "", "")
+    scheme = scheme.lower()
     host = (parts.hostname or "").lower()
     try:
         port = parts.port
     except ValueError:
         port = None
     if port is None:
-        port = {"http": 80, "https": 443}.get(scheme)
-    return scheme, host, "" if port is None else str(port), path_template(parts.path)
+        port = _DEFAULT_PORTS.get(scheme)
+    return scheme, host, "" if port is None else str(port)
 
 
 def _hash(parts: Iterable[str]) -> str:

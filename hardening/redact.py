@@ -279,6 +279,9 @@ _AWS_PREFIX = re.compile(r"A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA|BIA|CCA)")
 # name is followed by an assignment at all (a necessary part of both; lower-case text).
 _ASSIGNMENT = re.compile(_SECRET_NAME + r"[\w\-]*[\"']?\s*(?::=|=>|==|=|:)")
 
+_NO_LABELS: frozenset[str] = frozenset()
+_AWS_LABELS = frozenset({"aws-key-id"})
+
 _Substitution = tuple[str, re.Pattern[str], Callable[[re.Match[str]], str]]
 _STEPS: list[_Substitution] = [
     *((label, pattern, _mask_value) for label, pattern in _COMPILED),
@@ -294,11 +297,13 @@ def _labels_needed(text: str) -> frozenset[str]:
         # Case-insensitive matching folds some non-ASCII letters onto ASCII ones (the long
         # s, the Kelvin sign): no fragment test is exact there, so every pattern runs.
         return _ALL_LABELS if _SCREEN.search(lowered) else frozenset()
-    labels: set[str] = set()
     # Most texts hold no fragment: one search tells, and only a text that holds one is
     # walked (from that first fragment on: a lookbehind still sees the text before it).
     first = _FRAGMENT_SEARCH.search(lowered)
-    for match in _FRAGMENT_SEARCH.finditer(lowered, first.start()) if first else ():
+    if first is None:  # only an AWS key id may be there (its test is case-sensitive)
+        return _AWS_LABELS if "A" in text and _AWS_PREFIX.search(text) else _NO_LABELS
+    labels: set[str] = set()
+    for match in _FRAGMENT_SEARCH.finditer(lowered, first.start()):
         labels |= _LABELS_OF_GROUP[match.lastindex or 0]
     if "assigned" in labels and not _ASSIGNMENT.search(lowered):
         labels.discard("assigned")
@@ -468,6 +473,8 @@ def screen_urls(urls: Sequence[str]) -> Sequence[str]:
     if not urls:
         return urls
     screened = _screen_urls(tuple(urls))
+    if screened is urls:  # findings share their references: the common case, told at once
+        return urls
     return urls if list(screened) == list(urls) else screened
 
 
@@ -500,6 +507,15 @@ def _texts(value: Any, into: list[str]) -> bool:
     elif not isinstance(value, _SCALARS):
         return False
     return True
+
+
+def redact_each(texts: Sequence[str]) -> list[str]:
+    """``redact`` of each text, after one look at all of them (an advisory's references, its
+    title and description): most hold nothing for the redactor, and are then not redacted
+    (nor remembered) one by one."""
+    if not _may_need_redaction("\n".join(texts)):
+        return list(texts)
+    return [redact(text) for text in texts]
 
 
 def _may_need_redaction(text: str) -> bool:

@@ -307,7 +307,8 @@ class _RuleFacts:
     identifiers: tuple[str, ...]
     credential: bool
     references: tuple[str, ...]
-    properties: tuple[tuple[str, Any], ...]  # owasp, likelihood, impact, category
+    #: owasp, likelihood, impact, category: shared by the rule's findings (see ``Finding``).
+    properties: dict[str, Any]
 
     @classmethod
     def of(cls, rule_id: str, metadata: dict[str, Any]) -> _RuleFacts:
@@ -318,7 +319,7 @@ class _RuleFacts:
             # Semgrep Secrets rules say so in their metadata, whatever CWE they carry.
             credential=is_credential_rule(identifiers) or metadata.get("product") == "secrets",
             references=tuple(_references(metadata)),
-            properties=tuple(_rule_properties(metadata).items()),
+            properties=_rule_properties(metadata),
         )
 
 
@@ -384,14 +385,15 @@ def _finding(entry: Any, index: int, rules: _Rules) -> Finding:
     validated = validation is not None and validation != NO_VALIDATOR
     credential = facts.credential or validated
     word = as_str(extra.get("severity"))
-    # The owasp list is the finding's own; the other properties are strings.
-    properties = {key: list(v) if key == "owasp" else v for key, v in facts.properties}
-    if validated:
-        properties["validation_state"] = validation
     fix = as_str(extra.get("fix"))
-    # A credential rule's autofix may spell out the value it replaces.
-    if fix and not credential:
-        properties["fix"] = redact(fix)
+    properties = facts.properties  # the rule's, unless the result adds its own
+    if validated or (fix and not credential):
+        properties = dict(properties)
+        if validated:
+            properties["validation_state"] = validation
+        # A credential rule's autofix may spell out the value it replaces.
+        if fix and not credential:
+            properties["fix"] = redact(fix)
     dependency = _found_dependency(extra.get("sca_info"))
     if dependency is not None:
         return _dependency_finding(result, rule_id, path, extra, metadata, facts, dependency)
@@ -405,8 +407,9 @@ def _finding(entry: Any, index: int, rules: _Rules) -> Finding:
         confidence=as_str(metadata.get("confidence")),
         message=_display_message(raw_message, extra.get("metavars"), credential),
         location=_location(result, path, extra, credential),
-        identifiers=list(facts.identifiers),
-        references=list(facts.references),
+        # The rule's tuples, shared by its findings.
+        identifiers=facts.identifiers,
+        references=facts.references,
         suppression=_nosemgrep(extra),
         # The message, not the lines: see the module docstring.  Digest of the raw text.
         identity=[fingerprint.text_digest(raw_message)],
@@ -450,7 +453,7 @@ def _dependency_finding(
     )
     # semgrep shows the advisory's own severity (sca-severity) for these, not the rule's.
     word = as_str(metadata.get("sca-severity")) or as_str(extra.get("severity"))
-    properties: dict[str, Any] = {key: v for key, v in facts.properties if key != "owasp"}
+    properties: dict[str, Any] = {key: v for key, v in facts.properties.items() if key != "owasp"}
     for key, value in (
         ("sca_kind", as_str(metadata.get("sca-kind"))),
         ("transitivity", as_str(found.get("transitivity"))),

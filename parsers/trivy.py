@@ -57,7 +57,7 @@ from hardening.parsers._io import (
     strip_bom,
 )
 from hardening.parsers.interface import Artifact, Detection, Parser, ParseResult, SkippedEntries
-from hardening.redact import redact
+from hardening.redact import redact, redact_each
 
 TOOL = "trivy"
 
@@ -262,6 +262,8 @@ class _Reader:
     target: str | None = None
     #: The advisories read so far, shared by all results (see ``_advisory``).
     advisories: dict[tuple[Any, ...], _Advisory] = field(default_factory=dict)
+    #: Vulnerability properties met so far, shared by findings (see ``_shared_properties``).
+    shared_properties: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     #: Entries and results that could not be read, skipped.
     skipped: SkippedEntries = field(default_factory=SkippedEntries)
     #: Entries read that are no finding (passed checks, unknown modified types).
@@ -487,6 +489,7 @@ class _Reader:
             ecosystem=as_str(result.get("Type")),
             is_os=_is_os_result(result),
             advisories=self.advisories,
+            shared_properties=self.shared_properties,
         )
 
     def _read_entry(
@@ -604,6 +607,8 @@ class _ResultContext:
     is_os: bool
     #: The report's advisories read so far (shared by its results; see ``_advisory``).
     advisories: dict[tuple[Any, ...], _Advisory] = field(compare=False, hash=False)
+    #: The report's vulnerability properties met so far (see ``_shared_properties``).
+    shared_properties: dict[tuple[Any, ...], dict[str, Any]] = field(compare=False, hash=False)
 
     def qualified(self, value: str) -> str:
         """``value`` prefixed with the k8s resource, so two workloads never share identity."""
@@ -623,13 +628,7 @@ def _vulnerability(entry: dict[str, Any], where: str, context: _ResultContext) -
     status = as_str(entry.get("Status")) or None
     identifier = _normalize_vuln_id(vuln_id)
     advisory = _advisory(entry, vuln_id, identifier, where, context.advisories)
-    properties: dict[str, Any] = {}
-    if cvss:
-        properties["cvss_v3"] = cvss
-    if severity_source:
-        properties["severity_source"] = severity_source
-    if status:
-        properties["status"] = status
+    properties = _shared_properties(context.shared_properties, cvss, severity_source, status)
     return Finding(
         tool=TOOL,
         kind=Kind.dependency,
@@ -655,6 +654,33 @@ def _vulnerability(entry: dict[str, Any], where: str, context: _ResultContext) -
         identity=[identifier, package, _dependency_where(context, package_path)],
         properties=properties,
     )
+
+
+_MAX_SHARED_PROPERTIES = 4096
+
+
+def _shared_properties(
+    known: dict[tuple[Any, ...], dict[str, Any]],
+    cvss: dict[str, float],
+    severity_source: str | None,
+    status: str | None,
+) -> dict[str, Any]:
+    """A vulnerability finding's properties: its CVSS v3 scores, severity source and status.
+    Findings with equal ones (the packages of one advisory) share one dict, as a finding's
+    properties may be shared (see ``Finding``), up to ``_MAX_SHARED_PROPERTIES`` contents."""
+    key = (tuple(cvss.items()), severity_source, status)
+    properties = known.get(key)
+    if properties is None:
+        properties = {}
+        if cvss:
+            properties["cvss_v3"] = cvss
+        if severity_source:
+            properties["severity_source"] = severity_source
+        if status:
+            properties["status"] = status
+        if len(known) < _MAX_SHARED_PROPERTIES:
+            known[key] = properties
+    return properties
 
 
 @dataclass(frozen=True, slots=True)
@@ -1129,10 +1155,10 @@ def _reference_urls(entry: dict[str, Any]) -> list[str]:
 
 def _references(entry: dict[str, Any]) -> list[str]:
     unique: dict[str, None] = {}
-    for url in _reference_urls(entry):
+    for url in redact_each(_reference_urls(entry)):
         if len(unique) == MAX_REFERENCES:
             break  # the rest would be cut
-        unique[redact(url)] = None
+        unique[url] = None
     return list(unique)
 
 

@@ -28,7 +28,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import PurePath
 from typing import Any, ClassVar, NamedTuple
-from urllib.parse import SplitResult, quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
@@ -322,7 +322,8 @@ def identity_url(uri: str) -> str:
     """The URL identity is computed from: no path parameters, query or fragment, and any
     credential-shaped path segment (``/reset/<token>``) collapsed to ``{token}``, like ids
     are, so identity holds no secret."""
-    return _urls(uri).identity
+    scheme, netloc, path, _query, _fragment = _split(uri)
+    return urlunsplit((scheme, netloc, _identity_path(path), "", ""))
 
 
 def display_url(uri: str) -> str:
@@ -333,7 +334,6 @@ def display_url(uri: str) -> str:
 
 class _Urls(NamedTuple):
     display: str
-    identity: str
     #: ``fingerprint.endpoint_parts`` of the identity URL.
     endpoint: tuple[str, str, str, str]
 
@@ -342,36 +342,60 @@ class _Urls(NamedTuple):
 def _urls(uri: str) -> _Urls:
     """The URLs of an instance URI, split once (alerts on one page share its URI)."""
     parts = _split(uri)
-    scheme, netloc, path = parts[0], parts[1], _identity_path(parts[2])
-    identity = urlunsplit((scheme, netloc, path, "", ""))
+    scheme, netloc = parts[0], parts[1]
+    path, template = _identity_path_and_template(parts[2])
     if netloc:
-        # What splitting ``identity`` again gives (after a host, a split's path is empty or
-        # starts with "/", so ``urlunsplit`` joined the parts as they are), without a second
-        # parse per instance.
-        endpoint = fingerprint.endpoint_parts(SplitResult(scheme, netloc, path, "", ""))
+        # What splitting the identity URL again gives (after a host, a split's path is empty
+        # or starts with "/", so ``urlunsplit`` joins the parts as they are), without a
+        # second parse per instance.
+        endpoint = (*fingerprint.site_parts(scheme, netloc), template)
     else:
+        identity = urlunsplit((scheme, netloc, path, "", ""))
         try:
             endpoint = fingerprint.endpoint_parts(urlsplit(identity))
         except ValueError:  # "////[": the path's "//[" reads as an unbalanced IPv6 host
             endpoint = ("", "", "", fingerprint.path_template(path))
-    return _Urls(_display_url(*parts), identity, endpoint)
+    return _Urls(_display_url(*parts), endpoint)
 
 
 def _identity_path(path: str) -> str:
+    return _identity_path_and_template(path)[0]
+
+
+def _identity_path_and_template(path: str) -> tuple[str, str]:
+    """The identity path (credential-shaped segments as ``{token}``) and its
+    ``fingerprint.path_template``, segment by segment: pages share most of their segments."""
     segments = _without_path_params(path).split("/")
-    return "/".join("{token}" if redact(part) != part else part for part in segments)
+    # An all-digit segment is an id (no token shape is digits only): not remembered, as ids
+    # are nearly all distinct.
+    forms = [(s, "{id}") if s.isdecimal() else _segment_forms(s) for s in segments]
+    identity, template = zip(*forms, strict=True)
+    return "/".join(identity), "/".join(template) or "/"
+
+
+@lru_cache(maxsize=4096)
+def _segment_forms(segment: str) -> tuple[str, str]:
+    """A path segment as identity has it, and its path template."""
+    identity = "{token}" if redact(segment) != segment else segment
+    return identity, fingerprint.template_segment(identity)
 
 
 def _display_url(scheme: str, netloc: str, path: str, query: str, _fragment: str) -> str:
     netloc = netloc.rpartition("@")[2]  # user:password@ never shown
+    kept_query = _query_names(query) if query else ""
+    return redact(urlunsplit((scheme, netloc, _without_path_params(path), kept_query, "")))
+
+
+@lru_cache(maxsize=1024)
+def _query_names(query: str) -> str:
+    """A query with its values dropped (``id=3&q=x`` -> ``id=&q=``): pages repeat queries."""
     names: list[str] = []
     for piece in query.split("&"):
         name, has_value, _value = piece.partition("=")
         # A bare piece (``?ghp_...``) may be a value itself: only ``name=`` pieces are kept.
         if has_value and name and name not in names:
             names.append(name)
-    kept_query = "&".join(f"{name}=" for name in names)
-    return redact(urlunsplit((scheme, netloc, _without_path_params(path), kept_query, "")))
+    return "&".join(f"{name}=" for name in names)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -504,23 +528,10 @@ def identity_rule(rule_id: str, name: str | None) -> str:
     return f"{rule_id}/{' '.join(weakness.lower().split())}"
 
 
-def _finding(facts: _AlertFacts, site: Site, instance: Mapping[str, str]) -> Finding:
-    uri = _absolute(instance.get("uri", ""), site)
-    method = instance.get("method", "").strip().upper() or None
+def _finding(facts: _AlertFacts, site: _AlertSite, instance: Mapping[str, str]) -> Finding:
+    uri = _absolute(instance.get("uri", ""), site.site)
+    method = _method(instance.get("method", ""))
     param = instance.get("param", "").strip() or None
-    properties: dict[str, Any] = dict(facts.properties)
-    properties["site"] = redact(site.name)
-    for key in ("evidence", "attack"):
-        value = instance.get(key, "").strip()
-        if value:
-            properties[key] = _short(value)
-    # ZAP 2.12+ has otherinfo per instance; older reports only on the alert.
-    if "otherinfo" in instance:
-        otherinfo = _short(html_to_text(instance["otherinfo"]))
-    else:
-        otherinfo = facts.otherinfo
-    if otherinfo:
-        properties["otherinfo"] = otherinfo
     return Finding(
         tool=TOOL,
         kind=Kind.dast,
@@ -539,9 +550,58 @@ def _finding(facts: _AlertFacts, site: Site, instance: Mapping[str, str]) -> Fin
         references=facts.references,
         suppression=FALSE_POSITIVE if facts.suppressed else None,
         count=facts.count,
+        target=site.target,
         identity=endpoint_identity(facts.identity_rule, method, uri, param),
-        properties=properties,
+        properties=site.properties(_instance_properties(facts, instance)),
     )
+
+
+@lru_cache(maxsize=256)
+def _method(raw: str) -> str | None:
+    """An instance's HTTP method, upper-cased once per spelling (findings share the string)."""
+    return raw.strip().upper() or None
+
+
+def _instance_properties(facts: _AlertFacts, instance: Mapping[str, str]) -> _Items:
+    """What an instance adds to its alert's properties: evidence, attack, otherinfo."""
+    added: list[tuple[str, str]] = []
+    for key in ("evidence", "attack"):
+        value = instance.get(key, "").strip()
+        if value:
+            added.append((key, _short(value)))
+    # ZAP 2.12+ has otherinfo per instance; older reports only on the alert.
+    if "otherinfo" in instance:
+        otherinfo = _short(html_to_text(instance["otherinfo"]))
+    else:
+        otherinfo = facts.otherinfo
+    if otherinfo:
+        added.append(("otherinfo", otherinfo))
+    return tuple(added)
+
+
+_Items = tuple[tuple[str, str], ...]
+
+
+class _AlertSite:
+    """The site of one alert's findings, and their properties: instances that add the same
+    (most add nothing) share one dict, as a finding's properties may be shared (see
+    ``Finding``), up to ``MAX_SHARED`` distinct contents an alert."""
+
+    MAX_SHARED: ClassVar[int] = 256
+
+    def __init__(self, facts: _AlertFacts, site: Site) -> None:
+        self.site = site
+        self.target = site.target
+        self._common = (*facts.properties, ("site", redact(site.name)))
+        self._shared: dict[_Items, dict[str, Any]] = {}
+
+    def properties(self, added: _Items) -> dict[str, Any]:
+        known = self._shared.get(added)
+        if known is None:
+            known = dict(self._common + added)
+            if len(self._shared) < self.MAX_SHARED:
+                self._shared[added] = known
+        return known
 
 
 def alert_findings(
@@ -554,11 +614,8 @@ def alert_findings(
         instances = [
             {key: fields[key] for key in _INSTANCE_FIELDS - {"otherinfo"} if key in fields}
         ]
-    findings = [_finding(facts, site, instance) for instance in instances]
-    target = site.target
-    for finding in findings:
-        finding.target = target
-    return findings
+    alert_site = _AlertSite(facts, site)
+    return [_finding(facts, alert_site, instance) for instance in instances]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -706,8 +763,10 @@ def _strings(doc: Mapping[str, Any], keys: frozenset[str]) -> dict[str, str]:
     """The scalar fields among ``keys`` as text (ZAP writes every value as a string)."""
     fields: dict[str, str] = {}
     for key in keys:
-        text = _json_text(doc.get(key))
-        if text is not None:
+        value = doc.get(key)
+        if type(value) is str and value.isascii():  # nearly every value: taken as it is
+            fields[key] = value
+        elif (text := _json_text(value)) is not None:
             fields[key] = text
     return fields
 
@@ -738,6 +797,14 @@ def _json_sites(doc: Mapping[str, Any]) -> list[Any]:
     return [raw] if isinstance(raw, dict) else expect_list(raw, '"site"')
 
 
+def _taken(items: list[Any]) -> Iterator[tuple[int, Any]]:
+    """Each item with its index, its place in the list emptied as it is taken: an alert's
+    decoded instances are freed once converted, and its findings reuse their memory."""
+    for index in range(len(items)):
+        item, items[index] = items[index], None
+        yield index, item
+
+
 def parse_json(data: bytes) -> ParseResult:
     doc = expect_dict(loads(data), "ZAP JSON report")
     if not any(key in doc for key in ("site", "@version", "@programName")):
@@ -759,7 +826,7 @@ def parse_json(data: bytes) -> ParseResult:
             *(_json_text(site_doc.get(key)) or "" for key in ("@name", "@host", "@port", "@ssl"))
         )
         sites.append(site)
-        for alert_index, raw_alert in enumerate(expect_list(site_doc.get("alerts"), where)):
+        for alert_index, raw_alert in _taken(expect_list(site_doc.get("alerts"), where)):
             place = f"{where}.alerts[{alert_index}]"
             try:
                 fields, instances, unreadable = _json_alert(raw_alert, place)

@@ -188,3 +188,12 @@ def test_the_nested_properties_verdicts_are_bounded() -> None:
     assert len(redact_module._UNCHANGED) <= redact_module._MAX_UNCHANGED
     secret = {"cwe": [f"CWE-1 {AWS}"]}
     assert AWS not in str(redact_module.screen_value(secret))
+
+
+def test_redact_each_is_redact_of_each_text() -> None:
+    clean = ["https://nvd.nist.gov/vuln/detail/CVE-2024-1", "https://www.cve.org/x?id=1"]
+    leaky = [*clean, "https://ci:" + "hunter2hunter2" + "@git.example.com/repo"]
+    assert redact_module.redact_each(clean) == clean
+    assert redact_module.redact_each(leaky) == [redact(text) for text in leaky]
+    assert redact_module.redact_each(leaky)[2] != leaky[2]
+    assert redact_module.redact_each([]) == []

@@ -97,7 +97,7 @@ def test_credential_rule_in_project_scan_reads_without_snippet(corpus: Path) -> 
     assert finding.severity is Severity.high
     assert finding.tool_severity == "ERROR"
     assert finding.confidence == "MEDIUM"
-    assert finding.identifiers == ["CWE-798"]
+    assert finding.identifiers == ("CWE-798",)
     assert finding.message == "Hard-coded credential in 'dbPassword'."
     assert finding.location is not None
     assert (finding.location.start_column, finding.location.end_line) == (7, 16)
@@ -110,7 +110,7 @@ def test_requires_login_lines_give_no_snippet(corpus: Path) -> None:
     assert all(f.location is not None and f.location.snippet is None for f in findings)
     tls = at(findings, "cmd/server/main.go", 73)
     assert tls.rule_id == "semgrep-rules.go-tls-insecure-skip-verify"
-    assert tls.identifiers == ["CWE-295"]
+    assert tls.identifiers == ("CWE-295",)
     assert tls.message == "TLS certificate verification is disabled (InsecureSkipVerify true)."
 
 
@@ -120,7 +120,7 @@ def test_logged_in_scan_has_snippets_except_for_credential_rules(corpus: Path) -
     assert md5.location is not None
     assert md5.location.snippet == '\treturn fmt.Sprintf("%x", sha1.Sum(b))'
     secret_key = at(findings, "pyapp/app.py", 9)
-    assert secret_key.identifiers == ["CWE-798"]
+    assert secret_key.identifiers == ("CWE-798",)
     assert secret_key.severity is Severity.low  # INFO
     assert secret_key.location is not None and secret_key.location.snippet is None
 
@@ -212,16 +212,16 @@ def test_old_report_without_version(corpus: Path) -> None:
     assert first.location is not None
     assert (first.location.path, first.location.start_line) == ("tasks.py", 186)
     assert first.location.snippet == "                   'xsl-style-sheet': temp.name}"
-    assert first.identifiers == []
+    assert first.identifiers == ()
 
 
 def test_cwe_as_list_and_references(corpus: Path) -> None:
     (finding,) = parse_file(corpus / "semgrep/dd-v0.96-cwe-list.json").findings
-    assert finding.identifiers == ["CWE-352"]
+    assert finding.identifiers == ("CWE-352",)
     assert finding.severity is Severity.low
     assert finding.tool_severity == "INFO"
     assert finding.location is not None and finding.location.start_line == 12
-    assert finding.references == [
+    assert list(finding.references) == [
         "https://www.npmjs.com/package/csurf",
         "https://www.npmjs.com/package/csrf",
         "https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html",
@@ -236,14 +236,14 @@ def test_cwe_as_list_and_references(corpus: Path) -> None:
 def test_cwe_as_string(corpus: Path) -> None:
     findings = parse_file(corpus / "semgrep/local-1.185.0-parse-errors.json").findings
     sha1 = at(findings, "ok.go", 6)
-    assert sha1.identifiers == ["CWE-328"]
+    assert sha1.identifiers == ("CWE-328",)
     assert sha1.properties["owasp"] == ["A02:2021 - Cryptographic Failures"]
 
 
 def test_requires_login_report_of_a_third_party(corpus: Path) -> None:
     findings = parse_file(corpus / "semgrep/dd-v1.100.0-requires-login-fingerprint.json").findings
     brute = at(findings, "sample/brute.py", 31)
-    assert brute.identifiers == ["CWE-78"]
+    assert brute.identifiers == ("CWE-78",)
     assert brute.confidence == "MEDIUM"
     assert brute.location is not None and brute.location.snippet is None
     function = at(findings, "sample/function.go", 37)
@@ -620,3 +620,27 @@ def test_an_empty_scanned_list_with_results_is_the_whole_scan_root(tmp_path: Pat
     report["paths"] = {"scanned": []}
     (run,) = parse_report(tmp_path, report).runs
     assert (run.status, run.scanned_paths) == (RunStatus.ok, [])
+
+
+def test_findings_of_one_rule_share_its_facts_unless_they_add_their_own(tmp_path: Path) -> None:
+    metadata = {
+        "cwe": ["CWE-328: Use of Weak Hash"],
+        "owasp": ["A02:2021 - Cryptographic Failures"],
+        "references": ["https://pkg.go.dev/crypto/md5"],
+        "category": "security",
+    }
+    first, second, fixed = parse_report(
+        tmp_path,
+        report(
+            result(line=10, metadata=metadata),
+            result(line=20, metadata=metadata),
+            result(line=30, metadata=metadata, fix="sha256.New()"),
+        ),
+    ).findings
+    rule_properties = {"owasp": ["A02:2021 - Cryptographic Failures"], "category": "security"}
+    assert first.properties == second.properties == rule_properties
+    assert first.properties is second.properties
+    assert first.identifiers is second.identifiers and first.identifiers == ("CWE-328",)
+    assert first.references is second.references
+    assert fixed.properties == {**rule_properties, "fix": "sha256.New()"}
+    assert first.properties == rule_properties  # the rule's own dict is left as it was

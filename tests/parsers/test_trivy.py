@@ -1087,3 +1087,20 @@ def test_parse_errors_never_carry_secrets(tmp_path: Path) -> None:
     with pytest.raises(ParseError) as caught:
         parse(write(tmp_path, content))
     assert GHP not in str(caught.value)
+
+
+def test_packages_with_equal_vulnerability_properties_share_one_dict(tmp_path: Path) -> None:
+    entries = [
+        vulnerability(PkgName="stdlib"),
+        vulnerability(PkgName="golang.org/x/net"),
+        vulnerability(PkgName="golang.org/x/text", Status="affected"),
+        vulnerability(PkgName="golang.org/x/crypto", CVSS={"nvd": {"V3Score": 7.5}}),
+    ]
+    result = {"Target": "go.mod", "Class": "lang-pkgs", "Type": "gomod"}
+    report = schema2([{**result, "Vulnerabilities": entries}])
+    first, second, affected, rescored = parse(write(tmp_path, report)).findings
+    fixed = {"cvss_v3": {"nvd": 9.8}, "severity_source": "nvd", "status": "fixed"}
+    assert first.properties == second.properties == fixed
+    assert first.properties is second.properties
+    assert affected.properties == {**fixed, "status": "affected"}
+    assert rescored.properties == {**fixed, "cvss_v3": {"nvd": 7.5}}

@@ -353,6 +353,31 @@ def test_ids_in_the_path_collapse_to_one_fingerprint(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_instances_that_add_the_same_properties_share_one_dict(tmp_path: Path) -> None:
+    alert = json_alert(
+        instances=[
+            instance("http://api.acme.test/items/1"),
+            instance("http://api.acme.test/items/2"),
+            instance("http://api.acme.test/items/3", evidence="DENY"),
+            instance("http://api.acme.test/items/4", evidence="DENY"),
+            instance("http://api.acme.test/items/5", evidence="SAMEORIGIN"),
+        ]
+    )
+    findings = read_json(json_file(tmp_path, json_report(alert))).findings
+    plain = {
+        "alert_ref": "10020-1",
+        "solution": "Set X-Frame-Options.",
+        "site": "http://api.acme.test",
+    }
+    assert [f.properties for f in findings] == [
+        plain, plain, {**plain, "evidence": "DENY"}, {**plain, "evidence": "DENY"},
+        {**plain, "evidence": "SAMEORIGIN"},
+    ]  # fmt: skip
+    assert findings[0].properties is findings[1].properties
+    assert findings[2].properties is findings[3].properties
+    assert findings[3].properties is not findings[4].properties
+
+
 def test_query_values_are_never_in_identity_or_endpoint(tmp_path: Path) -> None:
     alert = json_alert(
         instances=[
