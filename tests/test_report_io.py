@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,7 @@ import orjson
 import pytest
 from pydantic import TypeAdapter
 
+from hardening import report_io
 from hardening.baseline import load as load_baseline
 from hardening.errors import HardeningError
 from hardening.model import (
@@ -21,9 +24,16 @@ from hardening.model import (
     Severity,
     State,
     Suppression,
+    set_fields,
 )
 from hardening.pipeline import AggregateOptions, aggregate
-from hardening.report_io import finding_dict, load_report, write_report
+from hardening.report_io import (
+    component_dict,
+    dump_report,
+    finding_dict,
+    load_report,
+    write_report,
+)
 from support import SAMPLES, numbered_finding
 
 ADAPTER = TypeAdapter(Finding)
@@ -85,6 +95,13 @@ def test_finding_dict_matches_the_type_adapter(finding: Finding) -> None:
     assert as_json(finding) == pydantic_view(finding)
 
 
+def test_component_dict_writes_every_set_field_of_a_component() -> None:
+    every = Component(**{field.name: f"{field.name}-value" for field in fields(Component)})
+    assert component_dict(every) == set_fields(every)
+    bare = Component(name="pkg")
+    assert component_dict(bare) == set_fields(bare) == {"name": "pkg"}
+
+
 def test_every_sample_finding_serializes_as_the_type_adapter_does() -> None:
     report = aggregate(AggregateOptions(paths=[SAMPLES]))
     assert len(report.findings) > 50
@@ -106,6 +123,23 @@ def test_unpaired_surrogates_become_question_marks(tmp_path: Path) -> None:
     path = tmp_path / "findings.json"
     write_report(report, path)
     assert load_report(path).findings[0].message == "bad ? byte"
+
+
+def test_findings_are_written_a_line_of_findings_at_a_time_whatever_the_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(report_io, "_LINE", 4)
+    monkeypatch.setattr(report_io, "_BATCH", 2)
+    findings = [numbered_finding(n) for n in range(9)]
+    findings[5] = numbered_finding(5, message="bad \udc80 byte")  # the second line's 2nd batch
+    text = dump_report(Report(findings=findings))
+    lines = text[text.index('"findings":[') + len('"findings":[') : -len("]}\n")].split(",\n")
+    findings[5] = numbered_finding(5, message="bad ? byte")
+    assert [json.loads(f"[{line}]") for line in lines] == [
+        [as_json(f) for f in findings[0:4]],
+        [as_json(f) for f in findings[4:8]],
+        [as_json(f) for f in findings[8:]],
+    ]
 
 
 def test_a_big_findings_json_is_read_as_a_stream_to_the_same_report(

@@ -24,7 +24,7 @@ import json
 import re
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -187,6 +187,10 @@ def _script_json(value: Any) -> bytes:
 
 
 def _clean(value: str) -> str:
+    # Printable text (most of it) holds no control or format character: nothing to remove,
+    # and asking costs a quarter of the search.
+    if value.isprintable():
+        return value
     return _UNSAFE_CHARS.sub("", value)
 
 
@@ -395,7 +399,7 @@ class _Strings(dict[str | None, int]):
             known = self._shared.get(id(values))
             if known is not None:
                 return known[1], False
-        found = [self[value] for value in values]
+        found = list(map(self.__getitem__, values))
         if type(values) is tuple:
             self._shared[id(values)] = (values, found)
         return found, True
@@ -433,9 +437,9 @@ def _properties_key(properties: dict[str, Any]) -> tuple[Any, ...] | None:
     for name, value in properties.items():
         kind = type(value)
         if kind is list or kind is tuple:
-            value = tuple(map(_plain_key, value))
+            value = _values_key(value)
         elif kind is dict:
-            value = tuple((_plain_key(k), _plain_key(v)) for k, v in value.items())
+            value = (_values_key(value.keys()), _values_key(value.values()))
         elif kind is float:
             value = repr(value)
         key.append((name, kind, value))
@@ -447,13 +451,30 @@ def _properties_key(properties: dict[str, Any]) -> tuple[Any, ...] | None:
     return frozen
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+_PLAIN_OR_FLOAT = _PLAIN | {float}
+
+
+def _values_key(values: Iterable[Any]) -> tuple[Any, ...]:
+    """Values with their types, in C calls where they are plain (the common case): their
+    types and themselves, or with a float among them their texts (``-0.0 == 0.0``); else each
+    by ``_plain_key``.  The first item tells the three forms apart."""
+    values = tuple(values)
+    types = tuple(map(type, values))
+    if _PLAIN.issuperset(types):
+        return (0, types, values)
+    if _PLAIN_OR_FLOAT.issuperset(types):
+        return (1, types, tuple(map(repr, values)))
+    return (2, *map(_plain_key, values))
+
+
 def _plain_key(value: Any) -> tuple[type, Any]:
     """A value with its type; a float by its text (``-0.0 == 0.0``)."""
     return (float, repr(value)) if type(value) is float else (type(value), value)
 
 
 #: Findings encoded per block of the page's data.
-_ROWS_PER_BLOCK = 5_000
+_ROWS_PER_BLOCK = 1_000
 _STRINGS_PER_BLOCK = 20_000
 
 

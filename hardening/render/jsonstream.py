@@ -10,6 +10,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -55,13 +56,17 @@ def open_object(value: dict[str, Any], key: str) -> str:
     return f"{text[:-1]}{separator}{dumps(key)}:["
 
 
+#: Items joined into one write: fewer calls into the text stream.
+_ITEMS_PER_WRITE = 100
+
+
 def write_items(out: TextIO, items: Iterable[Any]) -> int:
     """Write the items of an already opened JSON array, one per line; return how many."""
     count = 0
-    for item in items:
-        out.write(",\n" if count else "\n")
-        out.write(dumps(item))
-        count += 1
+    pending = iter(items)
+    while batch := list(islice(pending, _ITEMS_PER_WRITE)):
+        out.write((",\n" if count else "\n") + ",\n".join(map(dumps, batch)))
+        count += len(batch)
     if count:
         out.write("\n")
     return count

@@ -19,7 +19,8 @@ def one_line(text: str | None, limit: int = 0) -> str:
     """Collapse whitespace and strip control characters; cut to ``limit`` chars if set."""
     if not text:
         return ""
-    text = _CONTROL.sub("", text)
+    if not text.isprintable():  # printable text holds no control or format character
+        text = _CONTROL.sub("", text)
     text = " ".join(text.split())
     if limit and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"

@@ -549,6 +549,7 @@ def test_equal_properties_of_many_findings_are_read_once_and_equal_values_of_oth
     # Values that compare equal but read differently (1, 1.0, True; 0.0 and -0.0) stay apart.
     shared = {"owasp": ["A03:2021 - Injection"], "cvss": {"nvd": 9.1}, "category": "security"}
     values: list[Any] = [1, 1.0, True, 0.0, -0.0, [1], [True], (1,), (True,), {"n": 1}, {"n": 1.0}]
+    values += [["a", 0.0], ["a", -0.0], {"n": 0.0}, {"n": -0.0}, {1: "a"}, {True: "a"}]
     report = Report(
         findings=[finding(n, properties=dict(shared)) for n in range(3)]
         + [finding(10 + n, properties={"v": value}) for n, value in enumerate(values)]
@@ -565,7 +566,10 @@ def test_equal_properties_of_many_findings_are_read_once_and_equal_values_of_oth
     )
     texts = sorted(one["v"] for one in shown if "v" in one)
     assert texts == sorted(
-        ["1", "1.0", "True", "0.0", "-0.0", "1", "True", "1", "True", '{"n":1}', '{"n":1.0}']
+        [
+            *("1", "1.0", "True", "0.0", "-0.0", "1", "True", "1", "True", '{"n":1}', '{"n":1.0}'),
+            *("a, 0.0", "a, -0.0", '{"n":0.0}', '{"n":-0.0}', '{"1":"a"}', '{"true":"a"}'),
+        ]
     )
     assert len(rows) == len(report.findings)
     strings = html._Strings()
