@@ -751,10 +751,19 @@ class Report(_Model):
 
     def present_by_tool(self) -> dict[str, Counter[Severity]]:
         """Findings present today (not fixed or unknown), open or not, by tool and severity."""
+        gone = State.GONE
+        pairs = Counter(
+            (finding.tool, finding.severity)
+            for finding in self.findings
+            if finding.state not in gone
+        )
+        # Grouped in first-seen order, as counting finding by finding would give.
         by_tool: dict[str, Counter[Severity]] = {}
-        for finding in self.findings:
-            if finding.state not in State.GONE:
-                by_tool.setdefault(finding.tool, Counter())[finding.severity] += 1
+        for (tool, severity), count in pairs.items():
+            counts = by_tool.get(tool)
+            if counts is None:
+                counts = by_tool[tool] = Counter()
+            counts[severity] = count
         return by_tool
 
 
