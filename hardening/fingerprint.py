@@ -177,7 +177,9 @@ def assign(findings: list[Finding]) -> None:
 
     Code findings with identical keys in one file are told apart by an occurrence index in
     line then column order, counted separately for findings suppressed in the source and, for
-    secrets, per commit (so one leak seen in several commits keeps one identity).
+    secrets, per commit (so one leak seen in several commits keeps one identity).  Findings
+    with identical keys at the very same place (lines and columns) share an index: a report
+    that lists one result twice holds one finding, which ``merge`` counts twice.
     """
     # Every finding first gets the fingerprint of a first occurrence, which also keys its
     # group (with the commit, which groups but is not hashed): a group of one, nearly all of
@@ -206,7 +208,14 @@ def assign(findings: list[Finding]) -> None:
         if type(members) is list:
             members.sort(key=_position)
             head = _head(members[0])
-            for index, finding in enumerate(members):
+            index, last_place = -1, None
+            for finding in members:
+                place = _span(finding)
+                # The same result listed twice at the same place (a report that repeats it)
+                # is one finding: it keeps the index, and merging counts it twice.
+                if place is None or place != last_place:
+                    index += 1
+                last_place = place
                 finding.fingerprint = _hash([f"{head}{_SEP}{index}"])
 
 
@@ -216,8 +225,17 @@ def _head(finding: Finding) -> str:
     return _SEP.join([_DOMAIN, *_base_parts(finding), suppressed])
 
 
-def _position(finding: Finding) -> tuple[int, int]:
+def _span(finding: Finding) -> tuple[int | None, int | None, int | None, int | None] | None:
+    """Where a finding is, to the column, or None when its report gives no line."""
+    loc = finding.location
+    if loc is None or loc.start_line is None:
+        return None
+    return (loc.start_line, loc.start_column, loc.end_line, loc.end_column)
+
+
+def _position(finding: Finding) -> tuple[int, int, int, int]:
+    """Line then column order; the end breaks ties, so repeats of one place sit together."""
     loc = finding.location
     if loc is None:
-        return (0, 0)
-    return (loc.start_line or 0, loc.start_column or 0)
+        return (0, 0, 0, 0)
+    return (loc.start_line or 0, loc.start_column or 0, loc.end_line or 0, loc.end_column or 0)

@@ -14,6 +14,7 @@ from hardening.model import Component, Finding, Kind, RunStatus, Severity, Suppr
 from hardening.parsers.interface import Artifact, ParseResult
 from hardening.parsers.semgrep import GITLAB_SAST_SKIP, SemgrepJsonParser
 from hardening.paths import PathNormalizer
+from hardening.pipeline import merge
 from hardening.reading import ArtifactOutcome, read_artifact
 from support import SAMPLES
 
@@ -258,10 +259,28 @@ def test_newer_severity_word_and_empty_scanned_list(corpus: Path) -> None:
     assert parsed.runs[0].scanned_paths == []
 
 
-def test_repeated_identical_results_stay_two_findings(corpus: Path) -> None:
+def test_a_result_listed_twice_at_one_place_is_one_finding_seen_twice(corpus: Path) -> None:
+    # The report lists one result twice (same rule, file, lines and columns): read as two, as
+    # inspect shows them, with one fingerprint, so aggregate holds one finding seen twice.
     outcome = read(corpus / "semgrep/dd-repeated-findings.json")
     assert len(outcome.findings) == 2
+    assert len({f.fingerprint for f in outcome.findings}) == 1
+    (merged,) = merge(outcome.findings)
+    assert merged.occurrences == 2
+
+
+def test_one_snippet_at_two_places_of_a_file_is_two_findings(tmp_path: Path) -> None:
+    document = json.loads((SAMPLES / "semgrep" / "semgrep.json").read_text())
+    first = document["results"][0]
+    moved = json.loads(json.dumps(first))
+    moved["start"]["line"] += 10
+    moved["end"]["line"] += 10
+    document["results"] = [first, moved, json.loads(json.dumps(first))]
+    (tmp_path / "semgrep.json").write_text(json.dumps(document))
+    outcome = read(tmp_path / "semgrep.json")
+    assert len(outcome.findings) == 3
     assert len({f.fingerprint for f in outcome.findings}) == 2
+    assert [f.occurrences for f in merge(outcome.findings)] == [2, 1]
 
 
 def test_minimal_empty_report(corpus: Path) -> None:

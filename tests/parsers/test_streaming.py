@@ -184,7 +184,8 @@ def test_a_big_sarif_log_streams_to_the_same_findings(
 
     per_run = 20_000 - len(range(0, 20_000, 19))  # "pass" results are no findings
     assert len(outcome.findings) == 2 * per_run
-    assert len({f.fingerprint for f in outcome.findings}) == 2 * per_run
+    # The second run repeats the first one's results at the same places: the same findings.
+    assert len({f.fingerprint for f in outcome.findings}) == per_run
 
 
 @pytest.mark.parametrize(
