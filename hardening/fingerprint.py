@@ -225,12 +225,12 @@ def _head(finding: Finding) -> str:
     return _SEP.join([_DOMAIN, *_base_parts(finding), suppressed])
 
 
-def _span(finding: Finding) -> tuple[int | None, int | None, int | None, int | None] | None:
+def _span(finding: Finding) -> tuple[int, int, int, int] | None:
     """Where a finding is, to the column, or None when its report gives no line."""
     loc = finding.location
     if loc is None or loc.start_line is None:
         return None
-    return (loc.start_line, loc.start_column, loc.end_line, loc.end_column)
+    return _position(finding)
 
 
 def _position(finding: Finding) -> tuple[int, int, int, int]:

@@ -760,10 +760,7 @@ class Report(_Model):
         # Grouped in first-seen order, as counting finding by finding would give.
         by_tool: dict[str, Counter[Severity]] = {}
         for (tool, severity), count in pairs.items():
-            counts = by_tool.get(tool)
-            if counts is None:
-                counts = by_tool[tool] = Counter()
-            counts[severity] = count
+            by_tool.setdefault(tool, Counter())[severity] = count
         return by_tool
 
 

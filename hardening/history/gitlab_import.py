@@ -107,12 +107,10 @@ class _GitLab:
         self._retrier = Retrier(request.retry)
         # python-gitlab sends PRIVATE-TOKEN, which requests would carry along a redirect to
         # any host: a HomeSession refuses a redirect that leaves the API's origin.
-        self._session = HomeSession()
+        self._session = _session(OffHome.refuse)
         # An artifact download is redirected to object storage: followed, without the token.
-        self._downloads = HomeSession(off_home=OffHome.without_credentials)
+        self._downloads = _session(OffHome.without_credentials)
         self._downloads.max_redirects = _MAX_REDIRECTS
-        self._downloads.headers["User-Agent"] = f"hardening/{__version__}"
-        self._session.headers["User-Agent"] = f"hardening/{__version__}"
         self._gl = gitlab.Gitlab(
             url=server.api_url.removesuffix("/api/v4"),
             private_token=server.token,
@@ -199,6 +197,12 @@ class _GitLab:
             if len(data) > MAX_ARTIFACT_BYTES:
                 raise ApiError(None, "the artifact is larger than 2 GiB", retryable=False)
             return bytes(data)
+
+
+def _session(off_home: OffHome) -> HomeSession:
+    session = HomeSession(off_home=off_home)
+    session.headers["User-Agent"] = f"hardening/{__version__}"
+    return session
 
 
 def _recorded(engine: Engine, project: str, ids: list[str]) -> set[str]:

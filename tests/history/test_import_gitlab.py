@@ -191,12 +191,19 @@ def test_last_n_reads_only_the_newest_pipelines_across_pages(sqlite_url: str):
     assert [p for p, _, _ in recorded(sqlite_url)] == ["105", "106", "107"]
 
 
+def import_with_another_host(db: str, **redirects: ObjectStorage) -> tuple[int, str]:
+    """One pipeline's import from a GitLab that sends some requests to a second server
+    (``redirects``: the FakeGitLabPipelines fields naming it)."""
+    (elsewhere,) = redirects.values()
+    gitlab = FakeGitLabPipelines(**redirects)
+    gitlab.add(11, 1, document(1))
+    with elsewhere.running(), gitlab.running():
+        return run_import(gitlab, db)
+
+
 def test_a_redirect_to_object_storage_is_followed_without_the_token(sqlite_url: str):
     storage = ObjectStorage()
-    gitlab = FakeGitLabPipelines(redirect_to=storage)
-    gitlab.add(11, 1, document(1))
-    with storage.running(), gitlab.running():
-        code, out = run_import(gitlab, sqlite_url)
+    code, out = import_with_another_host(sqlite_url, redirect_to=storage)
     assert code == 0, out
     assert "1 recorded" in out
     assert [r.path for r in storage.requests] == ["/bucket/artifacts/110.json"]
@@ -207,10 +214,7 @@ def test_a_redirect_to_object_storage_is_followed_without_the_token(sqlite_url: 
 
 def test_an_api_call_redirected_to_another_host_is_not_followed(sqlite_url: str):
     elsewhere = ObjectStorage()
-    gitlab = FakeGitLabPipelines(listing_moved_to=elsewhere)
-    gitlab.add(11, 1, document(1))
-    with elsewhere.running(), gitlab.running():
-        code, out = run_import(gitlab, sqlite_url)
+    code, out = import_with_another_host(sqlite_url, listing_moved_to=elsewhere)
     assert code == 2, out
     assert out.count("\n") == 1, out
     assert "redirected" in out and "not followed" in out, out
