@@ -252,23 +252,22 @@ def report_chunks(report: Report) -> Iterator[bytes | memoryview]:
     yield b"]}\n"
 
 
-def _line(findings: list[Finding]) -> list[bytes | memoryview]:
+def _line(findings: list[Finding]) -> Iterator[bytes | memoryview]:
     """One line of the findings array, as comma-separated pieces of ``_BATCH`` findings each,
-    built as plain dicts and encoded by orjson (twice as fast as the TypeAdapter).  A line
-    orjson refuses (text a parser kept as unpaired surrogates) goes whole through the
-    standard encoder, the surrogates becoming "?"."""
-    pieces: list[bytes | memoryview] = []
-    try:
-        for start in range(0, len(findings), _BATCH):
-            if start:
-                pieces.append(b",")
-            batch = [finding_dict(finding) for finding in findings[start : start + _BATCH]]
-            pieces.append(memoryview(orjson.dumps(batch))[1:-1])
-    except orjson.JSONEncodeError:
-        dicts = [finding_dict(finding) for finding in findings]
-        text = json.dumps(dicts, ensure_ascii=False, separators=(",", ":"), default=str)
-        return [memoryview(text.encode("utf-8", "replace"))[1:-1]]
-    return pieces
+    built as plain dicts and encoded by orjson (twice as fast as the TypeAdapter), each piece
+    yielded as soon as it is encoded (a line held whole was the largest thing a run allocated
+    after its findings: 13 MiB for 20,000 ZAP findings).  A batch orjson refuses (text a
+    parser kept as unpaired surrogates) goes through the standard encoder, the surrogates
+    becoming "?"."""
+    for start in range(0, len(findings), _BATCH):
+        if start:
+            yield b","
+        batch = [finding_dict(finding) for finding in findings[start : start + _BATCH]]
+        try:
+            yield memoryview(orjson.dumps(batch))[1:-1]
+        except orjson.JSONEncodeError:
+            text = json.dumps(batch, ensure_ascii=False, separators=(",", ":"), default=str)
+            yield memoryview(text.encode("utf-8", "replace"))[1:-1]
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:

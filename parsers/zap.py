@@ -36,7 +36,7 @@ from defusedxml import DefusedXmlException, DTDForbidden
 
 from hardening import fingerprint, severity, targets
 from hardening.errors import ParseError
-from hardening.jsonread import loads
+from hardening.jsonread import JsonStream, NotStreamable, loads, read_json
 from hardening.model import Endpoint, Finding, Kind, RunStatus, Severity, Suppression, ToolRun
 from hardening.parsers import sarif
 from hardening.parsers._io import (
@@ -806,40 +806,116 @@ def _taken(items: list[Any]) -> Iterator[tuple[int, Any]]:
 
 
 def parse_json(data: bytes) -> ParseResult:
-    doc = expect_dict(loads(data), "ZAP JSON report")
-    if not any(key in doc for key in ("site", "@version", "@programName")):
-        raise ParseError('not a ZAP traditional JSON report: no "site" or "@version" key')
-    report = _Report(
-        format="json",
-        version=_json_text(doc.get("@version")),
-        program_name=_json_text(doc.get("@programName")),
-        generated=_json_text(doc.get("@generated")),
-    )
-    sites: list[Site] = []
-    findings: list[Finding] = []
-    skipped = SkippedEntries()
-    read = 0
-    for site_index, raw_site in enumerate(_json_sites(doc)):
-        where = f"site[{site_index}]"
-        site_doc = expect_dict(raw_site, where)
-        site = site_of(
-            *(_json_text(site_doc.get(key)) or "" for key in ("@name", "@host", "@port", "@ssl"))
-        )
-        sites.append(site)
-        for alert_index, raw_alert in _taken(expect_list(site_doc.get("alerts"), where)):
+    return _whole_json(loads(data))
+
+
+#: The members of a site object its findings need (``site_of``).
+_SITE_KEYS = ("@name", "@host", "@port", "@ssl")
+
+
+class _JsonReading:
+    """What reading a JSON report gathers, site by site, whole or streamed."""
+
+    def __init__(self) -> None:
+        self.sites: list[Site] = []
+        self.findings: list[Finding] = []
+        self.skipped = SkippedEntries()
+        self.read = 0
+
+    def site(self, site_doc: Mapping[str, Any]) -> Site:
+        site = site_of(*(_json_text(site_doc.get(key)) or "" for key in _SITE_KEYS))
+        self.sites.append(site)
+        return site
+
+    def alerts(self, site: Site, where: str, alerts: Iterator[tuple[int, Any]]) -> None:
+        for alert_index, raw_alert in alerts:
             place = f"{where}.alerts[{alert_index}]"
             try:
                 fields, instances, unreadable = _json_alert(raw_alert, place)
-                findings.extend(alert_findings(site, fields, instances))
+                self.findings.extend(alert_findings(site, fields, instances))
             except ParseError as error:
-                skipped.add(place, error)
+                self.skipped.add(place, error)
                 continue
             for instance, reason in unreadable:
-                skipped.add(instance, reason)
-            read += 1
-    run = _run(report, sites)
-    skipped.report(run, read)
-    return ParseResult(runs=[run], findings=findings)
+                self.skipped.add(instance, reason)
+            self.read += 1
+
+    def result(self, doc: Mapping[str, Any]) -> ParseResult:
+        if not any(key in doc for key in ("site", "@version", "@programName")):
+            raise ParseError('not a ZAP traditional JSON report: no "site" or "@version" key')
+        report = _Report(
+            format="json",
+            version=_json_text(doc.get("@version")),
+            program_name=_json_text(doc.get("@programName")),
+            generated=_json_text(doc.get("@generated")),
+        )
+        run = _run(report, self.sites)
+        self.skipped.report(run, self.read)
+        return ParseResult(runs=[run], findings=self.findings)
+
+
+def _whole_json(value: Any) -> ParseResult:
+    doc = expect_dict(value, "ZAP JSON report")
+    reading = _JsonReading()
+    for site_index, raw_site in enumerate(_json_sites(doc)):
+        where = f"site[{site_index}]"
+        site = reading.site(expect_dict(raw_site, where))
+        reading.alerts(site, where, _taken(expect_list(raw_site.get("alerts"), where)))
+    return reading.result(doc)
+
+
+def _streamed_json(stream: JsonStream) -> ParseResult:
+    """A big report read one alert at a time: the decoded document is never whole, so the
+    findings do not settle among the holes its freed parts leave (a 22 MiB report decodes to
+    some 90 MiB).  Anything unusual (a repeated key, a site that is no list or object) is
+    read whole instead (``NotStreamable``), so both readers agree."""
+    if stream.peek() != "{":
+        raise NotStreamable("not an object")
+    doc: dict[str, Any] = {}
+    reading = _JsonReading()
+    for key in stream.members():
+        if key in doc:
+            raise NotStreamable(f"repeated key {key!r}")
+        if key != "site":
+            doc[key] = stream.value()
+            continue
+        doc[key] = None  # present: streamed below
+        first = stream.peek()
+        if first == "{":
+            _stream_site(stream, 0, reading)
+        elif first == "[":
+            for index in stream.items():
+                _stream_site(stream, index, reading)
+        else:
+            raise NotStreamable('"site" is neither a list nor an object')
+    stream.finish()
+    return reading.result(doc)
+
+
+def _stream_site(stream: JsonStream, index: int, reading: _JsonReading) -> None:
+    """One site: its alerts streamed once the members naming the site came first (as ZAP
+    writes them), else taken whole and read at the site's end."""
+    where = f"site[{index}]"
+    if stream.peek() != "{":
+        raise NotStreamable(f"{where} is not an object")
+    site_doc: dict[str, Any] = {}
+    site: Site | None = None
+    for key in stream.members():
+        if key in site_doc:
+            raise NotStreamable(f"repeated key {key!r} in {where}")
+        if (
+            key == "alerts"
+            and stream.peek() == "["
+            and all(name in site_doc for name in _SITE_KEYS)
+        ):
+            site_doc[key] = None
+            site = reading.site(site_doc)
+            reading.alerts(site, where, enumerate(stream.values()))
+        else:
+            site_doc[key] = stream.value()
+    if site is None:
+        site = reading.site(site_doc)
+        reading.alerts(site, where, _taken(expect_list(site_doc.get("alerts"), where)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -880,7 +956,7 @@ class ZapJsonParser(Parser):
         return _detect_json(head)
 
     def parse(self, artifact: Artifact) -> ParseResult:
-        return parse_json(artifact.read_bytes())
+        return read_json(artifact, _whole_json, _streamed_json)
 
 
 # --- SARIF dialect ------------------------------------------------------------------------

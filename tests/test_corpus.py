@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
+from hardening import jsonread
 from hardening.model import RunStatus
 from hardening.paths import PathNormalizer
 from hardening.reading import read_artifact
+from hardening.report_io import finding_dict
 from support import CorpusEntry, corpus_or_skip, manifest
 
 ENTRIES = manifest()
@@ -46,3 +49,26 @@ def test_corpus_file_reads_as_manifest_says(entry: CorpusEntry | None) -> None:
 def test_corpus_is_found_or_skipped_cleanly() -> None:
     corpus_or_skip()
     assert ENTRIES, "MANIFEST.tsv lists no files"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ENTRIES or [pytest.param(None, id="corpus-missing")],
+    ids=[e.id for e in ENTRIES] or None,
+)
+def test_corpus_file_reads_alike_streamed_and_whole(
+    entry: CorpusEntry | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every report a parser can stream (SARIF, semgrep, trivy, ZAP JSON, findings.json) is
+    read both ways, and findings.json's findings come out byte for byte the same."""
+    path = corpus_or_skip()
+    assert entry is not None
+    path = path / entry.file
+    read: dict[int, tuple[bytes, list[dict[str, object]]]] = {}
+    for threshold in (1 << 62, 1):  # whole, then streamed
+        with monkeypatch.context() as patch:
+            patch.setattr(jsonread, "STREAM_MIN_BYTES", threshold)
+            outcome = read_artifact(path, entry.file, PathNormalizer())
+        findings = orjson.dumps([finding_dict(f) for f in outcome.findings])
+        read[threshold] = findings, [run.model_dump() for run in outcome.runs]
+    assert read[1] == read[1 << 62]

@@ -261,3 +261,98 @@ def test_a_big_trivy_report_streams_to_the_same_findings(
     outcome = assert_same_outcome(path, monkeypatch)
 
     assert len(outcome.findings) == 5_000
+
+
+def zap_report(sites: int, alerts: int, instances: int) -> dict[str, Any]:
+    return {
+        "@programName": "ZAP",
+        "@version": "2.14.0",
+        "@generated": "Thu, 7 Dec 2023 10:00:00",
+        "site": [
+            {
+                "@name": f"https://app{s}.example:8443",
+                "@host": f"app{s}.example",
+                "@port": "8443",
+                "@ssl": "true",
+                "alerts": [
+                    {
+                        "pluginid": str(10000 + a),
+                        "alertRef": str(10000 + a),
+                        "alert": f"Alert {a}",
+                        "name": f"Alert {a}",
+                        "riskcode": str(a % 4),
+                        "confidence": str(1 + a % 3),
+                        "riskdesc": "Medium (Medium)",
+                        "desc": "<p>Something is off.</p>",
+                        "instances": [
+                            {
+                                "uri": f"https://app{s}.example:8443/items/{i}?q={i}",
+                                "method": ("GET", "POST")[i % 2],
+                                "param": f"p{i % 5}",
+                                "attack": "",
+                                "evidence": f"evidence {i % 7}",
+                            }
+                            for i in range(instances)
+                        ],
+                        "count": str(instances),
+                        "solution": "<p>Fix it.</p>",
+                        "reference": "<p>https://owasp.org/</p>",
+                        "cweid": "693",
+                        "wascid": "15",
+                        "sourceid": "3",
+                    }
+                    for a in range(alerts)
+                ],
+            }
+            for s in range(sites)
+        ],
+    }
+
+
+def test_a_big_zap_report_streams_to_the_same_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "zap.json"
+    path.write_text(json.dumps(zap_report(3, 20, 100), indent="\t"))
+
+    outcome = assert_same_outcome(path, monkeypatch)
+
+    assert len(outcome.findings) == 3 * 20 * 100
+    assert outcome.runs[0].targets == [f"https://app{s}.example:8443" for s in range(3)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["alerts-first", "no-ssl", "one-site-object", "repeated-site-key", "broken-alert"],
+)
+def test_an_unusual_big_zap_report_reads_alike_both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    report = zap_report(2, 5, 40)
+    site = report["site"][1]
+    text: str
+    if change == "alerts-first":  # the site named after its alerts: they are read at its end
+        report["site"][1] = {"alerts": site.pop("alerts"), **site}
+    elif change == "no-ssl":
+        del site["@ssl"]
+    elif change == "one-site-object":
+        report["site"] = site
+    elif change == "broken-alert":
+        site["alerts"][2] = ["not", "an", "alert"]
+        site["alerts"][3]["instances"][1] = "not an instance"
+    text = json.dumps(report)
+    if change == "repeated-site-key":  # loads keeps the last one: so must the stream
+        text = text.replace('"@host": "app1.example"', '"@host": "x", "@host": "app1.example"')
+    path = tmp_path / "zap.json"
+    path.write_text(text)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(jsonread, "STREAM_MIN_BYTES", 1)
+        streamed = read_artifact(path, path.name, PathNormalizer())
+    whole = read(path, monkeypatch, streamed=False)
+
+    assert [f.model_dump() for f in streamed.findings] == [f.model_dump() for f in whole.findings]
+    assert [r.model_dump() for r in streamed.runs] == [r.model_dump() for r in whole.runs]
+    assert streamed.findings
+    if change == "broken-alert":
+        assert any("site[1].alerts[2]" in w for w in streamed.runs[0].warnings)
