@@ -39,6 +39,7 @@ from markupsafe import Markup
 from hardening.model import (
     CodeLocation,
     Component,
+    Endpoint,
     Finding,
     Kind,
     Report,
@@ -391,6 +392,17 @@ class _Strings(dict[str | None, int]):
         self._shared: dict[int, tuple[Sequence[str], list[int]]] = {}
         # The rows of a properties content met before (see ``property_rows``).
         self._rows: dict[tuple[Any, ...], list[list[int]]] = {}
+        # Endpoint labels ("METHOD url") are held as their URL, which the finding holds
+        # anyway, and their method's number in ``_methods`` (``_codes``, one byte per entry
+        # of the table, 0 for a plain string): nearly every DAST instance has its own URL, and
+        # 100k label strings cost 13 MiB.  ``_labels`` finds such an entry by its URL (with
+        # the method of ``_codes``), ``_other_labels`` by method and URL (another method on
+        # a URL met before, or a label equal to a plain string met before).
+        self._methods: list[str] = []
+        self._method_codes: dict[str, int] = {}
+        self._codes = bytearray(1)
+        self._labels: dict[str, int] = {}
+        self._other_labels: dict[tuple[str, str], int] = {}
 
     def indices(self, values: Sequence[str]) -> tuple[list[int], bool]:
         """The indices of ``values``, and whether they were looked up now (False: a shared
@@ -416,10 +428,67 @@ class _Strings(dict[str | None, int]):
         return rows
 
     def __missing__(self, value: str | None) -> int:
+        if self._labels and value and " " in value:
+            # A text equal to an endpoint label met before has that label's index.
+            method, _, url = value.partition(" ")
+            index = self._label_index(method, url)
+            if index is not None:
+                self[value] = index
+                return index
         index = len(self.table)
         self[value] = index
         self.table.append(_clean(value or ""))
+        self._codes.append(0)
         return index
+
+    def endpoint_label(self, endpoint: Endpoint) -> int:
+        """The index of ``place_label(endpoint)``, as ``self[place_label(endpoint)]`` gives
+        it, without keeping the label's text (see ``__init__``)."""
+        method, url = endpoint.method, endpoint.url
+        if (
+            not method
+            or not url
+            or " " in method
+            or method[0].isspace()
+            or url[-1].isspace()
+            or len(self._methods) >= 255
+        ):
+            return self[place_label(endpoint)]
+        index = self._label_index(method, url)
+        if index is not None:
+            return index
+        index = self.get(f"{method} {url}")  # a plain string equal to the label
+        if index is None:
+            index = len(self.table)
+            self.table.append(url)
+            code = self._method_codes.get(method)
+            if code is None:
+                self._methods.append(method)
+                code = self._method_codes[method] = len(self._methods)
+            self._codes.append(code)
+            if url not in self._labels:
+                self._labels[url] = index
+                return index
+        self._other_labels[(method, url)] = index
+        return index
+
+    def _label_index(self, method: str, url: str) -> int | None:
+        index = self._labels.get(url)
+        if index is not None and self._methods[self._codes[index] - 1] == method:
+            return index
+        return self._other_labels.get((method, url)) if self._other_labels else None
+
+    def texts(self, start: int, stop: int) -> list[str]:
+        """Entries ``start`` to ``stop`` of the table as the page holds them."""
+        texts = self.table[start:stop]
+        codes = self._codes[start:stop]
+        if codes.count(0) == len(codes):
+            return texts
+        methods = self._methods
+        return [
+            _clean(f"{methods[code - 1]} {text}") if code else text
+            for text, code in zip(texts, codes, strict=True)
+        ]
 
 
 _Intern = Callable[[str | None], int]
@@ -509,7 +578,7 @@ def _table_data(report: Report) -> Iterator[bytes]:
     for start in range(0, len(findings), _ROWS_PER_BLOCK):
         rows = []
         for finding in findings[start : start + _ROWS_PER_BLOCK]:
-            where, line = _where(finding)
+            place, line = _where(finding)
             details = _details(finding, strings, advisories)
             details["k"] = kind_index[finding.kind]
             rows.append(
@@ -519,30 +588,31 @@ def _table_data(report: Report) -> Iterator[bytes]:
                     ix(finding.tool),
                     ix(finding.rule_id),
                     ix(finding.title),
-                    ix(where),
+                    ix(place) if isinstance(place, str) else strings.endpoint_label(place),
                     line,
                     finding.fingerprint,
                     details,
                 ]
             )
         yield (b"," if start else b"") + _script_json(rows)[1:-1]
-    table = strings.table
     yield b'],"s":['
-    for start in range(0, len(table), _STRINGS_PER_BLOCK):
-        yield (b"," if start else b"") + _script_json(table[start : start + _STRINGS_PER_BLOCK])[
-            1:-1
-        ]
+    for start in range(0, len(strings.table), _STRINGS_PER_BLOCK):
+        texts = strings.texts(start, start + _STRINGS_PER_BLOCK)
+        yield (b"," if start else b"") + _script_json(texts)[1:-1]
     yield b'],"u":' + _script_json(advisories) + b"}"
 
 
-def _where(finding: Finding) -> tuple[str, int]:
+def _where(finding: Finding) -> tuple[str | Endpoint, int]:
     """The table's place column and line: a package by name and version alone (the details
-    show where it lives)."""
+    show where it lives); an endpoint as itself, whose label ``_Strings.endpoint_label``
+    interns."""
     place = where(finding)
     if isinstance(place, CodeLocation):
         return place.path, place.start_line or 0
     if isinstance(place, Component):
         return f"{place.name} {place.installed_version or ''}".strip(), 0
+    if isinstance(place, Endpoint):
+        return place, 0
     return place_label(place), 0
 
 

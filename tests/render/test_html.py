@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hardening import diff
 from hardening.baseline import Baseline
 from hardening.model import (
@@ -32,7 +34,7 @@ from hardening.model import (
     ToolRun,
 )
 from hardening.pipeline import AggregateOptions, aggregate
-from hardening.render import html
+from hardening.render import html, links
 from support import SAMPLES, numbered_finding
 
 TODAY = date(2026, 11, 28)
@@ -589,3 +591,49 @@ def test_tool_names_and_versions_in_the_tools_table_never_break_in_the_middle() 
     assert rows
     assert all(tool == ' class="tool"' and version == ' class="tool"' for tool, version in rows)
     assert re.search(r"td\.tool \{ white-space: nowrap; \}", "".join(parse(page).styles))
+
+
+def test_endpoint_labels_index_the_table_as_their_texts_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Endpoint labels are kept as their URL and method (memory), yet the page is byte for
+    byte the one interning each label's text gives: a text equal to a label shares its
+    entry whichever comes first, one URL with two methods is two labels, and labels that
+    would not read back the same way (no method, spaces at the ends) are plain texts."""
+
+    def dast(n: int, method: str | None, url: str, **changes: object) -> Finding:
+        return finding(
+            n,
+            tool="zap",
+            kind=Kind.dast,
+            location=None,
+            endpoint=Endpoint(method=method, url=url, param="q" if n % 2 else None),
+            **changes,
+        )
+
+    findings = [
+        finding(0, message="GET https://shop.test/b"),  # before the label it equals
+        dast(1, "GET", "https://shop.test/a"),
+        dast(2, "POST", "https://shop.test/a"),  # the same URL, another method
+        dast(3, "GET", "https://shop.test/a"),
+        dast(4, "GET", "https://shop.test/b"),
+        dast(5, None, "https://shop.test/c"),
+        dast(6, "GET", "https://shop.test/d "),
+        dast(7, " GET", "https://shop.test/e"),
+        dast(8, "M SEARCH", "https://shop.test/f"),
+        dast(9, "PUT", "https://shop.test/\u202eg"),  # cleaned like any text
+        finding(10, message="POST https://shop.test/a"),  # after the label it equals
+        finding(11, title="PUT https://shop.test/\u202eg"),
+        dast(12, "PATCH", "https://shop.test/a", message="PATCH https://shop.test/a"),
+    ]
+    report = Report(findings=findings)
+    page = html.render(report)
+    with monkeypatch.context() as patch:
+        patch.setattr(html._Strings, "endpoint_label", lambda self, ep: self[links.place_label(ep)])
+        assert page == html.render(report)
+    strings = texts_of(page)
+    assert len(strings) == len(set(strings))
+    assert {"GET https://shop.test/a", "POST https://shop.test/a", "GET https://shop.test/d"} <= (
+        set(strings)
+    )
+    assert "PUT https://shop.test/g" in strings
