@@ -73,6 +73,8 @@ def _json_reason(msg: str, line: int, column: int, at_end: bool) -> str:
 #: Files at least this large are read as a stream (see ``read_json``); smaller ones whole.
 STREAM_MIN_BYTES = 8 * 2**20
 _CHUNK_BYTES = 2**20
+#: Text left unscanned below which ``values`` reads the next chunk before taking an item.
+_READ_AHEAD = 2**16
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 #: An escape of a surrogate pair is 12 characters: text is cut where none can straddle the cut.
 _ESCAPE_REACH = 12
@@ -248,6 +250,11 @@ class JsonStream:
         scan = self._scan
         while True:
             text, pos = self._text, self._pos
+            if len(text) - pos < _READ_AHEAD and not self._eof:
+                # Read on before the text runs short: an item cut by the chunk's end costs
+                # two scanner errors, each counting the lines of the whole chunk.
+                self._fill()
+                text, pos = self._text, self._pos
             value: Any = None
             try:
                 value, end = scan(text, pos)

@@ -73,6 +73,9 @@ def issues(report: Report) -> Iterator[dict[str, Any]]:
     """One Code Quality issue per open finding, in report order, fingerprints unique."""
     seen: set[str] = set()
     occurrences: Counter[str] = Counter()
+    # A rule's findings in files share their description and check name: made once each.
+    descriptions: dict[tuple[str, str], str] = {}
+    check_names: dict[tuple[str, str], str] = {}
     for finding in report.findings:
         if not is_open(finding):
             continue
@@ -80,7 +83,19 @@ def issues(report: Report) -> Iterator[dict[str, Any]]:
         if fingerprint in seen:
             continue
         seen.add(fingerprint)
-        yield issue(finding, fingerprint)
+        rule = (finding.tool, finding.rule_id)
+        check_name = check_names.get(rule)
+        if check_name is None:
+            check_name = check_names[rule] = f"{finding.tool}:{finding.rule_id}"
+        if finding.component is None and finding.location is not None and not finding.not_called:
+            # Only the tool and the title (or rule) make such a description.
+            named = (finding.tool, finding.title or finding.rule_id)
+            text = descriptions.get(named)
+            if text is None:
+                text = descriptions[named] = description(finding)
+        else:
+            text = description(finding)
+        yield _issue(finding, fingerprint, text, check_name)
 
 
 def is_open(finding: Finding) -> bool:
@@ -88,10 +103,14 @@ def is_open(finding: Finding) -> bool:
 
 
 def issue(finding: Finding, fingerprint: str) -> dict[str, Any]:
+    return _issue(finding, fingerprint, description(finding), f"{finding.tool}:{finding.rule_id}")
+
+
+def _issue(finding: Finding, fingerprint: str, text: str, check_name: str) -> dict[str, Any]:
     line = finding.location.start_line if finding.location else None
     return {
-        "description": description(finding),
-        "check_name": f"{finding.tool}:{finding.rule_id}",
+        "description": text,
+        "check_name": check_name,
         "fingerprint": fingerprint,
         "severity": SEVERITIES[finding.severity],
         "location": {
