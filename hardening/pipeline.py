@@ -34,7 +34,7 @@ from hardening.paths import PathNormalizer
 from hardening.profiles import PROFILES, Profile
 from hardening.progress import Progress
 from hardening.reading import read_artifact
-from hardening.redact import KnownSecrets, screen_finding
+from hardening.redact import KnownSecrets, screen_findings
 
 #: How many places a merged finding lists beyond its first.
 MAX_RELATED = 20
@@ -189,8 +189,7 @@ def aggregate(options: AggregateOptions) -> Report:
 
     report.warnings.extend(_scanned_excluded(report.runs, options.snapshot))
     kept, dropped, avoidable = options.snapshot.split_counted(findings)
-    for finding in kept:  # after the filters, which read the raw paths from the source tree
-        screen_finding(finding)
+    screen_findings(kept)  # after the filters, which read the raw paths from the source tree
     _mask_known_secrets(outcomes, kept, report.runs)
     report.filtered = FilterCounts(by_reason=dict(sorted(dropped.items())))
     if avoidable:

@@ -16,7 +16,7 @@ from hardening.jsonread import OnRead
 from hardening.model import ArtifactOutcome, Finding, RunStatus, Severity, SkippedArtifact, ToolRun
 from hardening.parsers.interface import Artifact, Parser
 from hardening.paths import PathNormalizer, is_absolute
-from hardening.redact import redact, screen_finding, screen_run
+from hardening.redact import redact, screen_findings, screen_run
 
 
 def read_artifact(
@@ -30,7 +30,7 @@ def read_artifact(
     on_read: OnRead | None = None,
 ) -> ArtifactOutcome:
     """Read one artifact.  Its findings' paths, URLs and properties are screened
-    (``redact.screen_finding``) unless ``screen`` is False: ``aggregate`` screens after the
+    (``redact.screen_findings``) unless ``screen`` is False: ``aggregate`` screens after the
     source-snapshot filters, which look the raw paths up in the source tree and in git.
     ``on_read`` is the artifact's (a progress display following the parser's reading)."""
     outcome = ArtifactOutcome(name=name)
@@ -101,8 +101,7 @@ def read_artifact(
         _bound(oversized, result.runs)  # after fingerprinting: a cut never changes identity
     # After fingerprints: identity keeps the raw paths and URLs, outputs get them screened.
     if screen:
-        for finding in result.findings:
-            screen_finding(finding)
+        screen_findings(result.findings)
     for run in result.runs:
         screen_run(run)
     outcome.runs = result.runs

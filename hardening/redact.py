@@ -628,9 +628,28 @@ def _screen_location(location: CodeLocation, relayed: bool) -> None:
         location.snippet = redact(location.snippet)
 
 
-def screen_finding(finding: Finding, *, relayed: bool = False) -> None:
+#: Properties dicts ``screen_findings`` remembers screened, by the dict itself.
+_MAX_SHARED_PROPERTIES = 4096
+
+
+def screen_findings(findings: Iterable[Finding], *, relayed: bool = False) -> None:
+    """``screen_finding`` of each finding; a properties dict that findings share (an
+    advisory's, a rule's) is screened once."""
+    shared: dict[int, tuple[dict[str, Any], Any]] = {}
+    for finding in findings:
+        screen_finding(finding, relayed=relayed, shared=shared)
+
+
+def screen_finding(
+    finding: Finding,
+    *,
+    relayed: bool = False,
+    shared: dict[int, tuple[dict[str, Any], Any]] | None = None,
+) -> None:
     """Screen a finding in place: its paths, URLs, references, purl, target and properties;
-    with ``relayed`` (read from a findings.json, so no parser redacted it) every text."""
+    with ``relayed`` (read from a findings.json, so no parser redacted it) every text.
+    ``shared`` remembers screened properties dicts by their identity (each held, so its id
+    stays its own) for the findings screened together."""
     if finding.location is not None:
         _screen_location(finding.location, relayed)
     for location in finding.related_locations:
@@ -654,8 +673,15 @@ def screen_finding(finding: Finding, *, relayed: bool = False) -> None:
         finding.artifact = screen_path(finding.artifact)
     if finding.artifacts:
         finding.artifacts = _screen_paths(finding.artifacts)
-    if finding.properties:
-        finding.properties = screen_value(finding.properties)
+    properties = finding.properties
+    if properties:
+        known = shared.get(id(properties)) if shared is not None else None
+        if known is not None:
+            finding.properties = known[1]
+        else:
+            finding.properties = screen_value(properties)
+            if shared is not None and len(shared) < _MAX_SHARED_PROPERTIES:
+                shared[id(properties)] = (properties, finding.properties)
     if not relayed:
         return
     finding.title = redact(finding.title)

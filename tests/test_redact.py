@@ -197,3 +197,30 @@ def test_redact_each_is_redact_of_each_text() -> None:
     assert redact_module.redact_each(leaky) == [redact(text) for text in leaky]
     assert redact_module.redact_each(leaky)[2] != leaky[2]
     assert redact_module.redact_each([]) == []
+
+
+def test_findings_sharing_properties_are_screened_as_one_by_one() -> None:
+    """``screen_findings`` screens a properties dict findings share once: every finding
+    ends with what screening it alone gives, a token masked in each."""
+    from support import numbered_finding
+
+    token = "ghp_" + "a1B2" * 9
+    clean = {"cvss": {"nvd": 9.8}, "status": "fixed"}
+    leaky = {"note": f"rotated {token}", "status": "fixed"}
+
+    def batch() -> list:
+        shared_clean, shared_leaky = dict(clean), dict(leaky)
+        return [
+            numbered_finding(n, properties=shared_clean if n % 2 else shared_leaky)
+            for n in range(6)
+        ]
+
+    together, alone = batch(), batch()
+    redact_module.screen_findings(together)
+    for finding in alone:
+        redact_module.screen_finding(finding)
+
+    assert [f.properties for f in together] == [f.properties for f in alone]
+    assert all(token not in str(f.properties) for f in together)
+    assert together[0].properties == {"note": f"rotated {MASK}", "status": "fixed"}
+    assert together[1].properties is together[3].properties  # unchanged: still shared

@@ -392,6 +392,8 @@ class _Strings(dict[str | None, int]):
         self._shared: dict[int, tuple[Sequence[str], list[int]]] = {}
         # The rows of a properties content met before (see ``property_rows``).
         self._rows: dict[tuple[Any, ...], list[list[int]]] = {}
+        # The same by the properties dict itself, for dicts findings share.
+        self._rows_of: dict[int, tuple[dict[str, Any], list[list[int]]]] = {}
         # Endpoint labels ("METHOD url") are held as their URL, which the finding holds
         # anyway, and their method's number in ``_methods`` (``_codes``, one byte per entry
         # of the table, 0 for a plain string): nearly every DAST instance has its own URL, and
@@ -419,12 +421,17 @@ class _Strings(dict[str | None, int]):
     def property_rows(self, properties: dict[str, Any]) -> list[list[int]]:
         """[[key, text], ...] indices of a finding's properties: read once per distinct
         content (the findings of one rule or advisory repeat theirs), in a bounded table."""
+        known = self._rows_of.get(id(properties))
+        if known is not None:  # a dict many findings share (an advisory's, an alert's)
+            return known[1]
         key = _properties_key(properties)
         rows = self._rows.get(key) if key is not None else None
         if rows is None:
             rows = [[self[name], self[_property_text(value)]] for name, value in properties.items()]
             if key is not None and len(self._rows) < _MAX_PROPERTY_ROWS:
                 self._rows[key] = rows
+        if len(self._rows_of) < _MAX_PROPERTY_ROWS:
+            self._rows_of[id(properties)] = (properties, rows)  # held: its id stays its own
         return rows
 
     def __missing__(self, value: str | None) -> int:
