@@ -153,7 +153,11 @@ def site_parts(scheme: str, netloc: str) -> tuple[str, str, str]:
 
 
 def _hash(parts: Iterable[str]) -> str:
-    return hashlib.sha256(_SEP.join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return _digest(_SEP.join(parts))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _needs_occurrence(finding: Finding) -> bool:
@@ -194,7 +198,7 @@ def assign(findings: list[Finding]) -> None:
                 if previous != finding.fingerprint:
                     finding.previous_fingerprint = previous
             continue
-        first = finding.fingerprint = _hash([f"{_head(finding)}{_SEP}0"])
+        first = finding.fingerprint = _digest(_head(finding) + _FIRST)
         commit = finding.commits[0] if finding.kind is Kind.secret and finding.commits else ""
         key = (first, commit) if commit else first
         known = groups.get(key)
@@ -216,7 +220,11 @@ def assign(findings: list[Finding]) -> None:
                 if place is None or place != last_place:
                     index += 1
                 last_place = place
-                finding.fingerprint = _hash([f"{head}{_SEP}{index}"])
+                finding.fingerprint = _digest(f"{head}{_SEP}{index}")
+
+
+#: What follows the head of a first occurrence (index 0).
+_FIRST = f"{_SEP}0"
 
 
 def _head(finding: Finding) -> str:

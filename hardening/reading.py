@@ -6,8 +6,9 @@ filtering and merging.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
+from operator import attrgetter
 from pathlib import Path
 
 from hardening import discover, fingerprint
@@ -247,13 +248,16 @@ def cut_text(text: str) -> str:
 
 
 def _count(runs: list[ToolRun], findings: list[Finding]) -> None:
-    by_tool: dict[str, Counter[str]] = defaultdict(Counter)
-    for finding in findings:
-        by_tool[finding.tool][finding.severity.value] += 1
+    # One count of (tool, severity) pairs, taken in C calls: this runs over every finding.
+    pairs = Counter(zip(map(_TOOL, findings), map(_SEVERITY, findings), strict=True))
     for run in runs:
-        counts = by_tool.get(run.tool, Counter())
+        counts = {s: pairs[(run.tool, s)] for s in Severity}
         run.findings = sum(counts.values())
-        run.severity_counts = {s.value: counts[s.value] for s in Severity if counts[s.value]}
+        run.severity_counts = {s.value: n for s, n in counts.items() if n}
+
+
+_TOOL = attrgetter("tool")
+_SEVERITY = attrgetter("severity")
 
 
 def _forced_hint(path: Path, forced: type[Parser]) -> str:
