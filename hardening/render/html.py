@@ -684,7 +684,7 @@ def _optional_details(finding: Finding, strings: _Strings, d: dict[str, Any]) ->
         d["su"] = [ix(finding.suppression.kind), ix(finding.suppression.justification)]
     artifacts = finding.artifacts or ([finding.artifact] if finding.artifact else [])
     if artifacts:
-        d["a"] = [ix(a) for a in artifacts]
+        d["a"] = strings.indices(artifacts)[0]  # an artifact's findings share its tuple
     if finding.occurrences > 1:
         d["o"] = finding.occurrences
     if finding.count is not None:
