@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -223,6 +223,7 @@ def _mask_bare(match: re.Match[str]) -> str:
 _RARITY = "@jqzx_kv-b9876543210wypgfmcudlhrsnioate. "
 
 
+@cache
 def _anchor(fragment: str) -> int:
     """Where the search for ``fragment`` starts: the index of its rarest character."""
     return min(range(len(fragment)), key=lambda i: _RARITY.find(fragment[i]))
@@ -234,8 +235,8 @@ def _hides(first: str, second: str) -> bool:
     inside that span (or at the same place, where the other alternative won) goes unseen."""
     first_anchor, second_anchor = _anchor(first), _anchor(second)
     for shift in range(-len(second) + 1, len(first)):  # where second starts, from first's start
-        overlap = range(max(shift, 0), min(len(first), shift + len(second)))
-        if any(first[i] != second[i - shift] for i in overlap):
+        low, high = max(shift, 0), min(len(first), shift + len(second))
+        if first[low:high] != second[low - shift : high - shift]:
             continue  # the two cannot occur there together
         anchor = shift + second_anchor
         if first_anchor < anchor < len(first) or (anchor == first_anchor and first != second):

@@ -227,7 +227,6 @@ def _file_digest(path: Path) -> bytes | None:
         return None
 
 
-_FINDINGS = TypeAdapter(list[Finding])
 #: Findings per line of the array, so a million never exist as one JSON text.
 _LINE = 20_000
 #: Findings encoded per orjson call: few enough that their dicts are still in the processor's
