@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -752,16 +752,17 @@ class Report(_Model):
     def present_by_tool(self) -> dict[str, Counter[Severity]]:
         """Findings present today (not fixed or unknown), open or not, by tool and severity."""
         gone = State.GONE
-        pairs = Counter(
-            (finding.tool, finding.severity)
-            for finding in self.findings
-            if finding.state not in gone
-        )
-        # Grouped in first-seen order, as counting finding by finding would give.
-        by_tool: dict[str, Counter[Severity]] = {}
-        for (tool, severity), count in pairs.items():
-            by_tool.setdefault(tool, Counter())[severity] = count
-        return by_tool
+        return counts_by_tool(f for f in self.findings if f.state not in gone)
+
+
+def counts_by_tool(findings: Iterable[Finding]) -> dict[str, Counter[Severity]]:
+    """How many of ``findings`` each tool has, by severity: one count of (tool, severity)
+    pairs (this runs over every finding), grouped in first-seen order, as counting finding by
+    finding would give."""
+    by_tool: dict[str, Counter[Severity]] = {}
+    for (tool, severity), count in Counter((f.tool, f.severity) for f in findings).items():
+        by_tool.setdefault(tool, Counter())[severity] = count
+    return by_tool
 
 
 class NamedParser(Protocol):

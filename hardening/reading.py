@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from operator import attrgetter
 from pathlib import Path
 
 from hardening import discover, fingerprint
 from hardening.errors import ParseError
 from hardening.jsonread import OnRead
-from hardening.model import ArtifactOutcome, Finding, RunStatus, Severity, SkippedArtifact, ToolRun
+from hardening.model import (
+    ArtifactOutcome,
+    Finding,
+    RunStatus,
+    Severity,
+    SkippedArtifact,
+    ToolRun,
+    counts_by_tool,
+)
 from hardening.parsers.interface import Artifact, Parser
 from hardening.paths import PathNormalizer, is_absolute
 from hardening.redact import redact, screen_findings, screen_run
@@ -248,16 +255,11 @@ def cut_text(text: str) -> str:
 
 
 def _count(runs: list[ToolRun], findings: list[Finding]) -> None:
-    # One count of (tool, severity) pairs, taken in C calls: this runs over every finding.
-    pairs = Counter(zip(map(_TOOL, findings), map(_SEVERITY, findings), strict=True))
+    by_tool = counts_by_tool(findings)
     for run in runs:
-        counts = {s: pairs[(run.tool, s)] for s in Severity}
-        run.findings = sum(counts.values())
-        run.severity_counts = {s.value: n for s, n in counts.items() if n}
-
-
-_TOOL = attrgetter("tool")
-_SEVERITY = attrgetter("severity")
+        counts = by_tool.get(run.tool, Counter())
+        run.findings = counts.total()
+        run.severity_counts = {s.value: counts[s] for s in Severity if counts[s]}
 
 
 def _forced_hint(path: Path, forced: type[Parser]) -> str:

@@ -827,6 +827,11 @@ class _JsonReading:
         self.sites.append(site)
         return site
 
+    def whole_site(self, site_doc: Mapping[str, Any], where: str) -> None:
+        """A site object held whole, its alerts included."""
+        site = self.site(site_doc)
+        self.alerts(site, where, _taken(expect_list(site_doc.get("alerts"), where)))
+
     def alerts(self, site: Site, where: str, alerts: Iterator[tuple[int, Any]]) -> None:
         for alert_index, raw_alert in alerts:
             place = f"{where}.alerts[{alert_index}]"
@@ -859,16 +864,14 @@ def _whole_json(value: Any) -> ParseResult:
     reading = _JsonReading()
     for site_index, raw_site in enumerate(_json_sites(doc)):
         where = f"site[{site_index}]"
-        site = reading.site(expect_dict(raw_site, where))
-        reading.alerts(site, where, _taken(expect_list(raw_site.get("alerts"), where)))
+        reading.whole_site(expect_dict(raw_site, where), where)
     return reading.result(doc)
 
 
 def _streamed_json(stream: JsonStream) -> ParseResult:
-    """A big report read one alert at a time: the decoded document is never whole, so the
-    findings do not settle among the holes its freed parts leave (a 22 MiB report decodes to
-    some 90 MiB).  Anything unusual (a repeated key, a site that is no list or object) is
-    read whole instead (``NotStreamable``), so both readers agree."""
+    """A big report read one alert at a time: the decoded document is never whole (a 22 MiB
+    report decodes to some 90 MiB).  Anything unusual (a repeated key, a site that is no list
+    or object) is read whole instead (``NotStreamable``), so both readers agree."""
     if stream.peek() != "{":
         raise NotStreamable("not an object")
     doc: dict[str, Any] = {}
@@ -914,8 +917,7 @@ def _stream_site(stream: JsonStream, index: int, reading: _JsonReading) -> None:
         else:
             site_doc[key] = stream.value()
     if site is None:
-        site = reading.site(site_doc)
-        reading.alerts(site, where, _taken(expect_list(site_doc.get("alerts"), where)))
+        reading.whole_site(site_doc, where)
 
 
 # ---------------------------------------------------------------------------------------------

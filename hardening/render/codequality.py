@@ -86,15 +86,13 @@ def issues(report: Report) -> Iterator[dict[str, Any]]:
         rule = (finding.tool, finding.rule_id)
         check_name = check_names.get(rule)
         if check_name is None:
-            check_name = check_names[rule] = f"{finding.tool}:{finding.rule_id}"
-        if finding.component is None and finding.location is not None and not finding.not_called:
-            # Only the tool and the title (or rule) make such a description.
-            named = (finding.tool, finding.title or finding.rule_id)
-            text = descriptions.get(named)
-            if text is None:
-                text = descriptions[named] = description(finding)
-        else:
+            check_name = check_names[rule] = _check_name(finding)
+        named = _plain_description(finding)
+        text = descriptions.get(named) if named is not None else None
+        if text is None:
             text = description(finding)
+            if named is not None:
+                descriptions[named] = text
         yield _issue(finding, fingerprint, text, check_name)
 
 
@@ -103,7 +101,11 @@ def is_open(finding: Finding) -> bool:
 
 
 def issue(finding: Finding, fingerprint: str) -> dict[str, Any]:
-    return _issue(finding, fingerprint, description(finding), f"{finding.tool}:{finding.rule_id}")
+    return _issue(finding, fingerprint, description(finding), _check_name(finding))
+
+
+def _check_name(finding: Finding) -> str:
+    return f"{finding.tool}:{finding.rule_id}"
 
 
 def _issue(finding: Finding, fingerprint: str, text: str, check_name: str) -> dict[str, Any]:
@@ -134,6 +136,14 @@ def description(finding: Finding) -> str:
     if finding.not_called:
         text += " [not called]"
     return one_line(text, MAX_DESCRIPTION)
+
+
+def _plain_description(finding: Finding) -> tuple[str, str] | None:
+    """What alone makes ``description(finding)`` when it names no package, operation or call
+    verdict: the tool and the title (or rule); None when it does."""
+    if finding.component is None and finding.location is not None and not finding.not_called:
+        return (finding.tool, finding.title or finding.rule_id)
+    return None
 
 
 def location_path(finding: Finding) -> str:

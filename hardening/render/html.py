@@ -464,7 +464,7 @@ class _Strings(dict[str | None, int]):
         index = self._label_index(method, url)
         if index is not None:
             return index
-        index = self.get(f"{method} {url}")  # a plain string equal to the label
+        index = self.get(_endpoint_text(method, url))  # a plain string equal to the label
         if index is None:
             index = len(self.table)
             self.table.append(url)
@@ -493,9 +493,15 @@ class _Strings(dict[str | None, int]):
             return texts
         methods = self._methods
         return [
-            _clean(f"{methods[code - 1]} {text}") if code else text
+            _clean(_endpoint_text(methods[code - 1], text)) if code else text
             for text, code in zip(texts, codes, strict=True)
         ]
+
+
+def _endpoint_text(method: str, url: str) -> str:
+    """``links.place_label`` of an endpoint whose method and URL ``endpoint_label`` admits
+    (a method without spaces, neither end blank): nothing there for its ``strip`` to take."""
+    return f"{method} {url}"
 
 
 _Intern = Callable[[str | None], int]
