@@ -14,7 +14,9 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, Any, NamedTuple, Protocol, TypeVar
+
+import msgspec
 
 from hardening.errors import ParseError, json_place
 
@@ -241,13 +243,17 @@ class JsonStream:
 
     def values(self) -> Iterator[Any]:
         """The items of the array that comes next, each whole: ``items`` and ``value`` in one,
-        for the long arrays of big reports (an item inside the text read so far is scanned
-        right away; anything else takes the careful way of ``value`` and ``_close``)."""
+        for the long arrays of big reports.
+
+        Runs of object items are decoded by msgspec in batches (see ``_Batches``); every
+        other item is scanned by json's own scanner, right away when it lies inside the text
+        read so far, else the careful way of ``value`` and ``_close``."""
         self._open("[")
         if self.peek() == "]":
             self._pos += 1
             return
         scan = self._scan
+        batches = _Batches()
         while True:
             text, pos = self._text, self._pos
             if len(text) - pos < _READ_AHEAD and not self._eof:
@@ -256,21 +262,29 @@ class JsonStream:
                 self._fill()
                 text, pos = self._text, self._pos
             value: Any = None
-            try:
-                value, end = scan(text, pos)
-            except (StopIteration, ValueError, RecursionError):
-                end = -1  # whitespace first, a value cut by the chunk's end, or an error
-            if 0 <= end < len(text) - _NUMBER_REACH:
-                self._pos = end
+            batch = batches.take(text, pos)
+            if batch is not None:
+                self._pos = batch.end
+                yield from batch.items
             else:
-                value = self.value()
-            yield value
+                try:
+                    value, end = scan(text, pos)
+                except (StopIteration, ValueError, RecursionError):
+                    end = -1  # whitespace first, a value cut by the chunk's end, or an error
+                if 0 <= end < len(text) - _NUMBER_REACH:
+                    self._pos = end
+                else:
+                    value = self.value()
+                yield value
             text, pos = self._text, self._pos
             if pos < len(text) and text[pos] == ",":
+                comma = pos
                 pos += 1
                 if pos < len(text) and text[pos] in " \t\n\r":
                     pos = _WHITESPACE.match(text, pos).end()  # type: ignore[union-attr]
                 self._pos = pos
+                if batch is None:
+                    batches.learn(value, text, comma, pos)
             elif self._close("]"):
                 return
 
@@ -401,6 +415,82 @@ class JsonStream:
         self._pos = len(self._text)
         self._consume()
         return self._fill()
+
+
+class _Batch(NamedTuple):
+    items: list[Any]
+    end: int  # where the text after the batch's last item starts
+
+
+class _Batches:
+    """Where ``JsonStream.values`` may hand msgspec a run of items at once, and what it gave.
+
+    The text between two object items (the first one's closing brace, the comma and
+    whitespace, the next one's brace and first key up to its colon: ``},\n  {"ruleId":``), as
+    the first two items of the array show it, marks where a batch may end.  Such a mark can
+    also stand inside an item (between two inner objects that begin with the same key) and,
+    in a document that is not JSON, anywhere: a batch is taken only when the text from an
+    item's start to a mark's brace, in brackets, is one valid JSON array, and it is only where
+    the mark really ends an item (anywhere else a bracket or a string is left open).  msgspec
+    then gives the values json gives: it agrees with json on every document it accepts (big
+    integers, floats to the last bit, a repeated key's last value at its first place, the
+    depth at which nesting is too deep), and what it refuses (NaN, a number out of range, a
+    mark inside an item, a syntax error) is read item by item by json's scanner, which says
+    what json says: the next ``_SLOW_ITEMS`` items after each refusal, and all of the array
+    after ``_REFUSALS`` of them.
+    """
+
+    __slots__ = ("_learnt", "_mark", "_refusals", "_slow")
+
+    def __init__(self) -> None:
+        self._mark = ""
+        self._learnt = False
+        self._slow = 0
+        self._refusals = 0
+
+    def learn(self, value: Any, text: str, comma: int, start: int) -> None:
+        """After an item read by json's scanner (its comma at ``comma``, the next item at
+        ``start``): the first time, learn the mark from the two items."""
+        if self._slow:
+            self._slow -= 1
+        if self._learnt:
+            return
+        self._learnt = True
+        if type(value) is not dict or text[comma - 1] != "}" or not text.startswith("{", start):
+            return
+        key = _WHITESPACE.match(text, start + 1).end()  # type: ignore[union-attr]
+        colon = text.find('":', key + 1, start + _MARK_KEY)
+        if text.startswith('"', key) and colon >= 0 and "\\" not in text[key:colon]:
+            self._mark = text[comma - 1 : colon + 2]
+
+    def take(self, text: str, pos: int) -> _Batch | None:
+        """The items from ``pos`` (an item's start) to the last mark within reach, decoded by
+        msgspec, or None: read the next item with json's scanner."""
+        if not self._mark or self._slow:
+            return None
+        brace = text.rfind(self._mark, pos, pos + _BATCH_CHARS)
+        if brace <= pos:
+            return None
+        try:
+            items = _decode_batch("[" + text[pos : brace + 1] + "]")
+        except (msgspec.DecodeError, RecursionError):
+            self._refusals += 1
+            if self._refusals >= _REFUSALS:
+                self._mark = ""
+            self._slow = _SLOW_ITEMS
+            return None
+        return _Batch(items, brace + 1)
+
+
+#: The most text ``values`` hands msgspec at once (a batch's items are held together).
+_BATCH_CHARS = 2**18
+#: How far into the next item its first key's colon may be for a mark to be learnt.
+_MARK_KEY = 64
+#: After msgspec refuses a batch, this many items are read by json's scanner; after this many
+#: refusals, the rest of the array is.
+_SLOW_ITEMS = 64
+_REFUSALS = 8
+_decode_batch: Callable[[str], list[Any]] = msgspec.json.Decoder(list).decode
 
 
 def read_json(

@@ -60,15 +60,46 @@ def test_corpus_file_reads_alike_streamed_and_whole(
     entry: CorpusEntry | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every report a parser can stream (SARIF, semgrep, trivy, ZAP JSON, findings.json) is
-    read both ways, and findings.json's findings come out byte for byte the same."""
+    read three ways: whole, streamed with msgspec's batches, and streamed by json's scanner
+    alone; findings.json's findings come out byte for byte the same."""
     path = corpus_or_skip()
     assert entry is not None
     path = path / entry.file
-    read: dict[int, tuple[bytes, list[dict[str, object]]]] = {}
-    for threshold in (1 << 62, 1):  # whole, then streamed
+    read: dict[str, tuple[bytes, list[dict[str, object]]]] = {}
+    ways = {"whole": (1 << 62, jsonread._BATCH_CHARS), "batches": (1, jsonread._BATCH_CHARS)}
+    ways["json"] = (1, 0)
+    for way, (threshold, batch_chars) in ways.items():
         with monkeypatch.context() as patch:
             patch.setattr(jsonread, "STREAM_MIN_BYTES", threshold)
+            patch.setattr(jsonread, "_BATCH_CHARS", batch_chars)
             outcome = read_artifact(path, entry.file, PathNormalizer())
         findings = orjson.dumps([finding_dict(f) for f in outcome.findings])
-        read[threshold] = findings, [run.model_dump() for run in outcome.runs]
-    assert read[1] == read[1 << 62]
+        read[way] = findings, [run.model_dump() for run in outcome.runs]
+    assert read["batches"] == read["whole"]
+    assert read["json"] == read["whole"]
+
+
+def test_corpus_reports_are_read_in_batches_when_streamed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The test above compares msgspec's batches with json's scanner only if the corpus's
+    reports are in fact read in batches when streamed."""
+    corpus = corpus_or_skip()
+    decode = jsonread._decode_batch
+    batched: set[str] = set()
+    for entry in ENTRIES:
+        current = entry.file
+
+        def counting(text: str, current: str = current) -> list[object]:
+            items = decode(text)
+            batched.add(current)
+            return items
+
+        with monkeypatch.context() as patch:
+            patch.setattr(jsonread, "STREAM_MIN_BYTES", 1)
+            patch.setattr(jsonread, "_decode_batch", counting)
+            read_artifact(corpus / entry.file, entry.file, PathNormalizer())
+    kinds = {(entry.tool, entry.format) for entry in ENTRIES if entry.file in batched}
+    for kind in [("semgrep", "native-json"), ("trivy", "native-json"), ("semgrep", "sarif")]:
+        assert kind in kinds, sorted(kinds)
+    assert any(tool == "zap" for tool, _format in kinds), sorted(kinds)
