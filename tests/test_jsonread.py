@@ -211,3 +211,19 @@ def test_items_nested_too_deeply_fail_alike_in_batches_and_by_json(tmp_path: Pat
             outcomes.setdefault(depth, []).append(outcome)
     assert all(batched == scanned for batched, scanned in outcomes.values()), outcomes
     assert {5, "JSON nested too deeply to read"} == {o for o, _ in outcomes.values()}
+
+
+def test_an_array_whose_marks_all_stand_inside_items_is_read_by_json(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Only the first two items begin with the key the mark was learnt from: every later mark
+    stands between inner objects, msgspec refuses each batch, and after ``_REFUSALS`` the
+    array is no longer offered to it."""
+    items: list[Any] = [{"k": 1}, {"k": 2}]
+    items += [{"x": [{"k": i}, {"k": -i}]} for i in range(3000)]
+    path = tmp_path / "inner.json"
+    path.write_text(json.dumps(items, separators=(",", ":")), encoding="utf-8")
+    read, taken, refused = _read_items(path, monkeypatch)
+    assert read == items
+    assert len(refused) == jsonread._REFUSALS
+    assert not taken
