@@ -284,7 +284,7 @@ class JsonStream:
                     pos = _WHITESPACE.match(text, pos).end()  # type: ignore[union-attr]
                 self._pos = pos
                 if batch is None:
-                    batches.learn(value, text, comma, pos)
+                    batches.learn(text, comma, pos)
             elif self._close("]"):
                 return
 
@@ -440,23 +440,21 @@ class _Batches:
     after ``_REFUSALS`` of them.
     """
 
-    __slots__ = ("_learnt", "_mark", "_refusals", "_slow")
+    __slots__ = ("_mark", "_refusals", "_slow")
 
     def __init__(self) -> None:
-        self._mark = ""
-        self._learnt = False
+        self._mark: str | None = None  # None until learnt; "" when there is none
         self._slow = 0
         self._refusals = 0
 
-    def learn(self, value: Any, text: str, comma: int, start: int) -> None:
+    def learn(self, text: str, comma: int, start: int) -> None:
         """After an item read by json's scanner (its comma at ``comma``, the next item at
-        ``start``): the first time, learn the mark from the two items."""
-        if self._slow:
-            self._slow -= 1
-        if self._learnt:
+        ``start``): the first time, learn the mark from the two items (the first an object:
+        its text ends in a brace)."""
+        if self._mark is not None:
             return
-        self._learnt = True
-        if type(value) is not dict or text[comma - 1] != "}" or not text.startswith("{", start):
+        self._mark = ""
+        if text[comma - 1] != "}" or not text.startswith("{", start):
             return
         key = _WHITESPACE.match(text, start + 1).end()  # type: ignore[union-attr]
         colon = text.find('":', key + 1, start + _MARK_KEY)
@@ -466,7 +464,10 @@ class _Batches:
     def take(self, text: str, pos: int) -> _Batch | None:
         """The items from ``pos`` (an item's start) to the last mark within reach, decoded by
         msgspec, or None: read the next item with json's scanner."""
-        if not self._mark or self._slow:
+        if not self._mark:
+            return None
+        if self._slow:
+            self._slow -= 1
             return None
         brace = text.rfind(self._mark, pos, pos + _BATCH_CHARS)
         if brace <= pos:
@@ -477,7 +478,7 @@ class _Batches:
             self._refusals += 1
             if self._refusals >= _REFUSALS:
                 self._mark = ""
-            self._slow = _SLOW_ITEMS
+            self._slow = _SLOW_ITEMS - 1  # this item is the first of them
             return None
         return _Batch(items, brace + 1)
 

@@ -66,8 +66,11 @@ def test_corpus_file_reads_alike_streamed_and_whole(
     assert entry is not None
     path = path / entry.file
     read: dict[str, tuple[bytes, list[dict[str, object]]]] = {}
-    ways = {"whole": (1 << 62, jsonread._BATCH_CHARS), "batches": (1, jsonread._BATCH_CHARS)}
-    ways["json"] = (1, 0)
+    ways = {
+        "whole": (1 << 62, jsonread._BATCH_CHARS),
+        "batches": (1, jsonread._BATCH_CHARS),
+        "json": (1, 0),
+    }
     for way, (threshold, batch_chars) in ways.items():
         with monkeypatch.context() as patch:
             patch.setattr(jsonread, "STREAM_MIN_BYTES", threshold)

@@ -73,9 +73,8 @@ def issues(report: Report) -> Iterator[dict[str, Any]]:
     """One Code Quality issue per open finding, in report order, fingerprints unique."""
     seen: set[str] = set()
     occurrences: Counter[str] = Counter()
-    # A rule's findings in files share their description and check name: made once each.
+    # A rule's findings in files share their description: made once.
     descriptions: dict[tuple[str, str], str] = {}
-    check_names: dict[tuple[str, str], str] = {}
     for finding in report.findings:
         if not is_open(finding):
             continue
@@ -83,36 +82,25 @@ def issues(report: Report) -> Iterator[dict[str, Any]]:
         if fingerprint in seen:
             continue
         seen.add(fingerprint)
-        rule = (finding.tool, finding.rule_id)
-        check_name = check_names.get(rule)
-        if check_name is None:
-            check_name = check_names[rule] = _check_name(finding)
         named = _plain_description(finding)
         text = descriptions.get(named) if named is not None else None
         if text is None:
             text = description(finding)
             if named is not None:
                 descriptions[named] = text
-        yield _issue(finding, fingerprint, text, check_name)
+        yield _issue(finding, fingerprint, text)
 
 
 def is_open(finding: Finding) -> bool:
     return finding.suppression is None and State.is_open(finding.state)
 
 
-def issue(finding: Finding, fingerprint: str) -> dict[str, Any]:
-    return _issue(finding, fingerprint, description(finding), _check_name(finding))
-
-
-def _check_name(finding: Finding) -> str:
-    return f"{finding.tool}:{finding.rule_id}"
-
-
-def _issue(finding: Finding, fingerprint: str, text: str, check_name: str) -> dict[str, Any]:
+def _issue(finding: Finding, fingerprint: str, text: str) -> dict[str, Any]:
+    """The issue of ``finding``, whose ``description`` is ``text``."""
     line = finding.location.start_line if finding.location else None
     return {
         "description": text,
-        "check_name": check_name,
+        "check_name": f"{finding.tool}:{finding.rule_id}",
         "fingerprint": fingerprint,
         "severity": SEVERITIES[finding.severity],
         "location": {
